@@ -1,0 +1,50 @@
+# leadscore: the two commands are `make run` and `make test` (see README.md).
+# Every target installs what it needs and skips what is already there.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+LEADSCORE := target/release/leadscore
+MODELS_OUT := target/models
+DEFAULT_MODEL := models/demo
+
+.PHONY: run test build models lint bench toolchain venv services clean
+
+## run: build everything and score the sample leads with the default model
+run: build
+	$(LEADSCORE) score --model $(MODELS_OUT)/lead-scorer-demo.wasm models/sample-leads.jsonl --pretty
+
+## test: formatting, lints, and every test (unit, oracle against XGBoost, CLI)
+test: toolchain venv services lint
+	$(CARGO) build --release -p leadscore
+	$(CARGO) test --release --workspace
+
+## build: the CLI and the default model component
+build: toolchain
+	$(CARGO) build --release -p leadscore
+	$(LEADSCORE) model build $(DEFAULT_MODEL) --out $(MODELS_OUT)
+
+lint: toolchain
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+## bench: the scoring benchmark (native, component, XGBoost) in one run
+bench: build venv
+	scripts/bench-scoring
+
+toolchain:
+	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: models/training/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r models/training/requirements.txt
+	touch $@
+
+services:
+	@scripts/ensure-services
+
+clean:
+	rm -rf target $(VENV)

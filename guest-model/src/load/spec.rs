@@ -1,0 +1,251 @@
+//! Reads `features.toml` (the feature pipeline, names, reasons, bands) and
+//! `calibration.json` (score quantiles, probability calibration, importance).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::features::{ActivityAggregate, Aggregate, FeatureDef, Filter, Source};
+use crate::model::{Bands, Calibration};
+use crate::tree::Link;
+
+/// `features.toml`, checked.
+#[derive(Debug)]
+pub struct Spec {
+    /// Model family name.
+    pub name: String,
+    /// Model version.
+    pub version: String,
+    /// Declared link, if any.
+    pub link: Option<Link>,
+    /// Band thresholds.
+    pub bands: Bands,
+    /// The features, in model column order.
+    pub features: Vec<FeatureDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    model: ModelSection,
+    #[serde(default)]
+    bands: Option<BandsSection>,
+    #[serde(default)]
+    feature: Vec<FeatureSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelSection {
+    name: String,
+    version: String,
+    link: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BandsSection {
+    hot: u8,
+    cold: u8,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeatureSection {
+    name: String,
+    reason: String,
+    reason_missing: Option<String>,
+    field: Option<String>,
+    categories: Option<Vec<String>>,
+    activity: Option<String>,
+    #[serde(rename = "where", default)]
+    filters: BTreeMap<String, toml::Value>,
+    window_days: Option<f64>,
+    agg: Option<String>,
+    half_life_days: Option<f64>,
+    attribute: Option<String>,
+}
+
+/// Parses and checks `features.toml`.
+pub fn parse_spec(text: &str) -> Result<Spec, String> {
+    let file: SpecFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    let link = match file.model.link.as_deref() {
+        None => None,
+        Some("logistic") => Some(Link::Logistic),
+        Some("identity") => Some(Link::Identity),
+        Some(other) => return Err(format!("[model] link = {other:?}: expected \"logistic\" or \"identity\"")),
+    };
+    check_name("[model] name", &file.model.name)?;
+    check_name("[model] version", &file.model.version)?;
+    let bands = match file.bands {
+        None => Bands::default(),
+        Some(b) if b.cold <= b.hot && b.hot <= 100 => Bands { hot: b.hot, cold: b.cold },
+        Some(b) => {
+            return Err(format!("[bands] need 0 <= cold <= hot <= 100, got cold = {} and hot = {}", b.cold, b.hot));
+        }
+    };
+    if file.feature.is_empty() {
+        return Err("no [[feature]] declared".into());
+    }
+    let mut features = Vec::new();
+    for (i, section) in file.feature.into_iter().enumerate() {
+        let name = section.name.clone();
+        let def = section.into_def().map_err(|e| format!("feature {i} ({name}): {e}"))?;
+        if features.iter().any(|f: &FeatureDef| f.name == def.name) {
+            return Err(format!("feature {i}: the name {name:?} is used twice"));
+        }
+        features.push(def);
+    }
+    Ok(Spec { name: file.model.name, version: file.model.version, link, bands, features })
+}
+
+/// Names and versions end up in file names: keep them plain.
+fn check_name(what: &str, value: &str) -> Result<(), String> {
+    let plain = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if plain { Ok(()) } else { Err(format!("{what} = {value:?}: use letters, digits, '-', '_' and '.' only")) }
+}
+
+impl FeatureSection {
+    fn into_def(self) -> Result<FeatureDef, String> {
+        let source = match (self.field, self.activity) {
+            (Some(_), Some(_)) => return Err("give either field or activity, not both".into()),
+            (None, None) => return Err("give a field or an activity".into()),
+            (Some(field), None) => {
+                if self.agg.is_some() || self.window_days.is_some() || !self.filters.is_empty() {
+                    return Err("agg, window_days and where apply to activity features only".into());
+                }
+                match self.categories {
+                    None => Source::Field(field.into()),
+                    Some(categories) if categories.is_empty() => return Err("categories is empty".into()),
+                    Some(categories) => Source::Category {
+                        field: field.into(),
+                        categories: categories.into_iter().map(Cow::Owned).collect::<Vec<_>>().into(),
+                    },
+                }
+            }
+            (None, Some(kind)) => {
+                if self.categories.is_some() {
+                    return Err("categories apply to field features only".into());
+                }
+                if let Some(days) = self.window_days
+                    && !(days > 0.0 && days.is_finite())
+                {
+                    return Err(format!("window_days must be positive, got {days}"));
+                }
+                let aggregate = match self.agg.as_deref() {
+                    None => return Err("an activity feature needs agg".into()),
+                    Some("count") => Aggregate::Count,
+                    Some("days_since_last") => Aggregate::DaysSinceLast,
+                    Some("decayed_count") => match self.half_life_days {
+                        Some(h) if h > 0.0 && h.is_finite() => Aggregate::DecayedCount { half_life_days: h },
+                        _ => return Err("agg \"decayed_count\" needs a positive half_life_days".into()),
+                    },
+                    Some("sum") => match self.attribute {
+                        Some(a) => Aggregate::Sum { attribute: a.into() },
+                        None => return Err("agg \"sum\" needs attribute = \"<numeric attribute>\"".into()),
+                    },
+                    Some(other) => {
+                        return Err(format!(
+                            "unknown agg {other:?}: expected count, days_since_last, decayed_count or sum"
+                        ));
+                    }
+                };
+                let filters = self
+                    .filters
+                    .into_iter()
+                    .map(|(name, value)| {
+                        let filter = match value {
+                            toml::Value::String(s) => Filter::Text(s.into()),
+                            toml::Value::Integer(i) => Filter::Number(i as f64),
+                            toml::Value::Float(f) => Filter::Number(f),
+                            toml::Value::Boolean(b) => Filter::Bool(b),
+                            other => {
+                                return Err(format!("where.{name}: expected text, a number or a boolean, got {other}"));
+                            }
+                        };
+                        Ok((Cow::Owned(name), filter))
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                Source::Activity(ActivityAggregate {
+                    kind: kind.into(),
+                    filters: filters.into(),
+                    window_days: self.window_days,
+                    aggregate,
+                })
+            }
+        };
+        if self.half_life_days.is_some()
+            && !matches!(&source, Source::Activity(a) if matches!(a.aggregate, Aggregate::DecayedCount { .. }))
+        {
+            return Err("half_life_days applies to agg = \"decayed_count\" only".into());
+        }
+        let placeholders = self.reason.matches('{').count();
+        if placeholders > self.reason.matches("{value}").count() {
+            return Err(format!("reason {:?}: the only placeholder is {{value}}", self.reason));
+        }
+        Ok(FeatureDef {
+            name: self.name.into(),
+            reason: self.reason.into(),
+            reason_missing: self.reason_missing.map(Cow::Owned),
+            source,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalibrationFile {
+    #[serde(default)]
+    score_quantiles: Vec<f64>,
+    probability: Option<ProbabilityTable>,
+    #[serde(default)]
+    global_importance: BTreeMap<String, f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProbabilityTable {
+    margin: Vec<f64>,
+    value: Vec<f64>,
+}
+
+/// Parses and checks `calibration.json` against the feature names.
+pub fn parse_calibration(text: &str, features: &[FeatureDef]) -> Result<Calibration, String> {
+    let file: CalibrationFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let q = file.score_quantiles;
+    if !q.is_empty() && (q.len() != 101 || q.windows(2).any(|w| w[0] > w[1]) || q.iter().any(|v| !v.is_finite())) {
+        return Err(format!(
+            "score_quantiles must be 101 finite ascending margins (percentiles 0..100), got {} values",
+            q.len()
+        ));
+    }
+    let probability = match file.probability {
+        None => Vec::new(),
+        Some(t) => {
+            let ok = t.margin.len() == t.value.len()
+                && t.margin.len() >= 2
+                && t.margin.windows(2).all(|w| w[0] < w[1])
+                && t.value.windows(2).all(|w| w[0] <= w[1])
+                && t.value.iter().all(|p| (0.0..=1.0).contains(p));
+            if !ok {
+                return Err("probability needs margin (strictly ascending) and value (non-decreasing, in [0, 1]) of the same length >= 2".into());
+            }
+            t.margin.into_iter().zip(t.value).collect()
+        }
+    };
+    let importance = if file.global_importance.is_empty() {
+        Vec::new()
+    } else {
+        if let Some(unknown) = file.global_importance.keys().find(|k| !features.iter().any(|f| f.name == k.as_str())) {
+            return Err(format!("global_importance names {unknown:?}, which is not a feature"));
+        }
+        let values: Vec<f64> =
+            features.iter().map(|f| file.global_importance.get(f.name.as_ref()).copied().unwrap_or(0.0)).collect();
+        if values.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err("global_importance values must be finite and >= 0".into());
+        }
+        values
+    };
+    Ok(Calibration { score_quantiles: q.into(), probability: probability.into(), importance: importance.into() })
+}

@@ -1,0 +1,371 @@
+//! Reads XGBoost's JSON model format (`Booster.save_model("model.json")`,
+//! XGBoost 2.x and 3.x) into an [`Ensemble`].
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use crate::tree::{Ensemble, Link, Node, Split};
+
+/// What the model file says about itself besides the trees.
+#[derive(Debug)]
+pub struct XgbModel {
+    /// The trees, pre-ordered, with the base margin.
+    pub ensemble: Ensemble,
+    /// The objective the model was trained with.
+    pub objective: String,
+    /// The link the objective implies, if it implies one.
+    pub implied_link: Option<Link>,
+    /// Feature names saved with the model, if any.
+    pub feature_names: Vec<String>,
+    /// Feature types saved with the model (`"c"` = categorical), if any.
+    pub feature_types: Vec<String>,
+}
+
+/// Parses an XGBoost JSON model. Errors say what is wrong or unsupported.
+/// `declared_link` is the link from `features.toml`, needed when the
+/// objective does not imply one (custom objectives are saved as
+/// `reg:squarederror`).
+pub fn parse(text: &str) -> Result<XgbModel, String> {
+    let text = quote_non_finite(text);
+    let file: ModelFile = serde_json::from_str(&text).map_err(|e| format!("not an XGBoost JSON model: {e}"))?;
+    let learner = file.learner;
+    let param = &learner.learner_model_param;
+    if number(&param.num_class, "num_class")? > 1 {
+        return Err("multiclass models are not supported: train a binary classifier".into());
+    }
+    if let Some(targets) = &param.num_target
+        && number(targets, "num_target")? > 1
+    {
+        return Err("multi-target models are not supported".into());
+    }
+    let num_features = number(&param.num_feature, "num_feature")?;
+    let booster = learner.gradient_booster;
+    let model = match booster.name.as_str() {
+        "gbtree" => booster.model.ok_or("gradient_booster.model is missing")?,
+        "dart" => return Err("dart boosters are not supported: train with booster=\"gbtree\"".into()),
+        "gblinear" => return Err("gblinear (linear) boosters are not supported: train with booster=\"gbtree\"".into()),
+        other => return Err(format!("unknown booster {other:?}")),
+    };
+    let objective = learner.objective.name;
+    let base_score = parse_base_score(&param.base_score)?;
+    let (base_margin, implied_link) = match objective.as_str() {
+        // XGBoost stores base_score as a probability; logistic objectives turn
+        // it into a margin with the logit, computed in f32 as XGBoost does.
+        "binary:logistic" | "reg:logistic" => {
+            if !(base_score > 0.0 && base_score < 1.0) {
+                return Err(format!("base_score {base_score} must be a probability in (0, 1) for {objective}"));
+            }
+            (-(1.0f32 / base_score - 1.0).ln(), Some(Link::Logistic))
+        }
+        // Raw logistic output: XGBoost keeps base_score as the margin itself.
+        "binary:logitraw" => (base_score, Some(Link::Logistic)),
+        // How XGBoost saves a model trained with a custom objective: the
+        // base score is already a margin and the link must be declared.
+        "reg:squarederror" => (base_score, None),
+        other if other.starts_with("multi:") => {
+            return Err(format!("multiclass objective {other} is not supported"));
+        }
+        other => {
+            return Err(format!(
+                "objective {other:?} is not supported (binary:logistic, reg:logistic, binary:logitraw, or a custom objective saved as reg:squarederror)"
+            ));
+        }
+    };
+    if model.tree_info.iter().any(|&class| class != 0) {
+        return Err("multiclass models are not supported: trees for more than one class".into());
+    }
+    let mut nodes = Vec::new();
+    let mut roots = Vec::new();
+    let mut words = Vec::new();
+    for (i, tree) in model.trees.iter().enumerate() {
+        roots.push(nodes.len() as u32);
+        tree.append_preordered(num_features, &mut nodes, &mut words).map_err(|e| format!("tree {i}: {e}"))?;
+    }
+    Ok(XgbModel {
+        ensemble: Ensemble {
+            nodes: nodes.into(),
+            roots: roots.into(),
+            category_words: words.into(),
+            base_margin,
+            num_features: num_features as u32,
+        },
+        objective,
+        implied_link,
+        feature_names: learner.feature_names,
+        feature_types: learner.feature_types,
+    })
+}
+
+/// XGBoost writes `NaN`, `Infinity` and `-Infinity`, which JSON lacks:
+/// quote them (outside strings) so they parse as strings, read back by [`F32`].
+fn quote_non_finite(text: &str) -> Cow<'_, str> {
+    if !text.contains("NaN") && !text.contains("Infinity") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if c == '"' {
+            in_string = true;
+        } else if let Some(token) = ["NaN", "-Infinity", "Infinity"].into_iter().find(|t| rest.starts_with(t)) {
+            out.push('"');
+            out.push_str(token);
+            out.push('"');
+            rest = &rest[token.len()..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(out)
+}
+
+/// `"5E-1"` (XGBoost 2.x) or `"[5E-1]"` (3.x).
+fn parse_base_score(text: &str) -> Result<f32, String> {
+    let inner = text.trim().trim_start_matches('[').trim_end_matches(']');
+    if inner.contains(',') {
+        return Err(format!("base_score {text:?} has several values: multi-output models are not supported"));
+    }
+    inner.trim().parse::<f32>().map_err(|_| format!("base_score {text:?} is not a number"))
+}
+
+fn number(text: &str, what: &str) -> Result<usize, String> {
+    text.trim().parse().map_err(|_| format!("{what} {text:?} is not a whole number"))
+}
+
+#[derive(Deserialize)]
+struct ModelFile {
+    learner: Learner,
+}
+
+#[derive(Deserialize)]
+struct Learner {
+    learner_model_param: LearnerModelParam,
+    gradient_booster: GradientBooster,
+    objective: Objective,
+    #[serde(default)]
+    feature_names: Vec<String>,
+    #[serde(default)]
+    feature_types: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct LearnerModelParam {
+    base_score: String,
+    num_class: String,
+    num_feature: String,
+    num_target: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Objective {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct GradientBooster {
+    name: String,
+    model: Option<GbTree>,
+}
+
+#[derive(Deserialize)]
+struct GbTree {
+    trees: Vec<TreeJson>,
+    #[serde(default)]
+    tree_info: Vec<i64>,
+}
+
+#[derive(Deserialize)]
+struct TreeJson {
+    left_children: Vec<i64>,
+    right_children: Vec<i64>,
+    split_indices: Vec<i64>,
+    split_conditions: Vec<F32>,
+    default_left: Vec<Flag>,
+    sum_hessian: Vec<F32>,
+    #[serde(default)]
+    split_type: Vec<u8>,
+    #[serde(default)]
+    categories: Vec<i64>,
+    #[serde(default)]
+    categories_nodes: Vec<i64>,
+    #[serde(default)]
+    categories_segments: Vec<i64>,
+    #[serde(default)]
+    categories_sizes: Vec<i64>,
+}
+
+/// A float XGBoost wrote: a number, or a quoted non-finite token.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(untagged)]
+enum F32 {
+    Number(f64),
+    Token(NonFinite),
+}
+
+#[derive(Deserialize, Clone, Copy)]
+enum NonFinite {
+    NaN,
+    Infinity,
+    #[serde(rename = "-Infinity")]
+    NegInfinity,
+}
+
+impl F32 {
+    fn get(self) -> f32 {
+        match self {
+            F32::Number(v) => v as f32,
+            F32::Token(NonFinite::NaN) => f32::NAN,
+            F32::Token(NonFinite::Infinity) => f32::INFINITY,
+            F32::Token(NonFinite::NegInfinity) => f32::NEG_INFINITY,
+        }
+    }
+}
+
+/// `default_left` is 0/1 in newer files and true/false in some older ones.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(untagged)]
+enum Flag {
+    Int(i64),
+    Bool(bool),
+}
+
+impl Flag {
+    fn get(self) -> bool {
+        matches!(self, Flag::Int(1) | Flag::Bool(true))
+    }
+}
+
+impl TreeJson {
+    /// Appends this tree's reachable nodes in pre-order, children renumbered.
+    fn append_preordered(
+        &self,
+        num_features: usize,
+        nodes: &mut Vec<Node>,
+        words: &mut Vec<u32>,
+    ) -> Result<(), String> {
+        let n = self.left_children.len();
+        for (name, len) in [
+            ("right_children", self.right_children.len()),
+            ("split_indices", self.split_indices.len()),
+            ("split_conditions", self.split_conditions.len()),
+            ("default_left", self.default_left.len()),
+            ("sum_hessian", self.sum_hessian.len()),
+        ] {
+            if len != n {
+                return Err(format!("{name} has {len} entries but left_children has {n}"));
+            }
+        }
+        if n == 0 {
+            return Err("the tree has no nodes".into());
+        }
+        let categorical = self.categorical_sets()?;
+        let first = nodes.len();
+        let mut visited = vec![false; n];
+        // Explicit stack: (old node id, slot in `nodes` whose child pointer to fix).
+        let mut stack = vec![(0usize, None::<(usize, bool)>)];
+        while let Some((old, parent)) = stack.pop() {
+            if std::mem::replace(&mut visited[old], true) {
+                return Err(format!("node {old} is reached twice (the tree has a cycle)"));
+            }
+            let at = nodes.len();
+            if let Some((p, is_left)) = parent {
+                let slot = &mut nodes[p];
+                if is_left { slot.left = at as u32 } else { slot.right = at as u32 }
+            }
+            let cover = self.sum_hessian[old].get();
+            let value = self.split_conditions[old].get();
+            let (left, right) = (self.left_children[old], self.right_children[old]);
+            if left == -1 {
+                if !value.is_finite() {
+                    return Err(format!("leaf {old} has the value {value}"));
+                }
+                nodes.push(Node::leaf(value, cover));
+                continue;
+            }
+            let child = |c: i64| {
+                usize::try_from(c).ok().filter(|&c| c < n).ok_or(format!("node {old} has child {c} out of range"))
+            };
+            let (left, right) = (child(left)?, child(right)?);
+            let feature = usize::try_from(self.split_indices[old])
+                .ok()
+                .filter(|&f| f < num_features)
+                .ok_or(format!("node {old} splits on feature {} of {num_features}", self.split_indices[old]))?;
+            let split = match self.split_type.get(old).copied().unwrap_or(0) {
+                0 => Split::Numeric,
+                1 => {
+                    let set = categorical
+                        .iter()
+                        .find(|(id, _)| *id == old)
+                        .ok_or(format!("categorical node {old} has no category set"))?;
+                    let start = words.len() as u32;
+                    words.extend(bitset(&set.1)?);
+                    Split::Categorical { start, len: words.len() as u32 - start }
+                }
+                other => return Err(format!("node {old} has unknown split_type {other}")),
+            };
+            nodes.push(Node::split(split, feature as u32, value, (0, 0), self.default_left[old].get(), cover));
+            // Right pushed first so the left subtree is laid out first.
+            stack.push((right, Some((at, false))));
+            stack.push((left, Some((at, true))));
+        }
+        debug_assert!(
+            nodes[first..].iter().all(|n| n.is_leaf() || (n.left as usize > first && n.right as usize > first))
+        );
+        Ok(())
+    }
+
+    /// (node id, categories that go right) for each categorical split.
+    fn categorical_sets(&self) -> Result<Vec<(usize, Vec<i64>)>, String> {
+        let (nodes, segments, sizes) = (&self.categories_nodes, &self.categories_segments, &self.categories_sizes);
+        if segments.len() != nodes.len() || sizes.len() != nodes.len() {
+            return Err("categories_nodes, categories_segments and categories_sizes differ in length".into());
+        }
+        (0..nodes.len())
+            .map(|i| {
+                let (start, size) = (segments[i] as usize, sizes[i] as usize);
+                let cats =
+                    self.categories.get(start..start + size).ok_or(format!("category segment {i} is out of range"))?;
+                Ok((nodes[i] as usize, cats.to_vec()))
+            })
+            .collect()
+    }
+}
+
+/// Bit `c` set for each category `c`.
+fn bitset(categories: &[i64]) -> Result<Vec<u32>, String> {
+    let max = categories.iter().copied().max().unwrap_or(0);
+    if categories.iter().any(|&c| !(0..1 << 24).contains(&c)) {
+        return Err(format!("category codes must be in [0, 2^24), got {categories:?}"));
+    }
+    let mut words = vec![0u32; max as usize / 32 + 1];
+    for &c in categories {
+        words[c as usize / 32] |= 1 << (c % 32);
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_non_finite_tokens_outside_strings_only() {
+        let text = r#"{"a": [NaN, -Infinity, Infinity, 1.5], "name": "NaN Infinity \" NaN"}"#;
+        let quoted = quote_non_finite(text);
+        assert_eq!(quoted, r#"{"a": ["NaN", "-Infinity", "Infinity", 1.5], "name": "NaN Infinity \" NaN"}"#);
+    }
+
+    #[test]
+    fn base_score_in_both_formats() {
+        assert_eq!(parse_base_score("5E-1"), Ok(0.5));
+        assert_eq!(parse_base_score("[2.5E-1]"), Ok(0.25));
+        assert!(parse_base_score("[1E-1,2E-1]").unwrap_err().contains("several values"));
+    }
+}

@@ -1,0 +1,73 @@
+//! Score + full explanation per lead: natively, inside the component through
+//! wasmtime, and (by `scripts/bench-scoring`, in the same run) XGBoost.
+//! Needs LEADSCORE_BENCH_DIR with `model/`, `leads.jsonl` and `component.wasm`
+//! (the script prepares them).
+
+use std::path::PathBuf;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use guest_model::load::lead_json;
+use guest_model::shap::{Scratch, reference};
+use leadscore::component::ScorerComponent;
+
+fn bench_dir() -> PathBuf {
+    PathBuf::from(
+        std::env::var("LEADSCORE_BENCH_DIR").expect("run scripts/bench-scoring (it sets LEADSCORE_BENCH_DIR)"),
+    )
+}
+
+fn scoring(c: &mut Criterion) {
+    let dir = bench_dir();
+    let model = guest_model::load::model_dir(&dir.join("model")).expect("bench model");
+    let text = std::fs::read_to_string(dir.join("leads.jsonl")).expect("bench leads");
+    let leads: Vec<_> = text.lines().map(|l| lead_json::parse(l).expect("valid lead")).collect();
+    let rows: Vec<Vec<f32>> =
+        leads.iter().map(|l| guest_model::features::compute(&model.features, l).expect("features").0).collect();
+    let n = leads.len() as u64;
+
+    let mut shap = c.benchmark_group("shap");
+    shap.throughput(Throughput::Elements(n)).sample_size(10);
+    shap.bench_function("quadrature", |b| {
+        let mut scratch = Scratch::default();
+        let mut phi = vec![0.0; model.features.len()];
+        b.iter(|| {
+            for row in &rows {
+                model.explainer.shap_values(&model.ensemble, row, &mut phi, &mut scratch);
+            }
+        })
+    });
+    shap.bench_function("reference", |b| {
+        let mut phi = vec![0.0; model.features.len()];
+        b.iter(|| {
+            for row in &rows {
+                reference::shap_values(&model.ensemble, row, &mut phi);
+            }
+        })
+    });
+    shap.finish();
+
+    let mut score = c.benchmark_group("score_and_explain");
+    score.throughput(Throughput::Elements(n)).sample_size(10);
+    score.bench_function("native", |b| {
+        let mut scratch = Scratch::default();
+        b.iter(|| {
+            for lead in &leads {
+                model.score(lead, &mut scratch).expect("scored");
+            }
+        })
+    });
+    let component = ScorerComponent::load(&dir.join("component.wasm")).expect("component");
+    let wit_leads: Vec<_> = leads.iter().cloned().map(leadscore::leads::to_wit).collect();
+    score.bench_function("component", |b| b.iter(|| component.score(&wit_leads).expect("scored")));
+    score.finish();
+
+    let mut instance = c.benchmark_group("component");
+    instance.bench_function("instantiate", |b| b.iter(|| component.instantiate().expect("instance")));
+    instance.bench_with_input(BenchmarkId::new("one_lead_fresh_instance", 1), &wit_leads[..1], |b, one| {
+        b.iter(|| component.score(one).expect("scored"))
+    });
+    instance.finish();
+}
+
+criterion_group!(benches, scoring);
+criterion_main!(benches);

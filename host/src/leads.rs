@@ -1,0 +1,39 @@
+//! Lead JSON → the component's `lead` record.
+
+use guest_model::lead::{self, Value};
+use guest_model::load::lead_json::{self, LeadError};
+
+use crate::bindings::{Activity, Field, FieldValue, Lead};
+
+/// Parses lead JSON text into the record the component takes.
+pub fn parse(text: &str) -> Result<Lead, LeadError> {
+    lead_json::parse(text).map(to_wit)
+}
+
+/// The library's lead as the WIT record.
+pub fn to_wit(lead: lead::Lead) -> Lead {
+    Lead {
+        id: lead.id,
+        as_of_ms: lead.as_of,
+        fields: fields(lead.fields),
+        activities: lead
+            .activities
+            .into_iter()
+            .map(|a| Activity { kind: a.kind, at_ms: a.at, attributes: fields(a.attributes) })
+            .collect(),
+    }
+}
+
+fn fields(pairs: Vec<(String, Value)>) -> Vec<Field> {
+    pairs
+        .into_iter()
+        .map(|(name, value)| Field {
+            name,
+            value: match value {
+                Value::Number(v) => FieldValue::Number(v),
+                Value::Text(t) => FieldValue::Text(t),
+                Value::Bool(b) => FieldValue::Boolean(b),
+            },
+        })
+        .collect()
+}

@@ -1,0 +1,9 @@
+//! The leadscore host: builds model components, loads them into wasmtime and
+//! scores leads with them.
+
+pub mod bindings;
+pub mod component;
+pub mod leads;
+pub mod model_build;
+pub mod report;
+pub mod score_cmd;

@@ -1,0 +1,146 @@
+//! `leadscore model build`: one model directory → one scorer component
+//! (`<name>-<version>.wasm`) and its manifest.
+//!
+//! The model is loaded and checked natively, baked into Rust source, and
+//! compiled into the `guest-model` crate for `wasm32-wasip2`; the result is
+//! loaded back through wasmtime and must describe itself as the manifest does.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail, ensure};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::component::ScorerComponent;
+use crate::report::link_name;
+
+/// What was built.
+#[derive(Debug)]
+pub struct Built {
+    /// The component.
+    pub wasm: PathBuf,
+    /// Its manifest.
+    pub manifest: PathBuf,
+}
+
+/// The manifest written beside each component.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Model family name.
+    pub name: String,
+    /// Model version.
+    pub version: String,
+    /// File name of the component.
+    pub wasm: String,
+    /// sha256 of the component's bytes, hex.
+    pub sha256: String,
+    /// XGBoost objective.
+    pub objective: String,
+    /// Link from margin to probability.
+    pub link: String,
+    /// Number of trees.
+    pub num_trees: u32,
+    /// Expected margin (SHAP base value).
+    pub base_value: f64,
+    /// The features, in model order.
+    pub features: Vec<ManifestFeature>,
+    /// Band thresholds.
+    pub bands: ManifestBands,
+    /// Interfaces the component imports (all unreachable: see README).
+    pub imports: Vec<String>,
+    /// When it was built (RFC 3339).
+    pub built_at: String,
+}
+
+/// One feature in the manifest.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ManifestFeature {
+    /// Column name.
+    pub name: String,
+    /// Reason template.
+    pub description: String,
+    /// Where the value comes from.
+    pub source: String,
+}
+
+/// Band thresholds in the manifest.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ManifestBands {
+    /// score > hot is Hot.
+    pub hot: u8,
+    /// score < cold is Cold.
+    pub cold: u8,
+}
+
+/// Builds the component for `model_dir` into `out_dir`. `workspace` is the
+/// leadscore source tree (it holds `guest-model/`).
+pub fn build(model_dir: &Path, out_dir: &Path, workspace: &Path) -> Result<Built> {
+    let model = guest_model::load::model_dir(model_dir)?;
+    ensure!(
+        workspace.join("guest-model/Cargo.toml").exists(),
+        "{} is not the leadscore source tree (no guest-model/Cargo.toml): pass --workspace <dir>",
+        workspace.display()
+    );
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from);
+    let scratch = target_dir.join("leadscore-build");
+    std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+    // One build at a time: they share the guest crate's output file.
+    let lock = File::create(scratch.join("lock")).context("cannot create the build lock")?;
+    lock.lock().context("cannot take the build lock")?;
+
+    let stem = format!("{}-{}", model.info.name, model.info.version);
+    let source = scratch.join(format!("{stem}.rs"));
+    std::fs::write(&source, guest_model::load::bake::to_rust(&model)).context("cannot write the baked model")?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(workspace)
+        .args(["build", "--quiet", "-p", "guest-model", "--lib", "--target", "wasm32-wasip2", "--profile", "component"])
+        .env("LEADSCORE_MODEL_SOURCE", &source)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .output()
+        .context("cannot run cargo (is the Rust toolchain installed?)")?;
+    if !output.status.success() {
+        bail!("building the component failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let built = target_dir.join("wasm32-wasip2/component/guest_model.wasm");
+    let bytes = std::fs::read(&built).with_context(|| format!("cargo did not produce {}", built.display()))?;
+    drop(lock);
+
+    let component = ScorerComponent::from_bytes(&bytes).context("the built component does not load")?;
+    let info = component.model_info()?;
+    ensure!(
+        info.name == model.info.name
+            && info.version == model.info.version
+            && info.features.len() == model.features.len(),
+        "the built component describes itself as {}-{}, not {stem}",
+        info.name,
+        info.version
+    );
+    std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let wasm = out_dir.join(format!("{stem}.wasm"));
+    std::fs::write(&wasm, &bytes).with_context(|| format!("cannot write {}", wasm.display()))?;
+    let manifest = Manifest {
+        name: info.name,
+        version: info.version,
+        wasm: format!("{stem}.wasm"),
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        objective: info.objective,
+        link: link_name(info.link).to_string(),
+        num_trees: info.num_trees,
+        base_value: info.base_value,
+        features: info
+            .features
+            .into_iter()
+            .map(|f| ManifestFeature { name: f.name, description: f.description, source: f.source })
+            .collect(),
+        bands: ManifestBands { hot: info.bands.hot, cold: info.bands.cold },
+        imports: component.imports().to_vec(),
+        built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    let manifest_path = out_dir.join(format!("{stem}.manifest.json"));
+    std::fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)? + "\n")
+        .with_context(|| format!("cannot write {}", manifest_path.display()))?;
+    Ok(Built { wasm, manifest: manifest_path })
+}
