@@ -41,12 +41,13 @@ impl Guest for Scorer {
     }
 
     fn score(leads: Vec<Lead>) -> Vec<Result<ScoredLead, ScoreError>> {
-        let mut scratch = Scratch::default();
+        let leads: Vec<l::Lead> = leads.into_iter().map(into_lead).collect();
+        let results = MODEL.score_batch(&leads, &mut Scratch::default());
         leads
             .into_iter()
-            .map(|lead| {
-                let lead = into_lead(lead);
-                let scored = MODEL.score(&lead, &mut scratch).map_err(|e| ScoreError {
+            .zip(results)
+            .map(|(lead, scored)| {
+                let scored = scored.map_err(|e| ScoreError {
                     lead_id: lead.id.clone(),
                     code: if e.field.starts_with("activities") {
                         ErrorCode::InvalidActivity

@@ -124,21 +124,41 @@ impl Model {
     /// Scores and explains one lead. Only bad input is an error: if the
     /// explanation cannot be computed the score still comes back.
     pub fn score(&self, lead: &Lead, scratch: &mut Scratch) -> Result<Scored, FeatureError> {
-        let (row, values) = features::compute(&self.features, lead)?;
-        let margin = self.ensemble.predict_margin(&row);
-        let probability = self.probability(margin as f64);
-        let final_score = self.score_of(margin as f64, probability);
-        let mut phi = vec![0.0; row.len()];
-        self.explainer.shap_values(&self.ensemble, &row, &mut phi, scratch);
-        let explanation = explanation::build(self, &values, &phi, margin as f64);
-        Ok(Scored {
+        self.score_batch(std::slice::from_ref(lead), scratch).remove(0)
+    }
+
+    /// [`Model::score`] for many leads; the SHAP kernel explains them
+    /// several at a time, so batches are much cheaper per lead.
+    pub fn score_batch(&self, leads: &[Lead], scratch: &mut Scratch) -> Vec<Result<Scored, FeatureError>> {
+        let computed: Vec<_> = leads.iter().map(|lead| features::compute(&self.features, lead)).collect();
+        let rows: Vec<&[f32]> =
+            computed.iter().filter_map(|c| c.as_ref().ok()).map(|(row, _)| row.as_slice()).collect();
+        let mut phis = vec![vec![0.0; self.features.len()]; rows.len()];
+        let mut outputs: Vec<&mut [f64]> = phis.iter_mut().map(Vec::as_mut_slice).collect();
+        self.explainer.shap_values_batch(&self.ensemble, &rows, &mut outputs, scratch);
+        let mut phis = phis.into_iter();
+        computed
+            .into_iter()
+            .map(|c| {
+                let (row, values) = c?;
+                let phi = phis.next().expect("one SHAP row per valid lead");
+                Ok(self.scored(&row, &values, &phi))
+            })
+            .collect()
+    }
+
+    fn scored(&self, row: &[f32], values: &[FeatureValue], phi: &[f64]) -> Scored {
+        let margin = self.ensemble.predict_margin(row) as f64;
+        let probability = self.probability(margin);
+        let final_score = self.score_of(margin, probability);
+        Scored {
             final_score,
             probability,
             band: self.bands.band(final_score),
-            confidence: self.confidence(&values),
-            margin: margin as f64,
-            explanation,
-        })
+            confidence: self.confidence(values),
+            margin,
+            explanation: explanation::build(self, values, phi, margin),
+        }
     }
 
     /// Calibrated probability of conversion for a margin.
@@ -194,4 +214,76 @@ fn interpolate(knots: &[(f64, f64)], x: f64) -> f64 {
     }
     let ((x0, y0), (x1, y1)) = (knots[after - 1], knots[after]);
     y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::Source;
+    use crate::tree::{Node, Split};
+
+    /// Two trees whose leaves overflow f32 when added: the margin is still
+    /// defined (infinite), but no SHAP value can be.
+    fn overflowing_model() -> Model {
+        let tree =
+            |v: f32| [Node::split(Split::Numeric, 0, 0.5, (1, 2), true, 2.0), Node::leaf(v, 1.0), Node::leaf(-v, 1.0)];
+        let nodes: Vec<Node> = tree(f32::MAX)
+            .into_iter()
+            .chain(tree(f32::MAX).into_iter().map(|n| Node { left: n.left + 3, right: n.right + 3, ..n }))
+            .collect();
+        let ensemble = Ensemble {
+            nodes: nodes.into(),
+            roots: vec![0, 3].into(),
+            category_words: Cow::Borrowed(&[]),
+            base_margin: 0.0,
+            num_features: 1,
+        };
+        Model {
+            info: ModelInfo {
+                name: "t".into(),
+                version: "v".into(),
+                objective: "binary:logistic".into(),
+                link: Link::Logistic,
+            },
+            explainer: Explainer::new(&ensemble),
+            ensemble,
+            features: vec![FeatureDef {
+                name: "x".into(),
+                reason: "x is {value}".into(),
+                reason_missing: None,
+                source: Source::Field("x".into()),
+            }]
+            .into(),
+            bands: Bands::default(),
+            calibration: Calibration::default(),
+        }
+    }
+
+    #[test]
+    fn an_explanation_that_cannot_be_computed_leaves_the_score_standing() {
+        let lead = Lead {
+            id: "a".into(),
+            as_of: 0,
+            fields: vec![("x".into(), crate::lead::Value::Number(0.0))],
+            activities: vec![],
+        };
+        let scored = overflowing_model().score(&lead, &mut Scratch::default()).unwrap();
+        assert_eq!(scored.final_score, 100);
+        assert_eq!(scored.band, Band::Hot);
+        let why = scored.explanation.unwrap_err();
+        assert!(why.contains("not a finite number"), "{why}");
+    }
+
+    #[test]
+    fn scores_come_from_the_quantile_table_and_bands_from_the_thresholds() {
+        let mut model = overflowing_model();
+        model.calibration.score_quantiles = (0..=100).map(|k| k as f64 / 10.0).collect::<Vec<_>>().into();
+        assert_eq!(model.score_of(-1.0, 0.0), 0);
+        assert_eq!(model.score_of(2.56, 0.0), 26);
+        assert_eq!(model.score_of(10.0, 0.0), 100);
+        assert_eq!(model.bands.band(81), Band::Hot);
+        assert_eq!(model.bands.band(80), Band::Warm);
+        assert_eq!(model.bands.band(40), Band::Warm);
+        assert_eq!(model.bands.band(39), Band::Cold);
+    }
 }

@@ -29,11 +29,11 @@ fn scoring(c: &mut Criterion) {
     shap.throughput(Throughput::Elements(n)).sample_size(10);
     shap.bench_function("quadrature", |b| {
         let mut scratch = Scratch::default();
-        let mut phi = vec![0.0; model.features.len()];
+        let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+        let mut phis = vec![vec![0.0; model.features.len()]; rows.len()];
         b.iter(|| {
-            for row in &rows {
-                model.explainer.shap_values(&model.ensemble, row, &mut phi, &mut scratch);
-            }
+            let mut outputs: Vec<&mut [f64]> = phis.iter_mut().map(Vec::as_mut_slice).collect();
+            model.explainer.shap_values_batch(&model.ensemble, &refs, &mut outputs, &mut scratch);
         })
     });
     shap.bench_function("reference", |b| {
@@ -50,11 +50,7 @@ fn scoring(c: &mut Criterion) {
     score.throughput(Throughput::Elements(n)).sample_size(10);
     score.bench_function("native", |b| {
         let mut scratch = Scratch::default();
-        b.iter(|| {
-            for lead in &leads {
-                model.score(lead, &mut scratch).expect("scored");
-            }
-        })
+        b.iter(|| model.score_batch(&leads, &mut scratch))
     });
     let component = ScorerComponent::load(&dir.join("component.wasm")).expect("component");
     let wit_leads: Vec<_> = leads.iter().cloned().map(leadscore::leads::to_wit).collect();

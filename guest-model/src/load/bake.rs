@@ -7,7 +7,6 @@ use std::fmt::Write;
 
 use crate::features::{Aggregate, FeatureDef, Filter, Source};
 use crate::model::Model;
-use crate::shap::lanes::Lanes;
 use crate::tree::{Link, Split};
 
 /// Rust source defining `pub static MODEL: crate::model::Model`.
@@ -17,7 +16,7 @@ pub fn to_rust(model: &Model) -> String {
     out.push_str("#[allow(clippy::all, clippy::pedantic)]\n");
     out.push_str("mod baked {\n");
     out.push_str("use std::borrow::Cow::Borrowed as B;\n");
-    out.push_str("use crate::features::*;\nuse crate::model::*;\nuse crate::shap::{lanes::Lanes as L, Edge, Explainer, RuleBlock};\n");
+    out.push_str("use crate::features::*;\nuse crate::model::*;\nuse crate::shap::{Edge, Explainer, Point};\n");
     out.push_str("use crate::tree::{Ensemble, Link, Node as N, Split as S};\n");
     let e = &model.ensemble;
     let x = &model.explainer;
@@ -62,20 +61,11 @@ pub fn to_rust(model: &Model) -> String {
     for edge in x.edges.iter() {
         let _ = writeln!(out, "Edge::new({},{},{}),", f32_lit(edge.zero), f32_lit(edge.zero_through), edge.prev);
     }
-    out.push_str("]),\ninv_hot: B(&[\n");
-    for lanes in x.inv_hot.iter() {
-        let _ = writeln!(out, "{},", lanes_lit(lanes));
-    }
-    out.push_str("]),\nrule: B(&[\n");
-    for b in x.rule.iter() {
-        let _ = writeln!(
-            out,
-            "RuleBlock {{ t: {}, weight: {}, one_minus_t: {}, inv_one_minus_t: {} }},",
-            lanes_lit(&b.t),
-            lanes_lit(&b.weight),
-            lanes_lit(&b.one_minus_t),
-            lanes_lit(&b.inv_one_minus_t)
-        );
+    let _ =
+        writeln!(out, "]),\ninv_hot: B(&[{}]),", x.inv_hot.iter().map(|v| f32_lit(*v)).collect::<Vec<_>>().join(","));
+    out.push_str("points: B(&[\n");
+    for p in x.points.iter() {
+        let _ = writeln!(out, "Point {{ t: {}, weight: {} }},", f32_lit(p.t), f32_lit(p.weight));
     }
     let _ = writeln!(out, "]),\nbase_value: {},\n}},", f64_lit(x.base_value));
     out.push_str("features: B(&[\n");
@@ -145,8 +135,4 @@ fn f32_lit(v: f32) -> String {
 
 fn f64_lit(v: f64) -> String {
     if v.is_finite() { format!("{v:?}f64") } else { format!("f64::from_bits({:#x})", v.to_bits()) }
-}
-
-fn lanes_lit(l: &Lanes) -> String {
-    format!("L([{}])", l.0.iter().map(|v| f32_lit(*v)).collect::<Vec<_>>().join(","))
 }

@@ -1,30 +1,26 @@
-//! Four f32 lanes: one per quadrature point. Written as plain arrays so the
-//! compiler turns each operation into one SIMD instruction (SSE natively,
+//! One f32 per row explained together. Written as plain arrays so the
+//! compiler turns each operation into SIMD instructions (SSE natively,
 //! `simd128` in the component).
 
 use std::ops::{Add, Mul, Sub};
 
-/// Four f32 values processed together.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-#[repr(C, align(16))]
-pub struct Lanes(pub [f32; 4]);
+use super::ROWS;
+
+/// One value per row of the batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(32))]
+pub struct Lanes(pub [f32; ROWS]);
 
 impl Lanes {
     /// All lanes zero.
-    pub const ZERO: Lanes = Lanes([0.0; 4]);
+    pub const ZERO: Lanes = Lanes([0.0; ROWS]);
     /// All lanes one.
-    pub const ONE: Lanes = Lanes([1.0; 4]);
+    pub const ONE: Lanes = Lanes([1.0; ROWS]);
 
     /// Every lane set to `v`.
     #[inline(always)]
     pub fn splat(v: f32) -> Lanes {
-        Lanes([v; 4])
-    }
-
-    /// Sum of the four lanes, in f64.
-    #[inline(always)]
-    pub fn sum(self) -> f64 {
-        self.0.iter().map(|&v| v as f64).sum()
+        Lanes([v; ROWS])
     }
 }
 
@@ -34,8 +30,7 @@ macro_rules! lanewise {
             type Output = Lanes;
             #[inline(always)]
             fn $method(self, rhs: Lanes) -> Lanes {
-                let (a, b) = (self.0, rhs.0);
-                Lanes([a[0] $op b[0], a[1] $op b[1], a[2] $op b[2], a[3] $op b[3]])
+                Lanes(std::array::from_fn(|i| self.0[i] $op rhs.0[i]))
             }
         }
     };

@@ -12,8 +12,13 @@
 //! edge) and one upward pass (value-weighted sums below it) give every edge's
 //! contribution in O(n) — O(nodes·D/2) per tree, no path copying, no
 //! unwinding, no per-leaf loops (Linear TreeShap's idea, with quadrature
-//! points instead of polynomial coefficients). The points run in four SIMD
-//! lanes and every division is precomputed at build time.
+//! points instead of polynomial coefficients).
+//!
+//! Speed: TreeSHAP visits every node whatever the row, so the traversal is
+//! shared by four rows at once, one per SIMD lane; only the hot/cold bits
+//! differ between lanes. For a feature's first split on a path (the common
+//! case) the divisions cancel; the others use inverses precomputed at build
+//! time.
 //! A feature split twice on one path is handled exactly by telescoping: each
 //! of its edges adds the change of (o - z)/(z + t(o - z)) it causes.
 //! Missing values follow `default_left` through the same decision function
@@ -27,11 +32,16 @@ mod tests;
 
 use std::borrow::Cow;
 
-use crate::tree::Ensemble;
+use crate::tree::{Ensemble, Node, Split};
 use lanes::Lanes;
 
-/// "No earlier edge on this feature".
-pub const NO_EDGE: u32 = u32::MAX;
+/// Rows explained together: one per SIMD lane.
+pub const ROWS: usize = 8;
+
+/// Most quadrature points the fast kernel is compiled for: exact for paths
+/// with up to 32 distinct features. Deeper models fall back to the
+/// reference algorithm (also exact, slower).
+const MAX_POINTS: usize = 16;
 
 /// What the explainer knows about the edge from a node's parent to the node.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -41,7 +51,8 @@ pub struct Edge {
     /// Product of the cover fractions of every edge on this node's path that
     /// splits on the same feature, this one included.
     pub zero_through: f32,
-    /// The previous edge on the path splitting on the same feature, or `NO_EDGE`.
+    /// The previous edge on the path splitting on the same feature; the
+    /// tree's root when there is none.
     pub prev: u32,
 }
 
@@ -52,17 +63,13 @@ impl Edge {
     }
 }
 
-/// One block of four quadrature points.
+/// One Gauss–Legendre point on [0, 1].
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RuleBlock {
-    /// Points t in [0, 1] (padding lanes: 0.5).
-    pub t: Lanes,
-    /// Weights (padding lanes: 0).
-    pub weight: Lanes,
-    /// 1 - t.
-    pub one_minus_t: Lanes,
-    /// 1 / (1 - t).
-    pub inv_one_minus_t: Lanes,
+pub struct Point {
+    /// Where.
+    pub t: f32,
+    /// Its weight.
+    pub weight: f32,
 }
 
 /// The fast exact explainer, built once per ensemble (at model build time in
@@ -71,10 +78,10 @@ pub struct RuleBlock {
 pub struct Explainer {
     /// Per node (global index), the edge from its parent. Roots: unused.
     pub edges: Cow<'static, [Edge]>,
-    /// Per node and rule block: 1 / (z* + t(1 - z*)), z* = `zero_through`.
-    pub inv_hot: Cow<'static, [Lanes]>,
-    /// The quadrature rule, in blocks of four points.
-    pub rule: Cow<'static, [RuleBlock]>,
+    /// Per node and point: 1 / (z* + t(1 - z*)), z* = `zero_through`.
+    pub inv_hot: Cow<'static, [f32]>,
+    /// The quadrature rule: ⌈D/2⌉ points for paths of up to D distinct features.
+    pub points: Cow<'static, [Point]>,
     /// SHAP's base value: the expected margin (XGBoost's bias column).
     pub base_value: f64,
 }
@@ -82,174 +89,245 @@ pub struct Explainer {
 /// Reusable buffers for [`Explainer::shap_values`].
 #[derive(Default)]
 pub struct Scratch {
-    down: Vec<Lanes>,
-    up: Vec<Lanes>,
-    ratio: Vec<Lanes>,
-    delta: Vec<Lanes>,
-    agrees: Vec<bool>,
-    phi: Vec<Lanes>,
-    touched: Vec<u32>,
-    is_touched: Vec<bool>,
+    /// Per feature and lane: 1 while x agrees with every edge on that
+    /// feature so far on the current path, else 0.
+    agrees: Vec<Lanes>,
+    /// Per feature and lane: the SHAP value of the last few trees, in f32.
+    recent: Vec<Lanes>,
+    /// Per feature and lane: the SHAP value so far.
+    phi: Vec<[f64; ROWS]>,
 }
+
+/// Trees summed in f32 before their sum joins the f64 total: few enough to
+/// keep f32 rounding far below XGBoost's own, many enough to make the
+/// hand-over cheap.
+const TREES_PER_FLUSH: usize = 8;
 
 impl Explainer {
     /// Precomputes the tables for `ensemble`.
     pub fn new(ensemble: &Ensemble) -> Explainer {
         let deepest = (0..ensemble.num_trees()).map(|t| ensemble.max_unique_path_features(t)).max().unwrap_or(0);
-        let points = deepest.div_ceil(2).max(1);
-        let rule = rule_blocks(points);
-        let mut edges = vec![Edge { zero: 1.0, zero_through: 1.0, prev: NO_EDGE }; ensemble.nodes.len()];
+        let points: Vec<Point> = quadrature::gauss_legendre(deepest.div_ceil(2).max(1))
+            .into_iter()
+            .map(|(t, w)| Point { t: t as f32, weight: w as f32 })
+            .collect();
+        let mut edges = vec![Edge { zero: 1.0, zero_through: 1.0, prev: 0 }; ensemble.nodes.len()];
         for tree in 0..ensemble.num_trees() {
-            let mut last_edge_on = Vec::new();
-            fill_edges(ensemble, ensemble.roots[tree], &mut last_edge_on, &mut edges);
+            let root = ensemble.roots[tree];
+            edges[root as usize].prev = root;
+            fill_edges(ensemble, root, root, &mut Vec::new(), &mut edges);
         }
         let inv_hot = edges
             .iter()
             .flat_map(|edge| {
                 let z = edge.zero_through;
-                rule.iter().map(move |b| Lanes(std::array::from_fn(|k| 1.0 / (z + b.t.0[k] * (1.0 - z)))))
+                points.iter().map(move |p| 1.0 / (z + p.t * (1.0 - z)))
             })
             .collect();
-        Explainer { edges: edges.into(), inv_hot, rule: rule.into(), base_value: ensemble.expected_margin() }
+        Explainer { edges: edges.into(), inv_hot, points: points.into(), base_value: ensemble.expected_margin() }
     }
 
     /// Adds every tree's SHAP values for `x` into `phi` (one slot per
     /// feature). Invariant: `base_value + Σ phi = margin(x)` up to rounding.
     pub fn shap_values(&self, ensemble: &Ensemble, x: &[f32], phi: &mut [f64], scratch: &mut Scratch) {
-        let blocks = self.rule.len();
-        scratch.phi.clear();
-        scratch.phi.resize(ensemble.num_features as usize * blocks, Lanes::ZERO);
-        scratch.is_touched.clear();
-        scratch.is_touched.resize(ensemble.num_features as usize, false);
-        for tree in 0..ensemble.num_trees() {
-            self.tree_shap(ensemble, tree, x, scratch);
-            for &f in &scratch.touched {
-                let slots = &mut scratch.phi[f as usize * blocks..(f as usize + 1) * blocks];
-                phi[f as usize] += slots.iter().map(|l| l.sum()).sum::<f64>();
-                slots.fill(Lanes::ZERO);
-                scratch.is_touched[f as usize] = false;
-            }
-        }
+        self.shap_values_batch(ensemble, &[x], &mut [phi], scratch);
     }
 
-    fn tree_shap(&self, e: &Ensemble, tree: usize, x: &[f32], s: &mut Scratch) {
-        let range = e.tree_range(tree);
-        let (first, len) = (range.start, range.len());
-        let blocks = self.rule.len();
-        for buffer in [&mut s.down, &mut s.up, &mut s.ratio, &mut s.delta] {
-            buffer.clear();
-            buffer.resize(len * blocks, Lanes::ZERO);
-        }
-        s.agrees.clear();
-        s.agrees.resize(len, true);
-        s.touched.clear();
-        s.down[..blocks].fill(Lanes::ONE);
-
-        // Down: the ratio each edge multiplies into its leaves' products, the
-        // change it makes to (o - z)/(z + t(o - z)), and the running product.
-        for i in range.clone() {
-            let node = &e.nodes[i];
-            if node.is_leaf() {
-                continue;
-            }
-            let left_hot = e.goes_left(node, x[node.feature as usize]);
-            for (child, hot) in [(node.left as usize, left_hot), (node.right as usize, !left_hot)] {
-                self.edge_terms(first, i - first, child, hot, s);
-            }
-        }
-        // Up: value-weighted sums below each node; each edge adds
-        // Σ_k w_k Δ_k · down_k · up_k to its feature.
-        for i in range.rev() {
-            let node = &e.nodes[i];
-            let at = (i - first) * blocks;
-            if node.is_leaf() {
-                s.up[at..at + blocks].fill(Lanes::splat(node.value));
-                continue;
-            }
-            let (l, r) = ((node.left as usize - first) * blocks, (node.right as usize - first) * blocks);
-            let slot = node.feature as usize * blocks;
-            for b in 0..blocks {
-                s.up[at + b] = s.ratio[l + b] * s.up[l + b] + s.ratio[r + b] * s.up[r + b];
-                let through =
-                    s.delta[l + b] * s.down[l + b] * s.up[l + b] + s.delta[r + b] * s.down[r + b] * s.up[r + b];
-                s.phi[slot + b] = s.phi[slot + b] + through;
-            }
-            if !s.is_touched[node.feature as usize] {
-                s.is_touched[node.feature as usize] = true;
-                s.touched.push(node.feature);
-            }
-        }
-    }
-
-    /// Fills ratio, delta, agreement and the running product for the edge
-    /// `parent → child` (`parent` relative to the tree's first node).
-    #[inline(always)]
-    fn edge_terms(&self, first: usize, parent: usize, child: usize, hot: bool, s: &mut Scratch) {
-        let blocks = self.rule.len();
-        let edge = self.edges[child];
-        let c = child - first;
-        let earlier = (edge.prev != NO_EDGE).then(|| edge.prev as usize);
-        let earlier_agrees = earlier.is_none_or(|p| s.agrees[p - first]);
-        s.agrees[c] = earlier_agrees && hot;
-        for b in 0..blocks {
-            let rule = &self.rule[b];
-            let (ratio, delta) = if !earlier_agrees {
-                // x already left this feature's path: the factor only scales.
-                (Lanes::splat(edge.zero), Lanes::ZERO)
-            } else {
-                // 1 / a' and (1 - z') of the feature's factor before this edge.
-                let (inv_before, one_minus_before) = match earlier {
-                    Some(p) => (self.inv_hot[p * blocks + b], Lanes::splat(1.0 - self.edges[p].zero_through)),
-                    None => (Lanes::ONE, Lanes::ZERO),
-                };
-                let z = Lanes::splat(edge.zero_through);
-                let before = one_minus_before * inv_before;
-                if hot {
-                    let after = z + rule.t * (Lanes::ONE - z);
-                    let change = (Lanes::ONE - z) * self.inv_hot[child * blocks + b] - before;
-                    (after * inv_before, change)
-                } else {
-                    let after = z * rule.one_minus_t;
-                    (after * inv_before, Lanes::ZERO - rule.inv_one_minus_t - before)
+    /// [`Explainer::shap_values`] for many rows, four at a time.
+    pub fn shap_values_batch(&self, e: &Ensemble, rows: &[&[f32]], phis: &mut [&mut [f64]], scratch: &mut Scratch) {
+        assert_eq!(rows.len(), phis.len(), "one output per row");
+        for (rows, phis) in rows.chunks(ROWS).zip(phis.chunks_mut(ROWS)) {
+            // Spare lanes repeat the first row; their results are dropped.
+            let lanes: [&[f32]; ROWS] = std::array::from_fn(|r| rows.get(r).copied().unwrap_or(rows[0]));
+            if self.points.len() > MAX_POINTS {
+                for (row, phi) in rows.iter().zip(phis.iter_mut()) {
+                    reference::shap_values(e, row, phi);
                 }
-            };
-            s.ratio[c * blocks + b] = ratio;
-            s.delta[c * blocks + b] = rule.weight * delta;
-            s.down[c * blocks + b] = s.down[parent * blocks + b] * ratio;
+                continue;
+            }
+            scratch.agrees.clear();
+            scratch.agrees.resize(e.num_features as usize, Lanes::ONE);
+            scratch.recent.clear();
+            scratch.recent.resize(e.num_features as usize, Lanes::ZERO);
+            scratch.phi.clear();
+            scratch.phi.resize(e.num_features as usize, [0.0; ROWS]);
+            dispatch(self, e, lanes, scratch);
+            for (r, phi) in phis.iter_mut().enumerate() {
+                for (slot, lanes) in phi.iter_mut().zip(&scratch.phi) {
+                    *slot += lanes[r];
+                }
+            }
         }
     }
 }
 
-fn fill_edges(e: &Ensemble, node: u32, last_edge_on: &mut Vec<(u32, u32)>, edges: &mut [Edge]) {
+/// Runs the kernel compiled for exactly this many points.
+fn dispatch(x: &Explainer, e: &Ensemble, rows: [&[f32]; ROWS], s: &mut Scratch) {
+    macro_rules! points {
+        ($($n:literal)*) => {
+            match x.points.len() {
+                $($n => Kernel::<$n>::new(x, e, rows).trees(s),)*
+                n => unreachable!("{n} points: callers fall back to the reference explainer"),
+            }
+        };
+    }
+    points!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+}
+
+/// Four rows against one ensemble with `N` quadrature points: `down` and
+/// `up` are N vectors of four lanes, kept in registers down the recursion.
+struct Kernel<'a, const N: usize> {
+    x: &'a Explainer,
+    e: &'a Ensemble,
+    rows: [&'a [f32]; ROWS],
+    t: [Lanes; N],
+    weight: [Lanes; N],
+    one_minus_t: [f32; N],
+    inv_one_minus_t: [Lanes; N],
+}
+
+impl<'a, const N: usize> Kernel<'a, N> {
+    fn new(x: &'a Explainer, e: &'a Ensemble, rows: [&'a [f32]; ROWS]) -> Self {
+        let p = &x.points;
+        Kernel {
+            x,
+            e,
+            rows,
+            t: std::array::from_fn(|k| Lanes::splat(p[k].t)),
+            weight: std::array::from_fn(|k| Lanes::splat(p[k].weight)),
+            one_minus_t: std::array::from_fn(|k| 1.0 - p[k].t),
+            inv_one_minus_t: std::array::from_fn(|k| Lanes::splat(1.0 / (1.0 - p[k].t))),
+        }
+    }
+
+    fn trees(&self, s: &mut Scratch) {
+        let trees = self.e.num_trees();
+        for tree in 0..trees {
+            let root = self.e.roots[tree] as usize;
+            self.visit(root, root, &[Lanes::ONE; N], s);
+            if (tree + 1) % TREES_PER_FLUSH == 0 || tree + 1 == trees {
+                for (total, recent) in s.phi.iter_mut().zip(s.recent.iter_mut()) {
+                    for (total, lane) in total.iter_mut().zip(recent.0) {
+                        *total += lane as f64;
+                    }
+                    *recent = Lanes::ZERO;
+                }
+            }
+        }
+    }
+
+    /// Visits `node` with `down` = the product of edge ratios above it;
+    /// returns `up` = Σ over the leaves below of value × product of ratios
+    /// below it, and adds each split's Σ_k w_k Δ_k · down_k · up_k to its
+    /// feature.
+    fn visit(&self, root: usize, node: usize, down: &[Lanes; N], s: &mut Scratch) -> [Lanes; N] {
+        let n = &self.e.nodes[node];
+        if n.is_leaf() {
+            return [Lanes::splat(n.value); N];
+        }
+        let feature = n.feature as usize;
+        let left_hot = self.left_hot(n, feature);
+        let mut up = [Lanes::ZERO; N];
+        let mut through = Lanes::ZERO;
+        for (child, hot) in [(n.left as usize, left_hot), (n.right as usize, Lanes::ONE - left_hot)] {
+            let edge = self.x.edges[child];
+            let saved = s.agrees[feature];
+            let (ratio, carried) = if edge.prev as usize == root {
+                s.agrees[feature] = hot;
+                self.first_split(edge, hot, down)
+            } else {
+                s.agrees[feature] = saved * hot;
+                self.repeated_split(child, edge, hot, saved, down)
+            };
+            let child_node = &self.e.nodes[child];
+            let child_up = if child_node.is_leaf() {
+                [Lanes::splat(child_node.value); N]
+            } else {
+                self.visit(root, child, &std::array::from_fn(|k| down[k] * ratio[k]), s)
+            };
+            s.agrees[feature] = saved;
+            for k in 0..N {
+                up[k] = up[k] + ratio[k] * child_up[k];
+                through = through + carried[k] * child_up[k];
+            }
+        }
+        s.recent[feature] = s.recent[feature] + through;
+        up
+    }
+
+    /// 1.0 in the lanes whose row goes left at `n`, else 0.0.
+    #[inline(always)]
+    fn left_hot(&self, n: &Node, feature: usize) -> Lanes {
+        let x: [f32; ROWS] = std::array::from_fn(|r| self.rows[r][feature]);
+        if n.split != Split::Numeric {
+            return Lanes(std::array::from_fn(|r| self.e.goes_left(n, x[r]) as u8 as f32));
+        }
+        // Branch-free `goes_left` for numeric splits: x < threshold, or the
+        // default direction when x is missing.
+        let default_left = n.default_left as u8 as f32;
+        Lanes(std::array::from_fn(|r| {
+            let below = (x[r] < n.value) as u8 as f32;
+            if x[r].is_nan() { default_left } else { below }
+        }))
+    }
+
+    /// A feature's first split on the path (the common case): its factor
+    /// goes from 1 to z + t(o - z), so ratio = z(1-t) + o·t, and the change
+    /// (o - z)/(z + t(o - z)) times the child's product is w·(o - z)·down —
+    /// no division.
+    #[inline(always)]
+    fn first_split(&self, edge: Edge, hot: Lanes, down: &[Lanes; N]) -> ([Lanes; N], [Lanes; N]) {
+        let z = edge.zero_through;
+        let hot_minus_z = hot - Lanes::splat(z);
+        let ratio = std::array::from_fn(|k| Lanes::splat(z * self.one_minus_t[k]) + hot * self.t[k]);
+        let carried = std::array::from_fn(|k| self.weight[k] * hot_minus_z * down[k]);
+        (ratio, carried)
+    }
+
+    /// A feature split again further down: its factor goes from
+    /// a' = z' + t(o' - z') to a* = z* + t(o* - z*), ratio a*/a', and the
+    /// change of (o - z)/a telescopes. Once x has left the feature's path
+    /// (o' = 0) the factor only scales by the edge's cover fraction.
+    #[inline(always)]
+    fn repeated_split(
+        &self,
+        child: usize,
+        edge: Edge,
+        hot: Lanes,
+        agreed: Lanes,
+        down: &[Lanes; N],
+    ) -> ([Lanes; N], [Lanes; N]) {
+        let prev = edge.prev as usize;
+        let z = edge.zero_through;
+        let one_minus_before = 1.0 - self.x.edges[prev].zero_through;
+        let (inv_before, inv_after) = (&self.x.inv_hot[prev * N..][..N], &self.x.inv_hot[child * N..][..N]);
+        let (cold, disagreed) = (Lanes::ONE - hot, Lanes::ONE - agreed);
+        let mut ratio = [Lanes::ZERO; N];
+        let mut carried = [Lanes::ZERO; N];
+        for k in 0..N {
+            let after = Lanes::splat(z * self.one_minus_t[k]) + hot * self.t[k];
+            let change = hot * Lanes::splat((1.0 - z) * inv_after[k])
+                - cold * self.inv_one_minus_t[k]
+                - Lanes::splat(one_minus_before * inv_before[k]);
+            ratio[k] = agreed * after * Lanes::splat(inv_before[k]) + disagreed * Lanes::splat(edge.zero);
+            carried[k] = agreed * self.weight[k] * change * down[k] * ratio[k];
+        }
+        (ratio, carried)
+    }
+}
+
+fn fill_edges(e: &Ensemble, root: u32, node: u32, last_edge_on: &mut Vec<(u32, u32)>, edges: &mut [Edge]) {
     let n = &e.nodes[node as usize];
     if n.is_leaf() {
         return;
     }
     for child in [n.left, n.right] {
         let zero = if n.cover > 0.0 { e.nodes[child as usize].cover / n.cover } else { 0.0 };
-        let at = last_edge_on.iter().rposition(|&(f, _)| f == n.feature);
-        let prev = at.map_or(NO_EDGE, |i| last_edge_on[i].1);
-        let before = at.map_or(1.0, |_| edges[prev as usize].zero_through);
-        edges[child as usize] = Edge { zero, zero_through: zero * before, prev };
+        let prev = last_edge_on.iter().rev().find(|&&(f, _)| f == n.feature).map_or(root, |&(_, edge)| edge);
+        let zero_through = zero * edges[prev as usize].zero_through;
+        edges[child as usize] = Edge { zero, zero_through, prev };
         last_edge_on.push((n.feature, child));
-        fill_edges(e, child, last_edge_on, edges);
+        fill_edges(e, root, child, last_edge_on, edges);
         last_edge_on.pop();
     }
-}
-
-fn rule_blocks(points: usize) -> Vec<RuleBlock> {
-    let rule = quadrature::gauss_legendre(points);
-    rule.chunks(4)
-        .map(|chunk| {
-            let lane =
-                |k: usize, f: &dyn Fn(f64, f64) -> f64, pad: f32| chunk.get(k).map_or(pad, |&(t, w)| f(t, w) as f32);
-            let make = |f: &dyn Fn(f64, f64) -> f64, pad: f32| Lanes(std::array::from_fn(|k| lane(k, f, pad)));
-            RuleBlock {
-                t: make(&|t, _| t, 0.5),
-                weight: make(&|_, w| w, 0.0),
-                one_minus_t: make(&|t, _| 1.0 - t, 0.5),
-                inv_one_minus_t: make(&|t, _| 1.0 / (1.0 - t), 2.0),
-            }
-        })
-        .collect()
 }

@@ -17,9 +17,9 @@ struct PathElement {
 /// (one slot per feature).
 pub fn shap_values(ensemble: &Ensemble, x: &[f32], phi: &mut [f64]) {
     for tree in 0..ensemble.num_trees() {
-        let mut path = Vec::with_capacity(64);
+        let path = Vec::new();
         let root = ensemble.roots[tree] as usize;
-        recurse(ensemble, x, phi, root, &mut path, 1.0, 1.0, -1);
+        recurse(ensemble, x, phi, root, &path, 1.0, 1.0, -1);
     }
 }
 
@@ -77,12 +77,12 @@ fn recurse(
     x: &[f32],
     phi: &mut [f64],
     node_index: usize,
-    parent_path: &mut Vec<PathElement>,
+    parent_path: &[PathElement],
     zero_fraction: f64,
     one_fraction: f64,
     feature: i64,
 ) {
-    let mut path = parent_path.clone();
+    let mut path = parent_path.to_vec();
     extend(&mut path, zero_fraction, one_fraction, feature);
     let node = &e.nodes[node_index];
     if node.is_leaf() {
@@ -106,6 +106,6 @@ fn recurse(
         unwind(&mut path, i);
     }
     let f = node.feature as i64;
-    recurse(e, x, phi, hot, &mut path, hot_zero * incoming_zero, incoming_one, f);
-    recurse(e, x, phi, cold, &mut path, cold_zero * incoming_zero, 0.0, f);
+    recurse(e, x, phi, hot, &path, hot_zero * incoming_zero, incoming_one, f);
+    recurse(e, x, phi, cold, &path, cold_zero * incoming_zero, 0.0, f);
 }

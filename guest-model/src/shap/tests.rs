@@ -95,3 +95,21 @@ fn base_value_plus_shap_values_is_the_margin() {
         assert!((total - margin).abs() < 1e-4 * (1.0 + margin.abs()), "case {case}: {total} vs {margin}");
     }
 }
+
+#[test]
+fn rows_explained_together_match_rows_explained_alone() {
+    let mut rng = Rng::new(17);
+    for case in 0..30 {
+        let features = 1 + case % 9;
+        let e = random_ensemble(&mut rng, features, 6, 2 + case % 8);
+        let explainer = Explainer::new(&e);
+        let rows: Vec<Vec<f32>> = (0..1 + case % 11).map(|_| random_row(&mut rng, features)).collect();
+        let mut together = vec![vec![0.0; features]; rows.len()];
+        let row_refs: Vec<&[f32]> = rows.iter().map(|r| r.as_slice()).collect();
+        let mut outs: Vec<&mut [f64]> = together.iter_mut().map(|p| p.as_mut_slice()).collect();
+        explainer.shap_values_batch(&e, &row_refs, &mut outs, &mut Scratch::default());
+        for (row, phi) in rows.iter().zip(&together) {
+            assert_close(&format!("case {case}"), phi, &reference(&e, row), 1e-4);
+        }
+    }
+}
