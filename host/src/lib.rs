@@ -3,7 +3,9 @@
 
 pub mod bindings;
 pub mod component;
+pub mod features_cmd;
 pub mod leads;
 pub mod model_build;
 pub mod report;
 pub mod score_cmd;
+pub mod simulate;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use leadscore::component::ScorerComponent;
-use leadscore::{model_build, score_cmd};
+use leadscore::{features_cmd, model_build, score_cmd, simulate};
 
 /// Lead scoring with explainable XGBoost models compiled to WebAssembly.
 #[derive(Parser)]
@@ -35,6 +35,34 @@ enum Command {
         #[arg(long)]
         pretty: bool,
     },
+    /// Simulate a CRM: leads with activity histories and their outcomes
+    /// (see docs/simulator.md).
+    Simulate {
+        /// Number of leads.
+        #[arg(long, default_value_t = 48_000)]
+        leads: usize,
+        /// Months of history (the last 6 drift).
+        #[arg(long, default_value_t = 24)]
+        months: u32,
+        /// Random seed: the same seed gives the same files.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Directory for leads.jsonl, outcomes.jsonl and simulation.json.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Export the feature matrix (CSV) of lead JSON lines, as a model's
+    /// features.toml defines it.
+    Features {
+        /// The features.toml.
+        #[arg(long)]
+        spec: PathBuf,
+        /// Lead JSON lines; `-` or nothing reads standard input.
+        leads: Option<PathBuf>,
+        /// Write the CSV here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -51,6 +79,17 @@ enum ModelCommand {
         #[arg(long, env = "LEADSCORE_WORKSPACE", default_value = default_workspace())]
         workspace: PathBuf,
     },
+}
+
+/// A file, or standard input for `-` or nothing.
+fn open_input(path: Option<PathBuf>) -> Result<Box<dyn io::BufRead>> {
+    match path.filter(|p| p.as_os_str() != "-") {
+        Some(path) => {
+            let file = std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+            Ok(Box::new(BufReader::new(file)))
+        }
+        None => Ok(Box::new(BufReader::new(io::stdin()))),
+    }
 }
 
 fn default_workspace() -> &'static str {
@@ -78,14 +117,36 @@ fn run(cli: Cli) -> Result<()> {
         Command::Score { model, leads, pretty } => {
             let component = ScorerComponent::load(&model)?;
             let format = if pretty { score_cmd::Format::Text } else { score_cmd::Format::Json };
-            let stdout = io::stdout().lock();
-            match leads.filter(|p| p.as_os_str() != "-") {
+            score_cmd::run(&component, open_input(leads)?, io::stdout().lock(), format)
+        }
+        Command::Simulate { leads, months, seed, out } => {
+            let summary = simulate::run(simulate::Settings { leads, months, seed }, &out)?;
+            eprintln!(
+                "{} leads, {} won ({:.2} %), {} activities → {}",
+                summary.leads,
+                summary.won,
+                100.0 * summary.conversion_rate,
+                summary.activities,
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Features { spec, leads, out } => {
+            let text = std::fs::read_to_string(&spec).with_context(|| format!("cannot read {}", spec.display()))?;
+            let spec =
+                guest_model::load::spec::parse_spec(&text).map_err(|e| anyhow::anyhow!("{}: {e}", spec.display()))?;
+            let input = open_input(leads)?;
+            match out {
                 Some(path) => {
-                    let file = std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-                    score_cmd::run(&component, BufReader::new(file), stdout, format)
+                    let file =
+                        std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+                    features_cmd::run(&spec.features, input, io::BufWriter::new(file))?;
                 }
-                None => score_cmd::run(&component, io::stdin().lock(), stdout, format),
+                None => {
+                    features_cmd::run(&spec.features, input, io::stdout().lock())?;
+                }
             }
+            Ok(())
         }
     }
 }

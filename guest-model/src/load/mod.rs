@@ -3,6 +3,7 @@
 
 pub mod bake;
 pub mod lead_json;
+pub mod rules;
 pub mod spec;
 pub mod xgboost;
 
@@ -22,7 +23,8 @@ pub struct LoadError {
     pub message: String,
 }
 
-/// Loads `<dir>/model.json`, `<dir>/features.toml` and the optional
+/// Loads `<dir>/model.json` (or, for a points-per-rule model,
+/// `<dir>/rules.toml`), `<dir>/features.toml` and the optional
 /// `<dir>/calibration.json`, and checks that they agree.
 pub fn model_dir(dir: &Path) -> Result<Model, LoadError> {
     let read = |name: &str| {
@@ -34,7 +36,11 @@ pub fn model_dir(dir: &Path) -> Result<Model, LoadError> {
         move |message: String| LoadError { file, message }
     };
     let spec = spec::parse_spec(&read("features.toml")?).map_err(error("features.toml"))?;
-    let xgb = xgboost::parse(&read("model.json")?).map_err(error("model.json"))?;
+    let xgb = if !dir.join("model.json").exists() && dir.join("rules.toml").exists() {
+        rules::parse(&read("rules.toml")?, &spec).map_err(error("rules.toml"))?
+    } else {
+        xgboost::parse(&read("model.json")?).map_err(error("model.json"))?
+    };
     check_agreement(&spec, &xgb).map_err(error("features.toml"))?;
     let link = match (xgb.implied_link, spec.link) {
         (Some(implied), Some(declared)) if implied != declared => {
