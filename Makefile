@@ -7,13 +7,13 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 LEADSCORE := target/release/leadscore
 MODELS_OUT := target/models
-DEFAULT_MODEL := models/demo
+DEFAULT_MODEL := models/v12
 
 .PHONY: run test build models lint bench toolchain venv services clean
 
 ## run: build everything and score the sample leads with the default model
 run: build
-	$(LEADSCORE) score --model $(MODELS_OUT)/lead-scorer-demo.wasm models/sample-leads.jsonl --pretty
+	$(LEADSCORE) score --model $(MODELS_OUT)/lead-scorer-v12.wasm models/sample-leads.jsonl --pretty
 
 ## test: formatting, lints, and every test (unit, oracle against XGBoost, CLI)
 test: toolchain venv services lint
@@ -28,6 +28,10 @@ build: toolchain
 lint: toolchain
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
+
+## models: simulate the CRM and rebuild v11, v12 and rules-v1 from nothing (model cards, quality bars)
+models: build venv
+	scripts/make-models
 
 ## bench: the scoring benchmark (native, component, XGBoost) in one run
 bench: build venv

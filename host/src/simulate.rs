@@ -245,7 +245,11 @@ impl World {
         let employees = LogNormal::new(200f64.ln(), 1.4).expect("valid").sample(rng).round().max(1.0);
         let revenue = employees * LogNormal::new(0.15f64.ln(), 0.5).expect("valid").sample(rng);
         let uses_competitor = rng.random_bool(0.3);
-        let size_fit = 0.6 - 0.5 * (employees.log10() - 2.7).abs();
+        // Each industry buys at its own company size (software mid-size,
+        // finance and government large, retail small): a learned model can
+        // find this, a threshold on employees cannot.
+        let ideal_size = [2.5, 3.4, 2.9, 1.9, 2.7, 2.4, 3.5][industry];
+        let size_fit = 0.8 - 0.7 * (employees.log10() - ideal_size).abs();
         let fit = INDUSTRY.effect[industry]
             + SENIORITY.effect[seniority]
             + REGION.effect[region]
@@ -256,8 +260,11 @@ impl World {
         let intent = SOURCE.effect[source] + normal(rng, 1.0);
         let background = LogNormal::new(0.0, 0.7).expect("valid").sample(rng); // newsletter habit
         let job_seeker = rng.random_bool(0.04);
+        // A quarter of leads evaluated us months ago and went quiet: lots of
+        // old pricing and docs views that say nothing about buying now.
+        let past_evaluator = rng.random_bool(0.25);
         // Intent shows as a burst of activity just before the lead qualifies.
-        let recent_share = sigmoid(1.5 * intent - 0.5);
+        let recent_share = sigmoid(2.0 * intent - 0.3);
 
         let mut activities = Vec::new();
         let mut add =
@@ -273,12 +280,13 @@ impl World {
             let after = if rng.random_bool(0.04) { -rng.random::<f64>() * 20.0 } else { 0.0 };
             as_of - ((age_days + after) * DAY_MS) as i64
         };
-        let pricing_boost = if drifted { 1.8 } else { 1.0 }; // the redesign links pricing from the home page
+        // The redesign links pricing from the home page: more views, some from everyone.
+        let (pricing_boost, pricing_extra) = if drifted { (1.15, 0.15) } else { (1.0, 0.0) };
         for (p, rate, recent) in [
             ("/", 1.0 + background, 0.1),
             ("/blog", 2.5 * background, 0.1),
-            ("/docs", (-0.3 + 0.7 * intent + 0.3 * fit).exp(), recent_share),
-            ("/pricing", pricing_boost * (-0.8 + 0.9 * intent).exp() + if drifted { 0.8 } else { 0.0 }, recent_share),
+            ("/docs", (-0.2 + 0.8 * intent + 0.3 * fit).exp(), recent_share),
+            ("/pricing", pricing_boost * (-0.6 + 0.9 * intent).exp() + pricing_extra, recent_share),
             ("/case-studies", (-1.2 + 0.5 * intent + 0.5 * fit).exp(), recent_share),
             ("/careers", if job_seeker { 5.0 } else { 0.15 }, 0.3),
         ] {
@@ -287,9 +295,17 @@ impl World {
                 add("page_view", at, page(p));
             }
         }
+        if past_evaluator {
+            for (p, rate) in [("/pricing", 4.0), ("/docs", 5.0), ("/case-studies", 2.0)] {
+                for _ in 0..poisson(rng, rate) {
+                    let age_days = 50.0 + rng.random::<f64>() * (HISTORY_DAYS - 50.0);
+                    add("page_view", as_of - (age_days * DAY_MS) as i64, page(p));
+                }
+            }
+        }
         // A campaign email every week; opens follow habit (and, after the
         // drift, privacy proxies that "open" everything), clicks follow intent.
-        let open_drift = if drifted { 1.2 } else { 0.0 };
+        let open_drift = if drifted { 0.8 } else { 0.0 };
         for week in 0..(HISTORY_DAYS / 7.0) as i64 {
             let sent = as_of - ((week as f64 * 7.0 + rng.random::<f64>() * 7.0) * DAY_MS) as i64;
             let campaign =
@@ -327,9 +343,7 @@ impl World {
 
         // How it ends: intent and fit decide, plus luck; a few records are wrong.
         let q4 = { (month as u32 + 9) % 12 >= 9 };
-        let logit = -4.93 + 1.2 * intent + 1.0 * fit + if demo { 0.5 } else { 0.0 }
-            - if job_seeker { 2.5 } else { 0.0 }
-            + if q4 { 0.2 } else { 0.0 };
+        let logit = -5.5 + 1.6 * intent + 1.2 * fit - if job_seeker { 2.5 } else { 0.0 } + if q4 { 0.2 } else { 0.0 };
         let mut won = rng.random_bool(sigmoid(logit));
         if won && rng.random_bool(0.03) || !won && rng.random_bool(0.002) {
             won = !won; // label noise: lost to a reorg, or mis-keyed as won

@@ -5,7 +5,9 @@ format lives in exactly one place:
 
 * lead JSON lines  (`write_jsonl`, `matrix_leads`)
 * features.toml    (`write_features_toml`, `numbered_features`)
-* calibration.json (`calibration`, `write_json`)
+* calibration.json (`calibration`, `calibration_json`, `write_json`)
+* simulator outputs and the time split (`read_simulation`, `splits`, ...),
+  feature CSVs (`read_features_csv`) and `leadscore score` output (`read_scores`)
 * model inputs     (`feature_value`, `lead_matrix`, `dmatrix`): how a lead
   becomes a row of float32 model inputs, with the same semantics as Rust.
 """
@@ -13,6 +15,7 @@ format lives in exactly one place:
 import json
 import math
 import re
+import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -165,6 +168,8 @@ def feature_value(lead, feature):
     if "field" in feature:
         value = lead["fields"].get(feature["field"])
         if "categories" in feature:
+            if isinstance(value, bool):  # a boolean is the category "true" or "false", as in Rust
+                value = "true" if value else "false"
             return feature["categories"].index(value) if value in feature["categories"] else math.nan
         return math.nan if value is None else float(value)
     matches = list(matching_activities(lead, feature))
@@ -240,42 +245,166 @@ def synthetic_rows(rng, count, features, seen_categories=6, nan_rate=0.1):
 # --- calibration.json ------------------------------------------------------------
 
 
-def calibration(booster, dtrain, labels, names, points=40):
+def calibration(booster, dtrain, labels, names):
     """calibration.json for a model, from its training rows: the percentiles of
-    the margins, a monotone margin -> conversion-rate table, and each feature's
+    the margins, a monotone margin -> probability table, and each feature's
     mean |SHAP| value."""
-    margins = booster.predict(dtrain, output_margin=True).astype(np.float64)
+    margins = booster.predict(dtrain, output_margin=True)
     contribs = booster.predict(dtrain, pred_contribs=True)[:, :-1]  # drop the bias column
-    return {
-        "score_quantiles": [float(q) for q in np.percentile(margins, np.arange(101))],
-        "probability": isotonic_table(margins, np.asarray(labels, dtype=np.float64), points),
-        "global_importance": {
-            name: float(value) for name, value in zip(names, np.abs(contribs).mean(axis=0))
-        },
-    }
+    importance = dict(zip(names, np.abs(contribs).mean(axis=0)))
+    return calibration_json(margins, margins, labels, importance)
 
 
-def isotonic_table(margins, labels, points):
-    """A non-decreasing margin -> positive-rate table of at most `points` rows.
+def calibration_json(margins, table_margins, table_labels, importance=None):
+    """calibration.json from margins:
 
-    Rows are grouped into about `points` equal-count bins of ascending margin
-    (equal margins always share a bin), then adjacent bins are pooled while a
-    bin's rate is above the next one's (pool adjacent violators).
+    * score_quantiles: the 0th..100th percentiles of `margins` (the training population);
+    * probability: margin -> conversion, Platt-scaled on (`table_margins`,
+      `table_labels`) (a held-out part), tabulated at those percentiles;
+    * global_importance: {feature: mean |contribution|}, if given.
     """
-    values, inverse, counts = np.unique(margins, return_inverse=True, return_counts=True)
-    bins = (np.cumsum(counts) - counts) * points // len(margins)  # bin of each distinct margin
-    margin_sums = np.bincount(bins, weights=values * counts)
-    positives = np.bincount(bins, weights=np.bincount(inverse, weights=labels))
-    rows = np.bincount(bins, weights=counts)
-
-    blocks = []  # [margin sum, positives, rows] per pooled block, in margin order
-    for block in zip(margin_sums[rows > 0], positives[rows > 0], rows[rows > 0]):
-        blocks.append(list(block))
-        # Pool while the previous block's rate exceeds this one's.
-        while len(blocks) > 1 and blocks[-2][1] * blocks[-1][2] > blocks[-1][1] * blocks[-2][2]:
-            last = blocks.pop()
-            blocks[-1] = [total + part for total, part in zip(blocks[-1], last)]
-    return {
-        "margin": [float(margin_sum / n) for margin_sum, _, n in blocks],
-        "value": [float(positive / n) for _, positive, n in blocks],
+    margins = np.asarray(margins, dtype=np.float64)
+    quantiles = np.percentile(margins, np.arange(101))
+    result = {
+        "score_quantiles": [float(q) for q in quantiles],
+        "probability": platt_table(
+            np.asarray(table_margins, dtype=np.float64), np.asarray(table_labels, dtype=np.float64), quantiles
+        ),
     }
+    if importance is not None:
+        result["global_importance"] = {name: float(value) for name, value in importance.items()}
+    return result
+
+
+def platt_table(margins, labels, knots):
+    """A margin -> probability table: p = sigmoid(a * margin + b), a and b
+    fitted by logistic regression (Platt scaling), tabulated at `knots`.
+
+    Two parameters fitted on a few hundred positives: smooth and stable in the
+    tails, where an isotonic table of so few positives is flat and coarse
+    (measured: the top decile under-predicted by a quarter). Monotone because
+    a > 0, which is checked.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    fit = LogisticRegression(C=1e6).fit(margins.reshape(-1, 1), labels)
+    slope, intercept = float(fit.coef_[0][0]), float(fit.intercept_[0])
+    if slope <= 0:
+        raise ValueError(f"Platt scaling found no positive relation between margin and outcome (slope {slope})")
+    knots = np.unique(knots)  # strictly ascending
+    values = 1 / (1 + np.exp(-(slope * knots + intercept)))
+    return {"margin": [float(k) for k in knots], "value": [float(v) for v in values]}
+
+
+# --- Simulator outputs and the time split --------------------------------------
+#
+# A lead belongs to month m when its as_of lies in [start + m * MONTH, start + (m + 1) * MONTH),
+# with `start` from simulation.json. The last TEST_MONTHS months are the held-out
+# test set; the VALID_MONTHS before them are the validation part of the training
+# months (early stopping, probability calibration); the rest is "fit".
+# With 24 months: fit = months 0-14, valid = 15-17, test = 18-23.
+
+MONTH = pd.Timedelta(days=365.25 / 12)
+TEST_MONTHS = 6
+VALID_MONTHS = 3
+
+
+def read_simulation(path):
+    """simulation.json as a dict."""
+    return json.loads(Path(path).read_text())
+
+
+def read_spec(path):
+    """features.toml as a dict; its features are spec["feature"], in model column order."""
+    with open(path, "rb") as file:
+        return tomllib.load(file)
+
+
+def splits(as_of, simulation):
+    """"fit", "valid" or "test" for each as_of (RFC 3339 texts), as a numpy array."""
+    start = pd.Timestamp(simulation["start"])
+    moments = pd.to_datetime(pd.Series(list(as_of), dtype=str), utc=True, format="ISO8601")
+    months = ((moments - start) // MONTH).to_numpy()
+    outside = (months < 0) | (months >= simulation["months"])
+    if outside.any():
+        raise ValueError(
+            f"{outside.sum()} leads have an as_of outside the simulated {simulation['months']} "
+            f"months from {simulation['start']}, e.g. {list(as_of)[int(np.argmax(outside))]}"
+        )
+    test_start = simulation["months"] - TEST_MONTHS
+    return np.select(
+        [months < test_start - VALID_MONTHS, months < test_start], ["fit", "valid"], "test"
+    )
+
+
+def lead_splits(simulation_path):
+    """{lead id: split} for SIM/leads.jsonl, the file beside SIM/simulation.json."""
+    ids, as_of = [], []
+    with open(Path(simulation_path).with_name("leads.jsonl"), encoding="utf-8") as leads:
+        for line in leads:
+            lead = json.loads(line)
+            ids.append(lead["id"])
+            as_of.append(lead["as_of"])
+    return dict(zip(ids, splits(as_of, read_simulation(simulation_path))))
+
+
+def read_outcomes(path):
+    """{lead id: 1 if won, 0 if lost} from outcomes.jsonl."""
+    outcomes = {}
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            if record["outcome"] not in ("won", "lost"):
+                raise ValueError(f"{path}: unknown outcome {record['outcome']!r}")
+            outcomes[record["lead_id"]] = int(record["outcome"] == "won")
+    return outcomes
+
+
+def labels_of(lead_ids, outcomes):
+    """The 0/1 outcome of each lead id, as float32; fails if any lead has none."""
+    missing = [lead_id for lead_id in lead_ids if lead_id not in outcomes]
+    if missing:
+        raise ValueError(f"{len(missing)} leads have no outcome, e.g. {missing[0]}")
+    return np.array([outcomes[lead_id] for lead_id in lead_ids], dtype=np.float32)
+
+
+def read_features_csv(path, features):
+    """The CSV of `leadscore features`: lead_id, as_of, then one column per
+    feature in model order (empty = missing). Numeric columns become float32
+    (the exact values the model sees); categorical columns hold codes and become
+    pandas categoricals with categories 0..n-1, so XGBoost's category codes are
+    the indices into features.toml's `categories`."""
+    names = [feature["name"] for feature in features]
+    frame = pd.read_csv(
+        path,
+        dtype={"lead_id": str, "as_of": str} | {name: np.float64 for name in names},
+        float_precision="round_trip",  # exact text -> double; the cast to float32 is then exact
+        keep_default_na=False,
+        na_values=[""],
+    )
+    if list(frame.columns) != ["lead_id", "as_of", *names]:
+        raise ValueError(f"{path}: columns {list(frame.columns)}, expected lead_id, as_of, {names}")
+    for feature in features:
+        column = frame[feature["name"]]
+        if "categories" in feature:
+            count = len(feature["categories"])
+            codes = column.fillna(-1).astype(int)  # -1 = missing
+            if codes.max() >= count or (codes != column.fillna(-1)).any():
+                raise ValueError(f"{path}: {feature['name']} has codes outside 0..{count - 1}")
+            frame[feature["name"]] = pd.Categorical.from_codes(codes, categories=range(count))
+        else:
+            frame[feature["name"]] = column.astype(np.float32)
+    return frame
+
+
+def read_scores(path):
+    """The JSON lines of `leadscore score`, as dicts. Fails if any line is an error."""
+    with open(path, encoding="utf-8") as lines:
+        scores = [json.loads(line) for line in lines if line.strip()]
+    errors = [score for score in scores if "error" in score]
+    if errors:
+        raise ValueError(
+            f"{path}: {len(errors)} of {len(scores)} leads failed to score, "
+            f"e.g. {json.dumps(errors[0])}"
+        )
+    return scores

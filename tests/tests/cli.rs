@@ -7,13 +7,13 @@ use std::sync::OnceLock;
 use leadscore_tests::{build_component, leadscore, leadscore_ok, repo_root};
 use serde_json::Value;
 
-/// The demo component, built once for all tests of this file.
-fn demo_component() -> &'static PathBuf {
+/// The default model (v12), built once for all tests of this file.
+fn default_component() -> &'static PathBuf {
     static BUILT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &BUILT
         .get_or_init(|| {
             let out = tempfile::tempdir().unwrap();
-            let wasm = build_component(&repo_root().join("models/demo"), out.path());
+            let wasm = build_component(&repo_root().join("models/v12"), out.path());
             (out, wasm)
         })
         .1
@@ -23,19 +23,19 @@ fn score_text(input: &str) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     let leads = dir.path().join("leads.jsonl");
     std::fs::write(&leads, input).unwrap();
-    let out = leadscore_ok(&["score", "--model", demo_component().to_str().unwrap(), leads.to_str().unwrap()]);
+    let out = leadscore_ok(&["score", "--model", default_component().to_str().unwrap(), leads.to_str().unwrap()]);
     out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 #[test]
 fn build_writes_the_component_and_a_manifest_that_describes_it() {
-    let wasm = demo_component();
+    let wasm = default_component();
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(wasm.with_extension("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["name"], "lead-scorer");
-    assert_eq!(manifest["version"], "demo");
-    assert_eq!(manifest["wasm"], "lead-scorer-demo.wasm");
-    assert_eq!(manifest["features"].as_array().unwrap().len(), 10);
+    assert_eq!(manifest["version"], "v12");
+    assert_eq!(manifest["wasm"], "lead-scorer-v12.wasm");
+    assert_eq!(manifest["features"].as_array().unwrap().len(), 23);
     let bytes = std::fs::read(wasm).unwrap();
     let sha = sha256_hex(&bytes);
     assert_eq!(manifest["sha256"], sha.as_str(), "the manifest's sha256 is the wasm's");
