@@ -3,7 +3,7 @@
     .venv/bin/python models/demo/train.py [--seed 7]
 
 Writes the committed demo files: models/demo/{model.json, features.toml,
-calibration.json} and models/sample-leads.jsonl. The output only depends on
+calibration.json} and models/demo/sample-leads.jsonl. The output only depends on
 the seed.
 
 Each synthetic lead has firmographic fields and an activity history, both
@@ -186,7 +186,7 @@ def main():
     names = [feature["name"] for feature in FEATURES]
     fixtures.write_json(demo / "calibration.json",
                         fixtures.calibration(booster, dtrain, labels, names))
-    fixtures.write_jsonl(MODELS / "sample-leads.jsonl", sample_leads(rng, booster))
+    fixtures.write_jsonl(MODELS / "demo" / "sample-leads.jsonl", sample_leads(rng, booster))
 
 
 if __name__ == "__main__":

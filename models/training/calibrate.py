@@ -8,7 +8,7 @@ For models without an XGBoost booster (the rules model, whose margin is its
 rule points / 100): the same calibration train.py writes, computed from the
 `leadscore score` output of SIM/train.jsonl (see split.py):
     score_quantiles    percentiles of the margins of all training months
-    probability        isotonic margin -> conversion table on the validation months
+    probability        Platt-scaled margin -> probability table, fitted on the validation months
     global_importance  mean |contribution| per feature over the training months,
                        when every scored lead has `contributions`
 The lead's month comes from SIM/leads.jsonl, the file beside simulation.json.

@@ -147,7 +147,7 @@ def describe_training(out):
         f"validation months {splits['valid']['rows']} leads ({splits['valid']['positives']} won).",
         f"- Early stopping on the validation months by {settings['eval_metric']}; "
         f"validation ROC-AUC {facts['validation']['auc']:.4f}. Probabilities are calibrated "
-        "(isotonic) on the validation months.",
+        "(Platt scaling) on the validation months.",
     ]
     return lines
 
