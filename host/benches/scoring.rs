@@ -4,11 +4,12 @@
 //! (the script prepares them).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use guest_model::load::lead_json;
 use guest_model::shap::{Scratch, reference};
-use leadscore::component::ScorerComponent;
+use leadscore::component::{Runtime, RuntimeConfig};
 
 fn bench_dir() -> PathBuf {
     PathBuf::from(
@@ -52,13 +53,17 @@ fn scoring(c: &mut Criterion) {
         let mut scratch = Scratch::default();
         b.iter(|| model.score_batch(&leads, &mut scratch))
     });
-    let component = ScorerComponent::load(&dir.join("component.wasm")).expect("component");
+    // One call scores all 4,000 leads: give it far more than the service's deadline.
+    let runtime =
+        Runtime::new(RuntimeConfig { deadline: Duration::from_secs(60), ..RuntimeConfig::default() }).expect("runtime");
+    let component = runtime.load(&std::fs::read(dir.join("component.wasm")).expect("component")).expect("component");
     let wit_leads: Vec<_> = leads.iter().cloned().map(leadscore::leads::to_wit).collect();
     score.bench_function("component", |b| b.iter(|| component.score(&wit_leads).expect("scored")));
     score.finish();
 
     let mut instance = c.benchmark_group("component");
-    instance.bench_function("instantiate", |b| b.iter(|| component.instantiate().expect("instance")));
+    instance
+        .bench_function("instantiate", |b| b.iter(|| component.instantiate(Duration::from_secs(1)).expect("instance")));
     instance.bench_with_input(BenchmarkId::new("one_lead_fresh_instance", 1), &wit_leads[..1], |b, one| {
         b.iter(|| component.score(one).expect("scored"))
     });

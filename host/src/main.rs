@@ -3,10 +3,11 @@
 use std::io::{self, BufReader};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use leadscore::component::ScorerComponent;
+use leadscore::component::{Runtime, RuntimeConfig};
 use leadscore::{features_cmd, model_build, score_cmd, simulate};
 
 /// Lead scoring with explainable XGBoost models compiled to WebAssembly.
@@ -34,6 +35,15 @@ enum Command {
         /// Print badges and top reasons for people instead of JSON lines.
         #[arg(long)]
         pretty: bool,
+        /// CPU time one call into the component may take (64 leads per call).
+        #[arg(long, env = "LEADSCORE_DEADLINE_MS", default_value_t = 100)]
+        deadline_ms: u64,
+        /// Linear memory one instance may use.
+        #[arg(long, env = "LEADSCORE_MEMORY_MIB", default_value_t = 64)]
+        memory_mib: usize,
+        /// Keep compiled components here so that the next run does not recompile.
+        #[arg(long, env = "LEADSCORE_CACHE_DIR")]
+        cache_dir: Option<PathBuf>,
     },
     /// Simulate a CRM: leads with activity histories and their outcomes
     /// (see docs/simulator.md).
@@ -114,8 +124,17 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", built.manifest.display());
             Ok(())
         }
-        Command::Score { model, leads, pretty } => {
-            let component = ScorerComponent::load(&model)?;
+        Command::Score { model, leads, pretty, deadline_ms, memory_mib, cache_dir } => {
+            let runtime = Runtime::new(RuntimeConfig {
+                deadline: Duration::from_millis(deadline_ms),
+                memory_limit: memory_mib << 20,
+                cache_dir,
+                ..RuntimeConfig::default()
+            })?;
+            let bytes = std::fs::read(&model).with_context(|| format!("cannot read {}", model.display()))?;
+            let component = runtime
+                .load(&bytes)
+                .with_context(|| format!("{} is not a usable scorer component", model.display()))?;
             let format = if pretty { score_cmd::Format::Text } else { score_cmd::Format::Json };
             score_cmd::run(&component, open_input(leads)?, io::stdout().lock(), format)
         }

@@ -20,8 +20,9 @@ pub enum Format {
     Text,
 }
 
-/// Leads per component call: large enough to amortise the instance.
-const BATCH: usize = 256;
+/// Leads per component call: enough to fill the SHAP kernel's lanes many
+/// times over, few enough to stay far inside the per-call deadline.
+const BATCH: usize = 64;
 
 /// One input line: a lead ready to score, or the error line it gets.
 enum Line {
@@ -61,10 +62,18 @@ fn flush(component: &ScorerComponent, pending: &mut Vec<Line>, out: &mut impl Wr
             Line::Invalid(_) => None,
         })
         .collect();
-    let mut results = component.score(&leads)?.into_iter();
+    // A call that fails (deadline, memory, trap) fails its leads, not the command.
+    let (mut results, failure) = match component.score(&leads) {
+        Ok(results) => (results.into_iter(), None),
+        Err(e) => (Vec::new().into_iter(), Some(e.to_string())),
+    };
     for line in pending.drain(..) {
         let text = match line {
             Line::Invalid(error) => error.to_string() + "\n",
+            Line::Lead(lead) if failure.is_some() => {
+                report::error_json(Some(&lead.id), "model_failed", failure.as_deref().unwrap_or_default()).to_string()
+                    + "\n"
+            }
             Line::Lead(lead) => match results.next() {
                 Some(Ok(scored)) if format == Format::Text => report::text(&scored, 3),
                 Some(Ok(scored)) => serde_json::to_string(&ScoreJson::from(&scored))? + "\n",
