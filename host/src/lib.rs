@@ -6,6 +6,7 @@ pub mod component;
 pub mod features_cmd;
 pub mod leads;
 pub mod model_build;
+pub mod model_store;
 pub mod report;
 pub mod score_cmd;
 pub mod simulate;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use leadscore::component::{Runtime, RuntimeConfig};
+use leadscore::model_store::ModelStore;
 use leadscore::{features_cmd, model_build, score_cmd, simulate};
 
 /// Lead scoring with explainable XGBoost models compiled to WebAssembly.
@@ -89,6 +90,23 @@ enum ModelCommand {
         #[arg(long, env = "LEADSCORE_WORKSPACE", default_value = default_workspace())]
         workspace: PathBuf,
     },
+    /// Check a built component against its manifest (sha256, world, model-info,
+    /// golden self-test) and install it into a model store.
+    Install {
+        /// The component.
+        wasm: PathBuf,
+        /// Its manifest (written by `model build`).
+        manifest: PathBuf,
+        /// The model store.
+        #[arg(long, env = "LEADSCORE_STORE")]
+        store: PathBuf,
+    },
+    /// List the versions installed in a model store.
+    List {
+        /// The model store.
+        #[arg(long, env = "LEADSCORE_STORE")]
+        store: PathBuf,
+    },
 }
 
 /// A file, or standard input for `-` or nothing.
@@ -122,6 +140,28 @@ fn run(cli: Cli) -> Result<()> {
             let built = model_build::build(&model_dir, &out, &workspace)?;
             println!("{}", built.wasm.display());
             println!("{}", built.manifest.display());
+            Ok(())
+        }
+        Command::Model { command: ModelCommand::Install { wasm, manifest, store } } => {
+            let store = ModelStore::open(&store, Runtime::new(RuntimeConfig::default())?)?;
+            let bytes = std::fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+            let text =
+                std::fs::read_to_string(&manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
+            let installed = store.install(&bytes, &text)?;
+            let verb = if installed.new { "installed" } else { "already installed (identical)" };
+            println!(
+                "{}-{} {verb} in {}",
+                installed.manifest.name,
+                installed.manifest.version,
+                installed.dir.display()
+            );
+            Ok(())
+        }
+        Command::Model { command: ModelCommand::List { store } } => {
+            let store = ModelStore::open(&store, Runtime::new(RuntimeConfig::default())?)?;
+            for m in store.list()? {
+                println!("{}-{}\t{}\t{} trees\tbuilt {}", m.name, m.version, m.sha256, m.num_trees, m.built_at);
+            }
             Ok(())
         }
         Command::Score { model, leads, pretty, deadline_ms, memory_mib, cache_dir } => {

@@ -52,6 +52,72 @@ pub struct Manifest {
     pub imports: Vec<String>,
     /// When it was built (RFC 3339).
     pub built_at: String,
+    /// Leads with the results the model must give them: `model install`
+    /// checks that the component reproduces them.
+    pub golden: Vec<GoldenLead>,
+}
+
+/// A lead and what the model scores it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GoldenLead {
+    /// The lead, as lead JSON.
+    pub lead: serde_json::Value,
+    /// Its 0–100 score.
+    pub final_score: u8,
+    /// The model's raw output.
+    pub margin: f64,
+    /// The calibrated probability.
+    pub probability: f64,
+}
+
+/// How many golden leads a manifest records.
+const GOLDEN_LEADS: usize = 8;
+
+/// Golden leads scored by the native library, the reference the component
+/// must match.
+fn golden_leads(model: &guest_model::model::Model) -> Result<Vec<GoldenLead>> {
+    let leads = crate::simulate::leads_json(crate::simulate::Settings { leads: GOLDEN_LEADS, months: 24, seed: 2026 });
+    let parsed: Vec<_> = leads.iter().map(guest_model::load::lead_json::from_json).collect::<Result<_, _>>()?;
+    let scored = model.score_batch(&parsed, &mut guest_model::shap::Scratch::default());
+    leads
+        .into_iter()
+        .zip(scored)
+        .map(|(lead, scored)| {
+            let s = scored.map_err(|e| anyhow::anyhow!("golden lead {}: {e}", lead["id"]))?;
+            Ok(GoldenLead { lead, final_score: s.final_score, margin: s.margin, probability: s.probability })
+        })
+        .collect()
+}
+
+/// Checks that `component` reproduces the golden results.
+pub fn self_test(component: &ScorerComponent, golden: &[GoldenLead]) -> Result<()> {
+    let leads: Vec<_> = golden
+        .iter()
+        .map(|g| guest_model::load::lead_json::from_json(&g.lead).map(crate::leads::to_wit))
+        .collect::<Result<_, _>>()?;
+    let results = component.score(&leads)?;
+    ensure!(
+        results.len() == golden.len(),
+        "the component returned {} results for {} golden leads",
+        results.len(),
+        golden.len()
+    );
+    for (want, got) in golden.iter().zip(results) {
+        let id = want.lead["id"].as_str().unwrap_or("?");
+        let got = got.map_err(|e| anyhow::anyhow!("golden lead {id}: {}", e.message))?;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + b.abs());
+        ensure!(
+            got.final_score == want.final_score
+                && close(got.margin, want.margin)
+                && close(got.probability, want.probability),
+            "golden lead {id}: the component gives score {} (margin {}), the manifest expects {} (margin {})",
+            got.final_score,
+            got.margin,
+            want.final_score,
+            want.margin
+        );
+    }
+    Ok(())
 }
 
 /// One feature in the manifest.
@@ -78,6 +144,7 @@ pub struct ManifestBands {
 /// leadscore source tree (it holds `guest-model/`).
 pub fn build(model_dir: &Path, out_dir: &Path, workspace: &Path) -> Result<Built> {
     let model = guest_model::load::model_dir(model_dir)?;
+    let golden = golden_leads(&model)?;
     ensure!(
         workspace.join("guest-model/Cargo.toml").exists(),
         "{} is not the leadscore source tree (no guest-model/Cargo.toml): pass --workspace <dir>",
@@ -138,7 +205,9 @@ pub fn build(model_dir: &Path, out_dir: &Path, workspace: &Path) -> Result<Built
         bands: ManifestBands { hot: info.bands.hot, cold: info.bands.cold },
         imports: component.imports().to_vec(),
         built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        golden,
     };
+    self_test(&component, &manifest.golden).context("the built component disagrees with the native library")?;
     let manifest_path = out_dir.join(format!("{stem}.manifest.json"));
     std::fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)? + "\n")
         .with_context(|| format!("cannot write {}", manifest_path.display()))?;

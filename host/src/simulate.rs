@@ -107,6 +107,14 @@ pub fn run(settings: Settings, out: &Path) -> Result<Summary> {
     Ok(summary)
 }
 
+/// `settings.leads` simulated leads as lead JSON, without writing files (for golden
+/// leads and examples).
+pub fn leads_json(settings: Settings) -> Vec<Value> {
+    let world = World::new(settings);
+    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+    (0..settings.leads).map(|index| world.lead(&mut rng, index).to_json()).collect()
+}
+
 fn rfc3339(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
