@@ -24,6 +24,9 @@ use wasmtime::{
 
 use crate::bindings::{Lead, ModelInfo, ScoreError, ScoredLead, Scorer, ScorerPre};
 
+/// Core instances (and tables) one scorer component instance may use.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 4;
+
 /// How often the epoch ticker ticks: the granularity of deadlines.
 const TICK: Duration = Duration::from_millis(1);
 
@@ -97,11 +100,14 @@ pub struct Runtime {
 impl Runtime {
     /// Builds the engine and starts the ticker thread.
     pub fn new(config: RuntimeConfig) -> Result<Arc<Runtime>> {
+        // A scorer component instance holds one linear memory but several
+        // core instances and tables (the canonical ABI's shims): size the
+        // pool per component instance.
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(config.max_instances)
-            .total_core_instances(config.max_instances * 2)
+            .total_core_instances(config.max_instances * CORE_INSTANCES_PER_COMPONENT)
             .total_memories(config.max_instances)
-            .total_tables(config.max_instances)
+            .total_tables(config.max_instances * CORE_INSTANCES_PER_COMPONENT)
             .max_memory_size(config.memory_limit);
         let mut wasm = Config::new();
         wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))

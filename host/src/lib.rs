@@ -8,5 +8,6 @@ pub mod leads;
 pub mod model_build;
 pub mod model_store;
 pub mod report;
+pub mod routing;
 pub mod score_cmd;
 pub mod simulate;

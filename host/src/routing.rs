@@ -1,0 +1,146 @@
+//! Which model version scores a lead, and what to try when it fails.
+//!
+//! A routing has an active version, an optional A/B split (sticky: a lead id
+//! always lands on the same version) and a fallback chain (v12 → v11 →
+//! rules-v1), tried in order when a version traps, runs out of time or
+//! errs. A request may name a version, which then goes first.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::bindings::{Lead, ScoreError, ScoredLead};
+use crate::component::ScorerComponent;
+
+/// One version's share of an A/B split.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Weighted {
+    /// The version.
+    pub version: String,
+    /// Its weight (shares are weight / Σ weights).
+    pub weight: u32,
+}
+
+/// Which versions score leads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routing {
+    /// The version that answers when no split is set.
+    pub active: String,
+    /// An A/B split, replacing `active` when not empty.
+    #[serde(default)]
+    pub split: Vec<Weighted>,
+    /// Tried in order when the chosen version fails.
+    #[serde(default)]
+    pub fallback: Vec<String>,
+}
+
+/// A routing that cannot be applied.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RoutingError {
+    /// It names a version that is not installed.
+    #[error("version {0:?} is not installed")]
+    Unknown(String),
+    /// The split's weights add up to zero.
+    #[error("the split's weights add up to 0")]
+    NoWeight,
+    /// A version appears twice in the split.
+    #[error("version {0:?} appears twice in the split")]
+    Duplicate(String),
+}
+
+impl Routing {
+    /// Checks that every named version is installed and the split is usable.
+    pub fn check(&self, installed: &[&str]) -> Result<(), RoutingError> {
+        let named = std::iter::once(&self.active).chain(self.split.iter().map(|w| &w.version)).chain(&self.fallback);
+        if let Some(unknown) = named.into_iter().find(|v| !installed.contains(&v.as_str())) {
+            return Err(RoutingError::Unknown(unknown.clone()));
+        }
+        if !self.split.is_empty() && self.split.iter().map(|w| w.weight as u64).sum::<u64>() == 0 {
+            return Err(RoutingError::NoWeight);
+        }
+        for (i, w) in self.split.iter().enumerate() {
+            if self.split[..i].iter().any(|other| other.version == w.version) {
+                return Err(RoutingError::Duplicate(w.version.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The version a lead is scored by, before any fallback.
+    pub fn primary(&self, lead_id: &str) -> &str {
+        let total: u64 = self.split.iter().map(|w| w.weight as u64).sum();
+        if total == 0 {
+            return &self.active;
+        }
+        // A stable hash, so that a lead keeps its side of the split across
+        // restarts and hosts.
+        let digest = Sha256::digest(lead_id.as_bytes());
+        let mut bucket = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) % total;
+        for w in &self.split {
+            if bucket < w.weight as u64 {
+                return &w.version;
+            }
+            bucket -= w.weight as u64;
+        }
+        &self.active
+    }
+
+    /// The versions to try for a lead, in order, each once: the requested
+    /// version (if any) or the primary, then the fallback chain.
+    pub fn plan<'a>(&'a self, lead_id: &str, requested: Option<&'a str>) -> Vec<&'a str> {
+        let mut plan = vec![requested.unwrap_or_else(|| self.primary(lead_id))];
+        for v in &self.fallback {
+            if !plan.contains(&v.as_str()) {
+                plan.push(v);
+            }
+        }
+        plan
+    }
+}
+
+/// A lead's result and who produced it.
+#[derive(Debug)]
+pub struct Routed {
+    /// The score, or the lead's own error (bad input: no fallback helps).
+    pub result: Result<ScoredLead, ScoreError>,
+    /// The version that answered.
+    pub version: String,
+    /// Whether an earlier version in the plan failed first.
+    pub fell_back: bool,
+}
+
+/// Every version in the plan failed.
+#[derive(Debug, thiserror::Error)]
+#[error("no model version could score the lead: {}", .0.iter().map(|(v, e)| format!("{v}: {e}")).collect::<Vec<_>>().join("; "))]
+pub struct AllFailed(pub Vec<(String, String)>);
+
+/// Loaded components and the routing between them.
+pub struct Router {
+    /// Components by version.
+    pub components: HashMap<String, Arc<ScorerComponent>>,
+    /// The routing.
+    pub routing: Routing,
+}
+
+impl Router {
+    /// Scores one lead, falling back along the plan when a version fails.
+    pub fn score(&self, lead: &Lead, requested: Option<&str>) -> Result<Routed, AllFailed> {
+        let mut failures = Vec::new();
+        for version in self.routing.plan(&lead.id, requested) {
+            let Some(component) = self.components.get(version) else {
+                failures.push((version.to_string(), "not loaded".to_string()));
+                continue;
+            };
+            match component.score(std::slice::from_ref(lead)).map(|mut r| r.pop()) {
+                Ok(Some(result)) => {
+                    return Ok(Routed { result, version: version.to_string(), fell_back: !failures.is_empty() });
+                }
+                Ok(None) => failures.push((version.to_string(), "returned no result".to_string())),
+                Err(e) => failures.push((version.to_string(), e.to_string())),
+            }
+        }
+        Err(AllFailed(failures))
+    }
+}

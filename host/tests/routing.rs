@@ -1,0 +1,85 @@
+//! Routing: sticky A/B splits, per-request versions, and a fallback chain
+//! that really takes over when a real component fails.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use leadscore::component::{Runtime, RuntimeConfig};
+use leadscore::routing::{Router, Routing, RoutingError, Weighted};
+
+fn routing(split: &[(&str, u32)]) -> Routing {
+    Routing {
+        active: "v12".into(),
+        split: split.iter().map(|&(v, w)| Weighted { version: v.into(), weight: w }).collect(),
+        fallback: vec!["v11".into(), "rules-v1".into()],
+    }
+}
+
+#[test]
+fn a_split_is_sticky_per_lead_and_follows_the_weights() {
+    let r = routing(&[("v12", 90), ("v13", 10)]);
+    let ids: Vec<String> = (0..20_000).map(|i| format!("lead-{i}")).collect();
+    let v13 = ids.iter().filter(|id| r.primary(id) == "v13").count() as f64 / ids.len() as f64;
+    assert!((0.08..0.12).contains(&v13), "v13 gets about 10 %: {v13}");
+    for id in &ids[..100] {
+        assert_eq!(r.primary(id), r.clone().primary(id), "the same lead always lands on the same side");
+    }
+    assert_eq!(routing(&[]).primary("anyone"), "v12", "without a split the active version answers");
+}
+
+#[test]
+fn a_plan_tries_the_requested_version_first_then_the_fallbacks_once_each() {
+    let r = routing(&[]);
+    assert_eq!(r.plan("lead-1", None), ["v12", "v11", "rules-v1"]);
+    assert_eq!(r.plan("lead-1", Some("v11")), ["v11", "rules-v1"]);
+    assert_eq!(r.plan("lead-1", Some("v10")), ["v10", "v11", "rules-v1"]);
+}
+
+#[test]
+fn routings_naming_missing_versions_or_no_weight_are_refused() {
+    let installed = ["v11", "v12", "rules-v1"];
+    assert_eq!(routing(&[]).check(&installed), Ok(()));
+    assert_eq!(routing(&[("v13", 5)]).check(&installed), Err(RoutingError::Unknown("v13".into())));
+    assert_eq!(routing(&[("v12", 0), ("v11", 0)]).check(&installed), Err(RoutingError::NoWeight));
+    assert_eq!(routing(&[("v12", 1), ("v12", 1)]).check(&installed), Err(RoutingError::Duplicate("v12".into())));
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn built(version: &str, out: &Path) -> Vec<u8> {
+    let built = leadscore::model_build::build(&workspace().join("models").join(version), out, &workspace()).unwrap();
+    std::fs::read(built.wasm).unwrap()
+}
+
+#[test]
+fn when_a_version_fails_the_next_in_the_chain_answers() {
+    let out = tempfile::tempdir().unwrap();
+    let normal = Runtime::new(RuntimeConfig::default()).unwrap();
+    // v12 runs in a runtime with room for one instance, which the test holds:
+    // a real component that cannot be instantiated when the lead arrives.
+    let starved = Runtime::new(RuntimeConfig { max_instances: 1, ..RuntimeConfig::default() }).unwrap();
+    let mut components = HashMap::new();
+    components.insert("v12".to_string(), Arc::new(starved.load(&built("v12", out.path())).unwrap()));
+    components.insert("v11".to_string(), Arc::new(normal.load(&built("v11", out.path())).unwrap()));
+    components.insert("rules-v1".to_string(), Arc::new(normal.load(&built("rules-v1", out.path())).unwrap()));
+    let router = Router { components, routing: routing(&[]) };
+    let _occupied = router.components["v12"].instantiate(std::time::Duration::from_secs(60)).unwrap();
+
+    let text = std::fs::read_to_string(workspace().join("models/sample-leads.jsonl")).unwrap();
+    let lead = leadscore::leads::parse(text.lines().next().unwrap()).unwrap();
+    let routed = router.score(&lead, None).unwrap();
+    assert_eq!((routed.version.as_str(), routed.fell_back), ("v11", true));
+    assert_eq!(routed.result.unwrap().model_version, "v11");
+
+    let routed = router.score(&lead, Some("rules-v1")).unwrap();
+    assert_eq!((routed.version.as_str(), routed.fell_back), ("rules-v1", false));
+
+    let only_v12 =
+        Router { components: router.components.clone(), routing: Routing { fallback: vec![], ..routing(&[]) } };
+    let failed = only_v12.score(&lead, None).unwrap_err();
+    assert_eq!(failed.0.len(), 1);
+    assert!(failed.to_string().contains("v12: "), "{failed}");
+}
