@@ -242,7 +242,9 @@ impl ScorerComponent {
         let mut store = Store::new(&self.runtime.engine, CallState { limits });
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline((deadline.as_millis() as u64 / TICK.as_millis() as u64).max(1));
-        let scorer = self.pre.instantiate(&mut store).map_err(|e| self.classify(e, deadline))?;
+        // Failing to instantiate (e.g. every pool slot busy) is the host's
+        // condition, not the model's fault.
+        let scorer = self.pre.instantiate(&mut store).map_err(|e| CallError::Other(e.into()))?;
         Ok((store, scorer))
     }
 
@@ -268,14 +270,16 @@ impl ScorerComponent {
         scorer.call_score(&mut store, leads).map_err(|e| self.classify(e, deadline))
     }
 
+    /// Names what went wrong in a call. Everything that is neither the
+    /// deadline nor the memory cap is a trap: a wasm trap, a panic, or a
+    /// call into one of the trapping imports (a panicking Rust guest reads
+    /// `RUST_BACKTRACE` through `wasi:cli/environment` and ends there).
     fn classify(&self, error: wasmtime::Error, deadline: Duration) -> CallError {
+        let message = format!("{error:#}");
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => CallError::Deadline(deadline),
-            Some(_) => CallError::Trap(format!("{error:#}")),
-            None if format!("{error:#}").contains("growing memory") => {
-                CallError::MemoryLimit(self.runtime.config().memory_limit)
-            }
-            None => CallError::Other(anyhow::Error::from(error)),
+            _ if message.contains("growing memory") => CallError::MemoryLimit(self.runtime.config().memory_limit),
+            _ => CallError::Trap(message),
         }
     }
 }

@@ -1,0 +1,146 @@
+//! Real hostile components (`tests/hostile`, one misbehaviour per feature)
+//! against the sandbox: each is stopped or refused with a clear error, the
+//! host keeps serving, and the fallback chain answers for the failing version.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use leadscore::bindings::Lead;
+use leadscore::component::{CallError, Runtime, RuntimeConfig, ScorerComponent};
+use leadscore::model_build::{GoldenLead, Manifest, ManifestBands};
+use leadscore::model_store::{InstallError, ModelStore};
+use leadscore::routing::{Router, Routing};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Builds the hostile component with one misbehaviour enabled.
+fn hostile(feature: &str) -> Vec<u8> {
+    // The builds share one output file: one at a time.
+    static BUILDING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace())
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "hostile",
+            "--lib",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--features",
+            feature,
+        ])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the {feature} component");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
+    std::fs::read(target.join("wasm32-wasip2/release/hostile.wasm")).unwrap()
+}
+
+/// The real v11 component, the fallback that must keep answering.
+fn v11(runtime: &Arc<Runtime>) -> ScorerComponent {
+    static BUILT: OnceLock<Vec<u8>> = OnceLock::new();
+    let bytes = BUILT.get_or_init(|| {
+        let out = tempfile::tempdir().unwrap();
+        let built = leadscore::model_build::build(&workspace().join("models/v11"), out.path(), &workspace()).unwrap();
+        std::fs::read(built.wasm).unwrap()
+    });
+    runtime.load(bytes).unwrap()
+}
+
+fn a_lead() -> Lead {
+    let text = std::fs::read_to_string(workspace().join("models/sample-leads.jsonl")).unwrap();
+    leadscore::leads::parse(text.lines().next().unwrap()).unwrap()
+}
+
+/// Routes v12 to the hostile component with v11 behind it; the lead must be
+/// answered by v11.
+fn fallback_answers(runtime: &Arc<Runtime>, hostile: ScorerComponent) {
+    let components =
+        HashMap::from([("v12".to_string(), Arc::new(hostile)), ("v11".to_string(), Arc::new(v11(runtime)))]);
+    let routing = Routing { active: "v12".into(), split: vec![], fallback: vec!["v11".into()] };
+    let routed = Router { components, routing }.score(&a_lead(), None).unwrap();
+    assert_eq!((routed.version.as_str(), routed.fell_back), ("v11", true));
+    assert!(routed.result.is_ok());
+}
+
+#[test]
+fn an_infinite_loop_is_stopped_at_its_deadline_and_v11_answers_instead() {
+    let deadline = Duration::from_millis(250);
+    let runtime = Runtime::new(RuntimeConfig { deadline, ..RuntimeConfig::default() }).unwrap();
+    let looping = runtime.load(&hostile("infinite-loop")).unwrap();
+    let started = Instant::now();
+    let error = looping.score(&[a_lead()]).unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(error, CallError::Deadline(_)), "{error}");
+    assert!(took < 2 * deadline, "stopped within twice the deadline: {took:?}");
+    fallback_answers(&runtime, looping);
+}
+
+#[test]
+fn a_memory_bomb_hits_the_memory_cap_and_v11_answers_instead() {
+    let runtime = Runtime::new(RuntimeConfig { memory_limit: 32 << 20, ..RuntimeConfig::default() }).unwrap();
+    let bomb = runtime.load(&hostile("memory-bomb")).unwrap();
+    let error = bomb.score(&[a_lead()]).unwrap_err();
+    assert!(matches!(error, CallError::MemoryLimit(_)), "{error}");
+    fallback_answers(&runtime, bomb);
+}
+
+#[test]
+fn a_panic_is_a_trap_and_v11_answers_instead() {
+    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
+    let panicking = runtime.load(&hostile("panic")).unwrap();
+    let error = panicking.score(&[a_lead()]).unwrap_err();
+    assert!(matches!(error, CallError::Trap(_)), "{error}");
+    fallback_answers(&runtime, panicking);
+}
+
+#[test]
+fn a_component_that_imports_the_filesystem_is_refused_at_load() {
+    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
+    let error = runtime.load(&hostile("reads-files")).map(|_| ()).unwrap_err().to_string();
+    assert!(error.contains("capabilities a scorer must not have") && error.contains("wasi:filesystem"), "{error}");
+}
+
+#[test]
+fn a_component_that_lies_about_its_version_is_refused_at_install() {
+    let bytes = hostile("lies-about-version");
+    let manifest = Manifest {
+        name: "lead-scorer".into(),
+        version: "v13".into(),
+        wasm: "lead-scorer-v13.wasm".into(),
+        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        objective: "binary:logistic".into(),
+        link: "logistic".into(),
+        num_trees: 0,
+        base_value: 0.0,
+        features: vec![],
+        bands: ManifestBands { hot: 80, cold: 40 },
+        imports: vec![],
+        built_at: "2026-11-27T00:00:00Z".into(),
+        golden: vec![GoldenLead {
+            lead: serde_json::json!({"id": "g", "as_of": "2026-10-01T00:00:00Z"}),
+            final_score: 50,
+            margin: 0.0,
+            probability: 0.5,
+        }],
+    };
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = ModelStore::open(store_dir.path(), Runtime::new(RuntimeConfig::default()).unwrap()).unwrap();
+    match store.install(&bytes, &serde_json::to_string(&manifest).unwrap()) {
+        Err(InstallError::Disagrees(differences)) => {
+            assert!(differences.iter().any(|d| d.contains("version") && d.contains("v99")), "{differences:?}")
+        }
+        Err(e) => panic!("expected a model-info disagreement, got {e}"),
+        Ok(_) => panic!("a lying component was installed"),
+    }
+    assert!(store.list().unwrap().is_empty(), "the store is unchanged");
+}
