@@ -10,4 +10,5 @@ pub mod model_store;
 pub mod report;
 pub mod routing;
 pub mod score_cmd;
+pub mod serve;
 pub mod simulate;

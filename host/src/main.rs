@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use leadscore::component::{Runtime, RuntimeConfig};
 use leadscore::model_store::ModelStore;
-use leadscore::{features_cmd, model_build, score_cmd, simulate};
+use leadscore::{features_cmd, model_build, score_cmd, serve, simulate};
 
 /// Lead scoring with explainable XGBoost models compiled to WebAssembly.
 #[derive(Parser)]
@@ -45,6 +45,28 @@ enum Command {
         /// Keep compiled components here so that the next run does not recompile.
         #[arg(long, env = "LEADSCORE_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
+    },
+    /// Serve the synchronous scoring API (`/score-lead`, `/score-lead/batch`,
+    /// `/models`, `/models/routing`, `/healthz`, `/readyz`).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "LEADSCORE_ADDR", default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Directory of built components (`make build` writes target/models).
+        #[arg(long, env = "LEADSCORE_MODELS", default_value = "target/models")]
+        models: PathBuf,
+        /// The model store components are installed into.
+        #[arg(long, env = "LEADSCORE_STORE", default_value = "target/store")]
+        store: PathBuf,
+        /// CPU time one call into a component may take.
+        #[arg(long, env = "LEADSCORE_DEADLINE_MS", default_value_t = 100)]
+        deadline_ms: u64,
+        /// Linear memory one instance may use.
+        #[arg(long, env = "LEADSCORE_MEMORY_MIB", default_value_t = 64)]
+        memory_mib: usize,
+        /// Most leads in one batch request.
+        #[arg(long, env = "LEADSCORE_MAX_BATCH", default_value_t = 100)]
+        max_batch: usize,
     },
     /// Simulate a CRM: leads with activity histories and their outcomes
     /// (see docs/simulator.md).
@@ -177,6 +199,20 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("{} is not a usable scorer component", model.display()))?;
             let format = if pretty { score_cmd::Format::Text } else { score_cmd::Format::Json };
             score_cmd::run(&component, open_input(leads)?, io::stdout().lock(), format)
+        }
+        Command::Serve { addr, models, store, deadline_ms, memory_mib, max_batch } => {
+            let runtime = RuntimeConfig {
+                deadline: Duration::from_millis(deadline_ms),
+                memory_limit: memory_mib << 20,
+                cache_dir: Some(store.join(".compiled")),
+                ..RuntimeConfig::default()
+            };
+            let settings = serve::Settings { addr, models, store, runtime, max_batch, max_body: 1 << 20 };
+            tokio::runtime::Runtime::new()?.block_on(async {
+                let app = serve::Application::build(settings).await?;
+                eprintln!("serving on http://{}:{}", addr.ip(), app.port());
+                app.run_until_stopped().await
+            })
         }
         Command::Simulate { leads, months, seed, out } => {
             let summary = simulate::run(simulate::Settings { leads, months, seed }, &out)?;
