@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 LEADSCORE := target/release/leadscore
 MODELS_OUT := target/models
-DEFAULT_MODEL := models/v12
+SERVED_MODELS := models/v12 models/v11 models/rules-v1
 
 .PHONY: run test build models lint bench toolchain venv services clean
 
@@ -20,10 +20,10 @@ test: toolchain venv services lint
 	$(CARGO) build --release -p leadscore
 	$(CARGO) test --release --workspace
 
-## build: the CLI and the default model component
+## build: the CLI and every model version's component (target/models, what `leadscore serve` loads)
 build: toolchain
 	$(CARGO) build --release -p leadscore
-	$(LEADSCORE) model build $(DEFAULT_MODEL) --out $(MODELS_OUT)
+	for model in $(SERVED_MODELS); do $(LEADSCORE) model build $$model --out $(MODELS_OUT) || exit 1; done
 
 lint: toolchain
 	$(CARGO) fmt --all --check
