@@ -213,12 +213,6 @@ pub struct ScorerComponent {
 }
 
 impl ScorerComponent {
-    /// Loads the component at `path` into a runtime with default limits.
-    pub fn load(path: &Path) -> Result<ScorerComponent> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        Self::from_bytes(&bytes).with_context(|| format!("{} is not a usable scorer component", path.display()))
-    }
-
     /// Loads a component from its bytes into a runtime with default limits.
     pub fn from_bytes(bytes: &[u8]) -> Result<ScorerComponent> {
         Runtime::new(RuntimeConfig::default())?.load(bytes)

@@ -3,9 +3,11 @@
 //! host keeps serving, and the fallback chain answers for the failing version.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use leadscore::bindings::Lead;
@@ -14,10 +16,6 @@ use leadscore::model_build::{GoldenLead, Manifest, ManifestBands};
 use leadscore::model_store::{InstallError, ModelStore};
 use leadscore::routing::{Router, Routing};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// Builds the hostile component with one misbehaviour enabled.
 fn hostile(feature: &str) -> Vec<u8> {
     // The builds share one output file: one at a time.
@@ -25,7 +23,7 @@ fn hostile(feature: &str) -> Vec<u8> {
     let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .current_dir(workspace())
+        .current_dir(common::workspace())
         .args([
             "build",
             "--quiet",
@@ -41,24 +39,17 @@ fn hostile(feature: &str) -> Vec<u8> {
         .status()
         .expect("cargo runs");
     assert!(status.success(), "building the {feature} component");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| common::workspace().join("target"), PathBuf::from);
     std::fs::read(target.join("wasm32-wasip2/release/hostile.wasm")).unwrap()
 }
 
 /// The real v11 component, the fallback that must keep answering.
 fn v11(runtime: &Arc<Runtime>) -> ScorerComponent {
-    static BUILT: OnceLock<Vec<u8>> = OnceLock::new();
-    let bytes = BUILT.get_or_init(|| {
-        let out = tempfile::tempdir().unwrap();
-        let built = leadscore::model_build::build(&workspace().join("models/v11"), out.path(), &workspace()).unwrap();
-        std::fs::read(built.wasm).unwrap()
-    });
-    runtime.load(bytes).unwrap()
+    runtime.load(&common::component_bytes("v11")).unwrap()
 }
 
 fn a_lead() -> Lead {
-    let text = std::fs::read_to_string(workspace().join("models/sample-leads.jsonl")).unwrap();
-    leadscore::leads::parse(text.lines().next().unwrap()).unwrap()
+    common::sample_leads("models/sample-leads.jsonl", 1).remove(0)
 }
 
 /// Routes v12 to the hostile component with v11 behind it; the lead must be

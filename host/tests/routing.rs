@@ -1,8 +1,9 @@
 //! Routing: sticky A/B splits, per-request versions, and a fallback chain
 //! that really takes over when a real component fails.
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use leadscore::component::{Runtime, RuntimeConfig};
@@ -45,31 +46,20 @@ fn routings_naming_missing_versions_or_no_weight_are_refused() {
     assert_eq!(routing(&[("v12", 1), ("v12", 1)]).check(&installed), Err(RoutingError::Duplicate("v12".into())));
 }
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn built(version: &str, out: &Path) -> Vec<u8> {
-    let built = leadscore::model_build::build(&workspace().join("models").join(version), out, &workspace()).unwrap();
-    std::fs::read(built.wasm).unwrap()
-}
-
 #[test]
 fn when_a_version_fails_the_next_in_the_chain_answers() {
-    let out = tempfile::tempdir().unwrap();
     let normal = Runtime::new(RuntimeConfig::default()).unwrap();
     // v12 runs in a runtime with room for one instance, which the test holds:
     // a real component that cannot be instantiated when the lead arrives.
     let starved = Runtime::new(RuntimeConfig { max_instances: 1, ..RuntimeConfig::default() }).unwrap();
     let mut components = HashMap::new();
-    components.insert("v12".to_string(), Arc::new(starved.load(&built("v12", out.path())).unwrap()));
-    components.insert("v11".to_string(), Arc::new(normal.load(&built("v11", out.path())).unwrap()));
-    components.insert("rules-v1".to_string(), Arc::new(normal.load(&built("rules-v1", out.path())).unwrap()));
+    components.insert("v12".to_string(), Arc::new(starved.load(&common::component_bytes("v12")).unwrap()));
+    components.insert("v11".to_string(), Arc::new(normal.load(&common::component_bytes("v11")).unwrap()));
+    components.insert("rules-v1".to_string(), Arc::new(normal.load(&common::component_bytes("rules-v1")).unwrap()));
     let router = Router { components, routing: routing(&[]) };
     let _occupied = router.components["v12"].instantiate(std::time::Duration::from_secs(60)).unwrap();
 
-    let text = std::fs::read_to_string(workspace().join("models/sample-leads.jsonl")).unwrap();
-    let lead = leadscore::leads::parse(text.lines().next().unwrap()).unwrap();
+    let lead = common::sample_leads("models/sample-leads.jsonl", 1).remove(0);
     let routed = router.score(&lead, None).unwrap();
     assert_eq!((routed.version.as_str(), routed.fell_back), ("v11", true));
     assert_eq!(routed.result.unwrap().model_version, "v11");

@@ -3,31 +3,21 @@
 //! compiled code is cached on disk; components may import nothing beyond
 //! what Rust's std needs.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+mod common;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use leadscore::bindings::Lead;
 use leadscore::component::{CallError, Runtime, RuntimeConfig, check_imports};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The demo component, built once for this file.
-fn demo_wasm() -> &'static [u8] {
-    static BUILT: OnceLock<Vec<u8>> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = tempfile::tempdir().unwrap();
-        let built = leadscore::model_build::build(&workspace().join("models/demo"), out.path(), &workspace()).unwrap();
-        std::fs::read(built.wasm).unwrap()
-    })
+/// The demo component.
+fn demo_wasm() -> Vec<u8> {
+    common::component_bytes("demo")
 }
 
 fn sample_leads(copies: usize) -> Vec<Lead> {
-    let text = std::fs::read_to_string(workspace().join("models/demo/sample-leads.jsonl")).unwrap();
-    let leads: Vec<Lead> = text.lines().map(|l| leadscore::leads::parse(l).unwrap()).collect();
-    leads.iter().cycle().take(copies).cloned().collect()
+    common::sample_leads("models/demo/sample-leads.jsonl", copies)
 }
 
 fn runtime(config: RuntimeConfig) -> Arc<Runtime> {
@@ -36,7 +26,7 @@ fn runtime(config: RuntimeConfig) -> Arc<Runtime> {
 
 #[test]
 fn a_call_past_its_deadline_is_stopped_and_the_next_call_works() {
-    let component = runtime(RuntimeConfig::default()).load(demo_wasm()).unwrap();
+    let component = runtime(RuntimeConfig::default()).load(&demo_wasm()).unwrap();
     let many = sample_leads(20_000);
     match component.score_within(&many, Duration::from_millis(1)) {
         Err(CallError::Deadline(d)) => assert_eq!(d, Duration::from_millis(1)),
@@ -49,7 +39,7 @@ fn a_call_past_its_deadline_is_stopped_and_the_next_call_works() {
 #[test]
 fn a_call_over_its_memory_cap_is_stopped_and_the_next_call_works() {
     let config = RuntimeConfig { memory_limit: 8 << 20, deadline: Duration::from_secs(30), ..RuntimeConfig::default() };
-    let component = runtime(config).load(demo_wasm()).unwrap();
+    let component = runtime(config).load(&demo_wasm()).unwrap();
     match component.score(&sample_leads(30_000)) {
         Err(CallError::MemoryLimit(limit)) => assert_eq!(limit, 8 << 20),
         Err(e) => panic!("expected the memory cap, got {e}"),
@@ -63,7 +53,7 @@ fn compiled_code_is_cached_on_disk_and_reused_after_a_restart() {
     let cache = tempfile::tempdir().unwrap();
     let config = RuntimeConfig { cache_dir: Some(cache.path().to_path_buf()), ..RuntimeConfig::default() };
     let first = runtime(config.clone());
-    let component = first.load(demo_wasm()).unwrap();
+    let component = first.load(&demo_wasm()).unwrap();
     let cached = first.cache_path(cache.path(), component.sha256());
     assert!(cached.exists(), "compiled code written to {}", cached.display());
     let written = std::fs::metadata(&cached).unwrap().modified().unwrap();
@@ -72,7 +62,7 @@ fn compiled_code_is_cached_on_disk_and_reused_after_a_restart() {
 
     // A new runtime (a restart) finds the compiled code and does not rewrite it.
     let second = runtime(config);
-    let component = second.load(demo_wasm()).unwrap();
+    let component = second.load(&demo_wasm()).unwrap();
     assert_eq!(std::fs::metadata(&cached).unwrap().modified().unwrap(), written);
     assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 1);
     let after = component.score(&sample_leads(5)).unwrap();
@@ -84,7 +74,7 @@ fn compiled_code_is_cached_on_disk_and_reused_after_a_restart() {
 
 #[test]
 fn components_may_import_only_what_std_needs() {
-    let component = runtime(RuntimeConfig::default()).load(demo_wasm()).unwrap();
+    let component = runtime(RuntimeConfig::default()).load(&demo_wasm()).unwrap();
     assert!(check_imports(component.imports()).is_ok());
     assert!(component.imports().iter().all(|i| i.starts_with("wasi:io/") || i.starts_with("wasi:cli/")));
     for forbidden in [

@@ -2,17 +2,15 @@
 //! clear errors, routing changes that take effect at once, and no failed
 //! request while routing flips under load.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use leadscore::component::RuntimeConfig;
 use leadscore::serve::{Application, Settings};
 use serde_json::{Value, json};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// v12, v11 and rules-v1 built once into one directory.
 fn models_dir() -> &'static Path {
@@ -21,8 +19,7 @@ fn models_dir() -> &'static Path {
         .get_or_init(|| {
             let out = tempfile::tempdir().unwrap();
             for version in ["v12", "v11", "rules-v1"] {
-                leadscore::model_build::build(&workspace().join("models").join(version), out.path(), &workspace())
-                    .unwrap();
+                common::build_into(version, out.path());
             }
             out
         })
@@ -47,8 +44,7 @@ async fn spawn_app() -> (String, tempfile::TempDir) {
 }
 
 fn sample_lead(n: usize) -> Value {
-    let text = std::fs::read_to_string(workspace().join("models/sample-leads.jsonl")).unwrap();
-    serde_json::from_str(text.lines().nth(n).unwrap()).unwrap()
+    serde_json::from_str(&common::sample_line("models/sample-leads.jsonl", n)).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
