@@ -236,9 +236,13 @@ impl ScorerComponent {
         let mut store = Store::new(&self.runtime.engine, CallState { limits });
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline((deadline.as_millis() as u64 / TICK.as_millis() as u64).max(1));
-        // Failing to instantiate (e.g. every pool slot busy) is the host's
+        // Instantiation runs guest code too, so the deadline may strike here;
+        // any other failure (e.g. every pool slot busy) is the host's
         // condition, not the model's fault.
-        let scorer = self.pre.instantiate(&mut store).map_err(|e| CallError::Other(e.into()))?;
+        let scorer = self.pre.instantiate(&mut store).map_err(|e| match e.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => CallError::Deadline(deadline),
+            _ => CallError::Other(e.into()),
+        })?;
         Ok((store, scorer))
     }
 

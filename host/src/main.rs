@@ -36,8 +36,9 @@ enum Command {
         /// Print badges and top reasons for people instead of JSON lines.
         #[arg(long)]
         pretty: bool,
-        /// CPU time one call into the component may take (64 leads per call).
-        #[arg(long, env = "LEADSCORE_DEADLINE_MS", default_value_t = 100)]
+        /// CPU time one call into the component may take (64 leads per call;
+        /// offline batches get more room than the service's 100 ms).
+        #[arg(long, env = "LEADSCORE_DEADLINE_MS", default_value_t = 1000)]
         deadline_ms: u64,
         /// Linear memory one instance may use.
         #[arg(long, env = "LEADSCORE_MEMORY_MIB", default_value_t = 64)]
