@@ -24,28 +24,40 @@ pub enum Format {
 /// times over, few enough to stay far inside the per-call deadline.
 const BATCH: usize = 64;
 
-/// One input line: a lead ready to score, or the error line it gets.
+/// One input line: a lead ready to score (its id; the lead itself waits in
+/// the batch), or the error line it gets.
 enum Line {
-    Lead(Lead),
+    Lead(String),
     Invalid(serde_json::Value),
+}
+
+/// Lines read since the last flush, and the leads among them.
+#[derive(Default)]
+struct Batch {
+    lines: Vec<Line>,
+    leads: Vec<Lead>,
 }
 
 /// Scores every lead read from `input`, writing results to `out`.
 pub fn run(component: &ScorerComponent, input: impl BufRead, mut out: impl Write, format: Format) -> Result<()> {
-    let mut pending: Vec<Line> = Vec::with_capacity(BATCH);
+    let mut pending = Batch::default();
     for (number, line) in input.lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        pending.push(match leads::parse(&line) {
-            Ok(lead) => Line::Lead(lead),
+        match leads::parse(&line) {
+            Ok(lead) => {
+                pending.lines.push(Line::Lead(lead.id.clone()));
+                pending.leads.push(lead);
+            }
             Err(e) => {
                 let id = guest_model::load::lead_json::id_of(&line);
-                Line::Invalid(report::error_json(id.as_deref(), "invalid_lead", &format!("line {}: {e}", number + 1)))
+                let error = report::error_json(id.as_deref(), "invalid_lead", &format!("line {}: {e}", number + 1));
+                pending.lines.push(Line::Invalid(error));
             }
-        });
-        if pending.len() == BATCH {
+        }
+        if pending.leads.len() == BATCH {
             flush(component, &mut pending, &mut out, format)?;
         }
     }
@@ -54,32 +66,25 @@ pub fn run(component: &ScorerComponent, input: impl BufRead, mut out: impl Write
     Ok(())
 }
 
-fn flush(component: &ScorerComponent, pending: &mut Vec<Line>, out: &mut impl Write, format: Format) -> Result<()> {
-    let leads: Vec<Lead> = pending
-        .iter()
-        .filter_map(|l| match l {
-            Line::Lead(lead) => Some(lead.clone()),
-            Line::Invalid(_) => None,
-        })
-        .collect();
+fn flush(component: &ScorerComponent, pending: &mut Batch, out: &mut impl Write, format: Format) -> Result<()> {
     // A call that fails (deadline, memory, trap) fails its leads, not the command.
-    let (mut results, failure) = match component.score(&leads) {
+    let (mut results, failure) = match component.score(&pending.leads) {
         Ok(results) => (results.into_iter(), None),
         Err(e) => (Vec::new().into_iter(), Some(e.to_string())),
     };
-    for line in pending.drain(..) {
+    pending.leads.clear();
+    for line in pending.lines.drain(..) {
         let text = match line {
             Line::Invalid(error) => error.to_string() + "\n",
-            Line::Lead(lead) if failure.is_some() => {
-                report::error_json(Some(&lead.id), "model_failed", failure.as_deref().unwrap_or_default()).to_string()
-                    + "\n"
+            Line::Lead(id) if failure.is_some() => {
+                report::error_json(Some(&id), "model_failed", failure.as_deref().unwrap_or_default()).to_string() + "\n"
             }
-            Line::Lead(lead) => match results.next() {
+            Line::Lead(id) => match results.next() {
                 Some(Ok(scored)) if format == Format::Text => report::text(&scored, 3),
                 Some(Ok(scored)) => serde_json::to_string(&ScoreJson::from(&scored))? + "\n",
                 Some(Err(e)) => report::score_error_json(&e).to_string() + "\n",
                 None => {
-                    report::error_json(Some(&lead.id), "internal", "the component returned too few results").to_string()
+                    report::error_json(Some(&id), "internal", "the component returned too few results").to_string()
                         + "\n"
                 }
             },

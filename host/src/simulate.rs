@@ -74,10 +74,8 @@ pub fn run(settings: Settings, out: &Path) -> Result<Summary> {
     };
     let (mut leads_out, mut outcomes_out) = (create("leads.jsonl")?, create("outcomes.jsonl")?);
     let world = World::new(settings);
-    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
     let (mut won, mut activities) = (0, 0);
-    for index in 0..settings.leads {
-        let lead = world.lead(&mut rng, index);
+    for lead in world.leads(settings) {
         won += lead.won as usize;
         activities += lead.activities.len();
         serde_json::to_writer(&mut leads_out, &lead.to_json())?;
@@ -110,9 +108,7 @@ pub fn run(settings: Settings, out: &Path) -> Result<Summary> {
 /// `settings.leads` simulated leads as lead JSON, without writing files (for golden
 /// leads and examples).
 pub fn leads_json(settings: Settings) -> Vec<Value> {
-    let world = World::new(settings);
-    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
-    (0..settings.leads).map(|index| world.lead(&mut rng, index).to_json()).collect()
+    World::new(settings).leads(settings).map(|lead| lead.to_json()).collect()
 }
 
 fn rfc3339(ms: i64) -> String {
@@ -226,6 +222,12 @@ impl World {
         let mut world = World { start, drift_start: 0, month_weights };
         world.drift_start = world.month_start(settings.months - DRIFT_MONTHS);
         world
+    }
+
+    /// The run's leads in order, from one random stream seeded with `settings.seed`.
+    fn leads(&self, settings: Settings) -> impl Iterator<Item = SimLead> + '_ {
+        let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+        (0..settings.leads).map(move |index| self.lead(&mut rng, index))
     }
 
     fn month_start(&self, month: u32) -> i64 {
