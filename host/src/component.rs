@@ -11,7 +11,7 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -89,12 +89,25 @@ pub enum CallError {
     Other(#[from] anyhow::Error),
 }
 
+impl CallError {
+    /// A short name for metrics and logs: `deadline`, `memory`, `trap` or `other`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Deadline(_) => "deadline",
+            CallError::MemoryLimit(_) => "memory",
+            CallError::Trap(_) => "trap",
+            CallError::Other(_) => "other",
+        }
+    }
+}
+
 /// The engine and its epoch ticker, shared by every component.
 pub struct Runtime {
     engine: Engine,
     config: RuntimeConfig,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
+    in_use: Arc<AtomicU32>,
 }
 
 impl Runtime {
@@ -124,12 +137,17 @@ impl Runtime {
                 }
             })?
         };
-        Ok(Arc::new(Runtime { engine, config, stop, ticker: Some(ticker) }))
+        Ok(Arc::new(Runtime { engine, config, stop, ticker: Some(ticker), in_use: Arc::default() }))
     }
 
     /// The runtime's limits.
     pub fn config(&self) -> &RuntimeConfig {
         &self.config
+    }
+
+    /// Instances alive right now (out of `config().max_instances` pool slots).
+    pub fn instances_in_use(&self) -> u32 {
+        self.in_use.load(Ordering::Relaxed)
     }
 
     /// Checks and compiles a component (or loads its compiled code from the
@@ -199,9 +217,26 @@ pub fn check_imports(imports: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Per-call state: only the limits.
+/// Per-call state: the limits, and the instance's place in the pool count.
 pub struct CallState {
     limits: StoreLimits,
+    _slot: PoolSlot,
+}
+
+/// Counts an instance as in use for as long as its store lives.
+struct PoolSlot(Arc<AtomicU32>);
+
+impl PoolSlot {
+    fn take(in_use: &Arc<AtomicU32>) -> PoolSlot {
+        in_use.fetch_add(1, Ordering::Relaxed);
+        PoolSlot(in_use.clone())
+    }
+}
+
+impl Drop for PoolSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A checked, compiled scorer component, ready to instantiate.
@@ -233,7 +268,8 @@ impl ScorerComponent {
     pub fn instantiate(&self, deadline: Duration) -> Result<(Store<CallState>, Scorer), CallError> {
         let config = self.runtime.config();
         let limits = StoreLimitsBuilder::new().memory_size(config.memory_limit).trap_on_grow_failure(true).build();
-        let mut store = Store::new(&self.runtime.engine, CallState { limits });
+        let slot = PoolSlot::take(&self.runtime.in_use);
+        let mut store = Store::new(&self.runtime.engine, CallState { limits, _slot: slot });
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline((deadline.as_millis() as u64 / TICK.as_millis() as u64).max(1));
         // Instantiation runs guest code too, so the deadline may strike here;

@@ -5,6 +5,7 @@ pub mod bindings;
 pub mod component;
 pub mod features_cmd;
 pub mod leads;
+pub mod metrics;
 pub mod model_build;
 pub mod model_store;
 pub mod report;

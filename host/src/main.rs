@@ -47,8 +47,9 @@ enum Command {
         #[arg(long, env = "LEADSCORE_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
     },
-    /// Serve the synchronous scoring API (`/score-lead`, `/score-lead/batch`,
-    /// `/models`, `/models/routing`, `/healthz`, `/readyz`).
+    /// Serve the scoring API (`/score-lead`, `/score-lead/batch`), model
+    /// administration (`/models`, `/models/routing`), `/metrics`,
+    /// `/openapi.json`, `/healthz` and `/readyz`.
     Serve {
         /// Address to listen on.
         #[arg(long, env = "LEADSCORE_ADDR", default_value = "127.0.0.1:8080")]
@@ -157,6 +158,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs to standard error; `RUST_LOG` chooses what (default: `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).init();
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Model { command: ModelCommand::Build { model_dir, out, workspace } } => {
@@ -208,7 +216,9 @@ fn run(cli: Cli) -> Result<()> {
                 cache_dir: Some(store.join(".compiled")),
                 ..RuntimeConfig::default()
             };
-            let settings = serve::Settings { addr, models, store, runtime, max_batch, max_body: 1 << 20 };
+            let settings =
+                serve::Settings { addr, models, store, runtime, max_batch, max_body: 1 << 20, max_upload: 64 << 20 };
+            init_logging();
             tokio::runtime::Runtime::new()?.block_on(async {
                 let app = serve::Application::build(settings).await?;
                 eprintln!("serving on http://{}:{}", addr.ip(), app.port());

@@ -61,6 +61,8 @@ pub struct Installed {
     pub dir: PathBuf,
     /// Whether this call installed it (false: it was already there, identical).
     pub new: bool,
+    /// The checked component, compiled and ready to score.
+    pub component: ScorerComponent,
 }
 
 impl ModelStore {
@@ -87,7 +89,8 @@ impl ModelStore {
         let dir = self.dir.join(format!("{}-{}", manifest.name, manifest.version));
         if let Ok(installed) = self.manifest_at(&dir) {
             if installed.sha256 == actual {
-                return Ok(Installed { manifest: installed, dir, new: false });
+                let component = self.runtime.load(wasm).map_err(InstallError::Component)?;
+                return Ok(Installed { manifest: installed, dir, new: false, component });
             }
             return Err(InstallError::Conflict { version: manifest.version, installed: installed.sha256 });
         }
@@ -104,7 +107,19 @@ impl ModelStore {
         std::fs::write(staging.join("component.wasm"), wasm)?;
         std::fs::write(staging.join("manifest.json"), manifest_json)?;
         std::fs::rename(&staging, &dir)?;
-        Ok(Installed { manifest, dir, new: true })
+        Ok(Installed { manifest, dir, new: true, component })
+    }
+
+    /// Every installed version, loaded (from the compiled-code cache when warm).
+    pub fn load_all(&self) -> Result<Vec<(Manifest, ScorerComponent)>, InstallError> {
+        let mut loaded = Vec::new();
+        for manifest in self.list()? {
+            let dir = self.dir.join(format!("{}-{}", manifest.name, manifest.version));
+            let wasm = std::fs::read(dir.join("component.wasm"))?;
+            let component = self.runtime.load(&wasm).map_err(InstallError::Component)?;
+            loaded.push((manifest, component));
+        }
+        Ok(loaded)
     }
 
     /// Every installed version's manifest, by directory name.

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::bindings::{Band, Direction, FeatureValue, ScoreError, ScoredLead};
 
 /// The JSON object of one scored lead: `lead_id` plus the explanation contract.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ScoreJson {
     /// The lead.
     pub lead_id: String,

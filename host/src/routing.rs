@@ -5,8 +5,9 @@
 //! rules-v1), tried in order when a version traps, runs out of time or
 //! errs. A request may name a version, which then goes first.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,7 +16,7 @@ use crate::bindings::{Lead, ScoreError, ScoredLead};
 use crate::component::ScorerComponent;
 
 /// One version's share of an A/B split.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Weighted {
     /// The version.
     pub version: String,
@@ -24,7 +25,8 @@ pub struct Weighted {
 }
 
 /// Which versions score leads.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Routing {
     /// The version that answers when no split is set.
     pub active: String,
@@ -100,6 +102,17 @@ impl Routing {
     }
 }
 
+/// One version's try at a lead.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The version tried.
+    pub version: String,
+    /// How long the call took (instance included).
+    pub took: Duration,
+    /// Why it failed: the [`CallError::kind`] and the message; `None` when it answered.
+    pub failure: Option<(&'static str, String)>,
+}
+
 /// A lead's result and who produced it.
 #[derive(Debug)]
 pub struct Routed {
@@ -109,38 +122,73 @@ pub struct Routed {
     pub version: String,
     /// Whether an earlier version in the plan failed first.
     pub fell_back: bool,
+    /// Every version tried, in order; the last one answered.
+    pub attempts: Vec<Attempt>,
 }
 
 /// Every version in the plan failed.
 #[derive(Debug, thiserror::Error)]
-#[error("no model version could score the lead: {}", .0.iter().map(|(v, e)| format!("{v}: {e}")).collect::<Vec<_>>().join("; "))]
-pub struct AllFailed(pub Vec<(String, String)>);
+#[error("no model version could score the lead: {}", describe(.0))]
+pub struct AllFailed(pub Vec<Attempt>);
 
-/// Loaded components and the routing between them.
+fn describe(attempts: &[Attempt]) -> String {
+    let failures = attempts.iter().filter_map(|a| a.failure.as_ref().map(|(_, why)| format!("{}: {why}", a.version)));
+    failures.collect::<Vec<_>>().join("; ")
+}
+
+/// Loaded components and the routing between them: the default routing and
+/// tenants' own.
+#[derive(Clone)]
 pub struct Router {
     /// Components by version.
     pub components: HashMap<String, Arc<ScorerComponent>>,
-    /// The routing.
+    /// The routing of tenants without their own.
     pub routing: Routing,
+    /// Tenants' own routings, by tenant (organisation) id.
+    pub tenants: BTreeMap<String, Routing>,
 }
 
 impl Router {
-    /// Scores one lead, falling back along the plan when a version fails.
-    pub fn score(&self, lead: &Lead, requested: Option<&str>) -> Result<Routed, AllFailed> {
-        let mut failures = Vec::new();
-        for version in self.routing.plan(&lead.id, requested) {
-            let Some(component) = self.components.get(version) else {
-                failures.push((version.to_string(), "not loaded".to_string()));
-                continue;
+    /// A router with one routing for every tenant.
+    pub fn new(components: HashMap<String, Arc<ScorerComponent>>, routing: Routing) -> Router {
+        Router { components, routing, tenants: BTreeMap::new() }
+    }
+
+    /// The routing that applies to a tenant.
+    pub fn routing_for(&self, tenant: Option<&str>) -> &Routing {
+        tenant.and_then(|t| self.tenants.get(t)).unwrap_or(&self.routing)
+    }
+
+    /// The installed versions.
+    pub fn versions(&self) -> Vec<&str> {
+        let mut versions: Vec<&str> = self.components.keys().map(String::as_str).collect();
+        versions.sort();
+        versions
+    }
+
+    /// Scores one lead for a tenant, falling back along the plan when a version fails.
+    pub fn score(&self, lead: &Lead, tenant: Option<&str>, requested: Option<&str>) -> Result<Routed, AllFailed> {
+        let mut attempts: Vec<Attempt> = Vec::new();
+        for version in self.routing_for(tenant).plan(&lead.id, requested) {
+            let started = Instant::now();
+            let outcome = match self.components.get(version) {
+                None => Err(("other", "not loaded".to_string())),
+                Some(component) => match component.score(std::slice::from_ref(lead)).map(|mut r| r.pop()) {
+                    Ok(Some(result)) => Ok(result),
+                    Ok(None) => Err(("other", "returned no result".to_string())),
+                    Err(e) => Err((e.kind(), e.to_string())),
+                },
             };
-            match component.score(std::slice::from_ref(lead)).map(|mut r| r.pop()) {
-                Ok(Some(result)) => {
-                    return Ok(Routed { result, version: version.to_string(), fell_back: !failures.is_empty() });
+            let took = started.elapsed();
+            match outcome {
+                Ok(result) => {
+                    let fell_back = !attempts.is_empty();
+                    attempts.push(Attempt { version: version.to_string(), took, failure: None });
+                    return Ok(Routed { result, version: version.to_string(), fell_back, attempts });
                 }
-                Ok(None) => failures.push((version.to_string(), "returned no result".to_string())),
-                Err(e) => failures.push((version.to_string(), e.to_string())),
+                Err(failure) => attempts.push(Attempt { version: version.to_string(), took, failure: Some(failure) }),
             }
         }
-        Err(AllFailed(failures))
+        Err(AllFailed(attempts))
     }
 }

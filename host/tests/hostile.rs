@@ -2,12 +2,11 @@
 //! against the sandbox: each is stopped or refused with a clear error, the
 //! host keeps serving, and the fallback chain answers for the failing version.
 
-use std::collections::HashMap;
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use leadscore::bindings::Lead;
@@ -15,33 +14,6 @@ use leadscore::component::{CallError, Runtime, RuntimeConfig, ScorerComponent};
 use leadscore::model_build::{GoldenLead, Manifest, ManifestBands};
 use leadscore::model_store::{InstallError, ModelStore};
 use leadscore::routing::{Router, Routing};
-
-/// Builds the hostile component with one misbehaviour enabled.
-fn hostile(feature: &str) -> Vec<u8> {
-    // The builds share one output file: one at a time.
-    static BUILDING: Mutex<()> = Mutex::new(());
-    let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(common::workspace())
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "hostile",
-            "--lib",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--features",
-            feature,
-        ])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the {feature} component");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| common::workspace().join("target"), PathBuf::from);
-    std::fs::read(target.join("wasm32-wasip2/release/hostile.wasm")).unwrap()
-}
 
 /// The real v11 component, the fallback that must keep answering.
 fn v11(runtime: &Arc<Runtime>) -> ScorerComponent {
@@ -58,7 +30,7 @@ fn fallback_answers(runtime: &Arc<Runtime>, hostile: ScorerComponent) {
     let components =
         HashMap::from([("v12".to_string(), Arc::new(hostile)), ("v11".to_string(), Arc::new(v11(runtime)))]);
     let routing = Routing { active: "v12".into(), split: vec![], fallback: vec!["v11".into()] };
-    let routed = Router { components, routing }.score(&a_lead(), None).unwrap();
+    let routed = Router::new(components, routing).score(&a_lead(), None, None).unwrap();
     assert_eq!((routed.version.as_str(), routed.fell_back), ("v11", true));
     assert!(routed.result.is_ok());
 }
@@ -67,7 +39,7 @@ fn fallback_answers(runtime: &Arc<Runtime>, hostile: ScorerComponent) {
 fn an_infinite_loop_is_stopped_at_its_deadline_and_v11_answers_instead() {
     let deadline = Duration::from_millis(250);
     let runtime = Runtime::new(RuntimeConfig { deadline, ..RuntimeConfig::default() }).unwrap();
-    let looping = runtime.load(&hostile("infinite-loop")).unwrap();
+    let looping = runtime.load(&common::hostile("infinite-loop")).unwrap();
     let started = Instant::now();
     let error = looping.score(&[a_lead()]).unwrap_err();
     let took = started.elapsed();
@@ -79,7 +51,7 @@ fn an_infinite_loop_is_stopped_at_its_deadline_and_v11_answers_instead() {
 #[test]
 fn a_memory_bomb_hits_the_memory_cap_and_v11_answers_instead() {
     let runtime = Runtime::new(RuntimeConfig { memory_limit: 32 << 20, ..RuntimeConfig::default() }).unwrap();
-    let bomb = runtime.load(&hostile("memory-bomb")).unwrap();
+    let bomb = runtime.load(&common::hostile("memory-bomb")).unwrap();
     let error = bomb.score(&[a_lead()]).unwrap_err();
     assert!(matches!(error, CallError::MemoryLimit(_)), "{error}");
     fallback_answers(&runtime, bomb);
@@ -88,7 +60,7 @@ fn a_memory_bomb_hits_the_memory_cap_and_v11_answers_instead() {
 #[test]
 fn a_panic_is_a_trap_and_v11_answers_instead() {
     let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
-    let panicking = runtime.load(&hostile("panic")).unwrap();
+    let panicking = runtime.load(&common::hostile("panic")).unwrap();
     let error = panicking.score(&[a_lead()]).unwrap_err();
     assert!(matches!(error, CallError::Trap(_)), "{error}");
     fallback_answers(&runtime, panicking);
@@ -97,13 +69,27 @@ fn a_panic_is_a_trap_and_v11_answers_instead() {
 #[test]
 fn a_component_that_imports_the_filesystem_is_refused_at_load() {
     let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
-    let error = runtime.load(&hostile("reads-files")).map(|_| ()).unwrap_err().to_string();
+    let error = runtime.load(&common::hostile("reads-files")).map(|_| ()).unwrap_err().to_string();
     assert!(error.contains("capabilities a scorer must not have") && error.contains("wasi:filesystem"), "{error}");
 }
 
 #[test]
+fn a_component_that_opens_a_socket_is_refused_at_load() {
+    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
+    let error = runtime.load(&common::hostile("opens-socket")).map(|_| ()).unwrap_err().to_string();
+    assert!(error.contains("capabilities a scorer must not have") && error.contains("wasi:sockets"), "{error}");
+}
+
+#[test]
+fn a_component_of_another_world_is_refused_at_load() {
+    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
+    let error = format!("{:#}", runtime.load(&common::hostile("wrong-world")).map(|_| ()).unwrap_err());
+    assert!(error.contains("does not export the scorer world"), "{error}");
+}
+
+#[test]
 fn a_component_that_lies_about_its_version_is_refused_at_install() {
-    let bytes = hostile("lies-about-version");
+    let bytes = common::hostile("lies-about-version");
     let manifest = Manifest {
         name: "lead-scorer".into(),
         version: "v13".into(),

@@ -56,20 +56,27 @@ fn when_a_version_fails_the_next_in_the_chain_answers() {
     components.insert("v12".to_string(), Arc::new(starved.load(&common::component_bytes("v12")).unwrap()));
     components.insert("v11".to_string(), Arc::new(normal.load(&common::component_bytes("v11")).unwrap()));
     components.insert("rules-v1".to_string(), Arc::new(normal.load(&common::component_bytes("rules-v1")).unwrap()));
-    let router = Router { components, routing: routing(&[]) };
+    let router = Router::new(components, routing(&[]));
     let _occupied = router.components["v12"].instantiate(std::time::Duration::from_secs(60)).unwrap();
 
     let lead = common::sample_leads("models/sample-leads.jsonl", 1).remove(0);
-    let routed = router.score(&lead, None).unwrap();
+    let routed = router.score(&lead, None, None).unwrap();
     assert_eq!((routed.version.as_str(), routed.fell_back), ("v11", true));
     assert_eq!(routed.result.unwrap().model_version, "v11");
 
-    let routed = router.score(&lead, Some("rules-v1")).unwrap();
+    let routed = router.score(&lead, None, Some("rules-v1")).unwrap();
     assert_eq!((routed.version.as_str(), routed.fell_back), ("rules-v1", false));
 
-    let only_v12 =
-        Router { components: router.components.clone(), routing: Routing { fallback: vec![], ..routing(&[]) } };
-    let failed = only_v12.score(&lead, None).unwrap_err();
+    assert_eq!(routed.attempts.len(), 1);
+
+    // A tenant with its own routing: only v12, which cannot answer.
+    let mut with_tenant = router.clone();
+    with_tenant.tenants.insert("acme".into(), Routing { fallback: vec![], ..routing(&[]) });
+    let failed = with_tenant.score(&lead, Some("acme"), None).unwrap_err();
     assert_eq!(failed.0.len(), 1);
+    assert_eq!(failed.0[0].failure.as_ref().map(|f| f.0), Some("other"));
     assert!(failed.to_string().contains("v12: "), "{failed}");
+    // Other tenants keep the default routing and its fallbacks.
+    let routed = with_tenant.score(&lead, Some("globex"), None).unwrap();
+    assert_eq!((routed.version.as_str(), routed.attempts.len()), ("v11", 2));
 }

@@ -1,12 +1,16 @@
 //! The sync API over real HTTP: scoring with the version that answered,
-//! clear errors, routing changes that take effect at once, and no failed
-//! request while routing flips under load.
+//! clear errors, installs over HTTP (and refusals that change nothing),
+//! routing changes (default and per tenant) that take effect at once, no
+//! failed request while routing flips and a version is installed under
+//! load, metrics and the OpenAPI document.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use leadscore::component::RuntimeConfig;
 use leadscore::serve::{Application, Settings};
@@ -26,6 +30,35 @@ fn models_dir() -> &'static Path {
         .path()
 }
 
+/// v11's model built as a new version, v13: (component, manifest).
+fn v13() -> &'static (PathBuf, PathBuf) {
+    static BUILT: OnceLock<(tempfile::TempDir, (PathBuf, PathBuf))> = OnceLock::new();
+    &BUILT
+        .get_or_init(|| {
+            let out = tempfile::tempdir().unwrap();
+            let built = common::build_as("v11", "v13", out.path());
+            (out, (built.wasm, built.manifest))
+        })
+        .1
+}
+
+/// Uploads a component and its manifest to `POST /models`.
+async fn upload(url: &str, wasm: Vec<u8>, manifest: String) -> (u16, Value) {
+    let form = reqwest::multipart::Form::new()
+        .part("component", reqwest::multipart::Part::bytes(wasm).file_name("component.wasm"))
+        .text("manifest", manifest);
+    let response = reqwest::Client::new().post(format!("{url}/models")).multipart(form).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// v13's manifest rewritten for other bytes (their sha256), so that the
+/// check that fails is the one under test.
+fn manifest_for(bytes: &[u8]) -> String {
+    let mut manifest: Value = serde_json::from_str(&std::fs::read_to_string(&v13().1).unwrap()).unwrap();
+    manifest["sha256"] = json!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)));
+    manifest.to_string()
+}
+
 /// A running service on a free port, with its own store; returns its base URL.
 async fn spawn_app() -> (String, tempfile::TempDir) {
     let store = tempfile::tempdir().unwrap();
@@ -36,6 +69,7 @@ async fn spawn_app() -> (String, tempfile::TempDir) {
         runtime: RuntimeConfig { deadline: Duration::from_secs(2), ..RuntimeConfig::default() },
         max_batch: 5,
         max_body: 1 << 20,
+        max_upload: 64 << 20,
     };
     let app = Application::build(settings).await.unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
@@ -142,15 +176,171 @@ async fn routing_changes_take_effect_at_once_and_bad_ones_change_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn no_request_fails_while_routing_flips_under_load() {
+async fn a_version_uploaded_over_http_is_installed_and_serves_once_named() {
     let (url, _store) = spawn_app().await;
     let client = reqwest::Client::new();
+    let (wasm, manifest) = v13();
+    let (wasm, manifest) = (std::fs::read(wasm).unwrap(), std::fs::read_to_string(manifest).unwrap());
+
+    let (status, model) = upload(&url, wasm.clone(), manifest.clone()).await;
+    assert_eq!((status, &model["version"], &model["state"]), (201, &json!("v13"), &json!("installed")), "{model}");
+    let body: Value =
+        client.post(format!("{url}/score-lead")).json(&sample_lead(2)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["model_version"], "v12", "installing does not route");
+
+    let routing = json!({"active": "v13", "fallback": ["v12"]});
+    assert_eq!(client.put(format!("{url}/models/routing")).json(&routing).send().await.unwrap().status(), 200);
+    let body: Value =
+        client.post(format!("{url}/score-lead")).json(&sample_lead(2)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["model_version"], "v13");
+
+    let (status, _) = upload(&url, wasm, manifest).await;
+    assert_eq!(status, 200, "the same upload again is a no-op");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_uploads_say_why_and_leave_the_registry_unchanged() {
+    let (url, store) = spawn_app().await;
+    let client = reqwest::Client::new();
+    let listed = || async { client.get(format!("{url}/models")).send().await.unwrap().json::<Value>().await.unwrap() };
+    let stored = || {
+        let mut names: Vec<String> =
+            std::fs::read_dir(store.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        names.sort();
+        names
+    };
+    let (before, stored_before) = (listed().await, stored());
+    let v13_wasm = std::fs::read(&v13().0).unwrap();
+    let v13_manifest = std::fs::read_to_string(&v13().1).unwrap();
+    // An empty core module: valid WebAssembly, but not a component.
+    let core_module = b"\0asm\x01\0\0\0".to_vec();
+    let wrong_world = common::hostile("wrong-world");
+    let opens_socket = common::hostile("opens-socket");
+
+    let mut tampered: Value = serde_json::from_str(&v13_manifest).unwrap();
+    tampered["sha256"] = json!("00".repeat(32));
+    let cases = [
+        (v13_wasm.clone(), tampered.to_string(), 400, "sha256_mismatch", "sha256 mismatch"),
+        (
+            core_module.clone(),
+            manifest_for(&core_module),
+            422,
+            "invalid_component",
+            "not an acceptable scorer component",
+        ),
+        (wrong_world.clone(), manifest_for(&wrong_world), 422, "invalid_component", "scorer world"),
+        (opens_socket.clone(), manifest_for(&opens_socket), 422, "invalid_component", "wasi:sockets"),
+        (v13_wasm.clone(), "{\"version\": ".into(), 400, "invalid_manifest", "manifest"),
+    ];
+    for (wasm, manifest, status, code, says) in cases {
+        let (got, body) = upload(&url, wasm, manifest).await;
+        let message = body["error"]["message"].as_str().unwrap_or_default().to_string();
+        assert_eq!((got, body["error"]["code"].as_str().unwrap()), (status, code), "{body}");
+        assert!(message.contains(says), "{code}: {message}");
+    }
+
+    let form = reqwest::multipart::Form::new().part("component", reqwest::multipart::Part::bytes(v13_wasm));
+    let response = client.post(format!("{url}/models")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("`manifest` field"), "{body}");
+
+    assert_eq!(listed().await, before, "GET /models is unchanged");
+    assert_eq!(stored(), stored_before, "nothing was written to the store");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenant_with_its_own_routing_is_scored_by_it_and_others_are_not() {
+    let (url, _store) = spawn_app().await;
+    let client = reqwest::Client::new();
+    let version_for = |tenant: Option<&'static str>| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let mut request = client.post(format!("{url}/score-lead")).json(&sample_lead(3));
+            if let Some(tenant) = tenant {
+                request = request.header("x-leadscore-org", tenant);
+            }
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body["model_version"].as_str().unwrap().to_string()
+        }
+    };
+    let acme = json!({"active": "rules-v1", "fallback": ["v11"]});
+    let response = client.put(format!("{url}/models/routing?tenant=acme")).json(&acme).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(version_for(Some("acme")).await, "rules-v1");
+    assert_eq!(version_for(Some("globex")).await, "v12");
+    assert_eq!(version_for(None).await, "v12");
+
+    let models: Value = client.get(format!("{url}/models")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(models["tenants"]["acme"]["active"], "rules-v1");
+    let routing: Value =
+        client.get(format!("{url}/models/routing?tenant=acme")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(routing["active"], "rules-v1");
+
+    let response = client.delete(format!("{url}/models/routing?tenant=acme")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(version_for(Some("acme")).await, "v12", "back on the default routing");
+
+    let response = client.delete(format!("{url}/models/routing")).send().await.unwrap();
+    assert_eq!(response.status(), 400, "the default routing cannot be removed");
+    let response =
+        client.post(format!("{url}/score-lead")).header("x-leadscore-org", "a b").json(&sample_lead(3)).send().await;
+    let body: Value = response.unwrap().json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_tenant");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_calls_per_version_and_the_openapi_document_lists_the_endpoints() {
+    let (url, _store) = spawn_app().await;
+    let client = reqwest::Client::new();
+    for n in 0..3 {
+        client.post(format!("{url}/score-lead")).json(&sample_lead(n)).send().await.unwrap();
+    }
+    client.post(format!("{url}/score-lead?model_version=v11")).json(&sample_lead(0)).send().await.unwrap();
+    let metrics = client.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+    for line in [
+        "leadscore_model_calls_total{version=\"v12\"} 3",
+        "leadscore_model_calls_total{version=\"v11\"} 1",
+        "leadscore_model_call_seconds_count{version=\"v12\"} 3",
+        "leadscore_pool_instances_in_use 0",
+        "leadscore_pool_instances_capacity 64",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
+    let ready = client.get(format!("{url}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    let doc: Value = client.get(format!("{url}/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for path in ["/score-lead", "/score-lead/batch", "/models", "/models/routing"] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    assert!(doc["paths"]["/models"]["post"]["requestBody"]["content"]["multipart/form-data"].is_object());
+    let score = &doc["components"]["schemas"]["ScoreJson"]["properties"];
+    assert!(score["final_score"].is_object() && score["reasons"].is_object(), "{score}");
+}
+
+/// A routing change as the test saw it: sent at `before`, acknowledged at
+/// `after`, routing leads to `versions`.
+struct Change {
+    before: Instant,
+    after: Instant,
+    versions: Vec<&'static str>,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_request_fails_while_routing_flips_and_a_version_is_installed_under_load() {
+    let (url, _store) = spawn_app().await;
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
     let mut load = Vec::new();
     for worker in 0..8 {
-        let (client, url) = (client.clone(), url.clone());
+        let (client, url, stop) = (client.clone(), url.clone(), stop.clone());
         load.push(tokio::spawn(async move {
-            let mut versions = Vec::new();
-            for i in 0..40 {
+            let mut answers = Vec::new();
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let sent = Instant::now();
                 let response = client
                     .post(format!("{url}/score-lead"))
                     .json(&sample_lead((worker + i) % 12))
@@ -159,20 +349,52 @@ async fn no_request_fails_while_routing_flips_under_load() {
                     .unwrap();
                 assert_eq!(response.status(), 200, "request {i} of worker {worker}");
                 let body: Value = response.json().await.unwrap();
-                versions.push(body["model_version"].as_str().unwrap().to_string());
+                answers.push((sent, Instant::now(), body["model_version"].as_str().unwrap().to_string()));
+                i += 1;
             }
-            versions
+            answers
         }));
     }
+    let mut changes = vec![Change { before: start, after: start, versions: vec!["v12"] }];
     for flip in 0..20 {
-        let active = if flip % 2 == 0 { "v11" } else { "v12" };
-        let routing = json!({"active": active, "fallback": ["rules-v1"]});
+        if flip == 10 {
+            let (wasm, manifest) = v13();
+            let (status, _) =
+                upload(&url, std::fs::read(wasm).unwrap(), std::fs::read_to_string(manifest).unwrap()).await;
+            assert_eq!(status, 201);
+        }
+        let (routing, versions) = match flip % 3 {
+            0 => (json!({"active": "v11", "fallback": ["rules-v1"]}), vec!["v11"]),
+            1 => (json!({"active": "v12", "fallback": ["rules-v1"]}), vec!["v12"]),
+            _ if flip > 10 => (
+                json!({"active": "v12", "split": [{"version": "v12", "weight": 1}, {"version": "v13", "weight": 1}], "fallback": ["rules-v1"]}),
+                vec!["v12", "v13"],
+            ),
+            _ => (json!({"active": "rules-v1", "fallback": ["v11"]}), vec!["rules-v1"]),
+        };
+        let before = Instant::now();
         assert_eq!(client.put(format!("{url}/models/routing")).json(&routing).send().await.unwrap().status(), 200);
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        changes.push(Change { before, after: Instant::now(), versions });
+        tokio::time::sleep(Duration::from_millis(30)).await;
     }
-    let mut seen = std::collections::HashSet::new();
+    stop.store(true, Ordering::Relaxed);
+
+    let mut answers = Vec::new();
     for worker in load {
-        seen.extend(worker.await.unwrap());
+        answers.extend(worker.await.unwrap());
     }
-    assert!(seen.iter().all(|v| v == "v11" || v == "v12"), "only routable versions answered: {seen:?}");
+    assert!(answers.len() > 200, "the load ran throughout: {} answers", answers.len());
+    // Routing i was in effect from some moment in [before_i, after_i] until
+    // some moment in [before_i+1, after_i+1]: each answer must come from a
+    // routing that may have been in effect while its request was open.
+    let far_future = Instant::now() + Duration::from_secs(3600);
+    for (sent, received, version) in &answers {
+        let routable = changes.iter().enumerate().any(|(i, change)| {
+            let ends = changes.get(i + 1).map_or(far_future, |next| next.after);
+            change.before <= *received && *sent <= ends && change.versions.contains(&version.as_str())
+        });
+        assert!(routable, "{version} answered a request when no routing in effect named it");
+    }
+    let v13_answers = answers.iter().filter(|(_, _, v)| v == "v13").count();
+    assert!(v13_answers > 0, "the version installed under load served once routed");
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 use leadscore::bindings::Lead;
@@ -42,4 +43,47 @@ pub fn sample_leads(file: &str, copies: usize) -> Vec<Lead> {
     let text = std::fs::read_to_string(workspace().join(file)).unwrap();
     let leads: Vec<Lead> = text.lines().map(|l| leadscore::leads::parse(l).unwrap()).collect();
     leads.iter().cycle().take(copies).cloned().collect()
+}
+
+/// `models/<source>` built as version `version` (a copy whose features.toml
+/// says so): a real new version for install and hot-swap tests.
+pub fn build_as(source: &str, version: &str, out: &Path) -> leadscore::model_build::Built {
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(workspace().join("models").join(source)).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let spec = copy.path().join("features.toml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let renamed = text.replace(&format!("version = \"{source}\""), &format!("version = \"{version}\""));
+    assert_ne!(text, renamed, "features.toml of {source} names its version");
+    std::fs::write(&spec, renamed).unwrap();
+    leadscore::model_build::build(copy.path(), out, &workspace()).unwrap()
+}
+
+/// Builds the hostile component with one misbehaviour enabled.
+pub fn hostile(feature: &str) -> Vec<u8> {
+    // The builds share one output file: one at a time.
+    static BUILDING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace())
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "hostile",
+            "--lib",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--features",
+            feature,
+        ])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the {feature} component");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
+    std::fs::read(target.join("wasm32-wasip2/release/hostile.wasm")).unwrap()
 }

@@ -1,10 +1,11 @@
 //! A scorer component that misbehaves in the way its feature says, so the
 //! host's sandbox can be tested against real hostile guests:
 //! `infinite-loop`, `memory-bomb`, `panic`, `reads-files` (imports
-//! `wasi:filesystem`) and `lies-about-version` (says v99).
-//! Built only for `wasm32-wasip2` (by `host/tests/hostile.rs`).
+//! `wasi:filesystem`), `opens-socket` (imports `wasi:sockets`),
+//! `lies-about-version` (says v99) and `wrong-world` (not a scorer).
+//! Built only for `wasm32-wasip2` (by the host's tests).
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "wrong-world")))]
 mod component {
     wit_bindgen::generate!({ path: "../../wit", world: "scorer" });
 
@@ -65,7 +66,33 @@ mod component {
         {
             let _ = std::fs::read("/etc/passwd");
         }
+        #[cfg(feature = "opens-socket")]
+        {
+            let network = wasip2::sockets::instance_network::instance_network();
+            let _ =
+                wasip2::sockets::tcp_create_socket::create_tcp_socket(wasip2::sockets::network::IpAddressFamily::Ipv4);
+            drop(network);
+        }
     }
 
     export!(Hostile);
+}
+
+/// A well-formed component of another world: it must be refused because it
+/// does not export `score` and `model-info`.
+#[cfg(all(target_arch = "wasm32", feature = "wrong-world"))]
+mod component {
+    wit_bindgen::generate!({
+        inline: "package hostile:greeter@0.1.0; world greeter { export greet: func(name: string) -> string; }",
+    });
+
+    struct Greeter;
+
+    impl Guest for Greeter {
+        fn greet(name: String) -> String {
+            format!("hello, {name}")
+        }
+    }
+
+    export!(Greeter);
 }

@@ -1,0 +1,103 @@
+//! What `/metrics` reports, in the Prometheus text format: calls into each
+//! model version, their latency, failures by kind, deadline hits, fallbacks
+//! and how full the instance pool is.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::routing::Attempt;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VersionLabels {
+    version: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FailureLabels {
+    version: String,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FallbackLabels {
+    from: String,
+    to: String,
+}
+
+type LatencyFamily = Family<VersionLabels, Histogram, fn() -> Histogram>;
+
+/// The service's metrics.
+pub struct Metrics {
+    registry: Registry,
+    calls: Family<VersionLabels, Counter>,
+    latency: LatencyFamily,
+    failures: Family<FailureLabels, Counter>,
+    deadline_hits: Family<VersionLabels, Counter>,
+    fallbacks: Family<FallbackLabels, Counter>,
+    pool_in_use: Gauge,
+}
+
+fn latency_histogram() -> Histogram {
+    // 50 µs to about 0.8 s: a lead takes about a millisecond, a deadline 100 ms.
+    Histogram::new(exponential_buckets(50e-6, 2.0, 15))
+}
+
+impl Metrics {
+    /// Registers every metric; `pool_capacity` is the runtime's instance limit.
+    pub fn new(pool_capacity: u32) -> Metrics {
+        let mut registry = Registry::with_prefix("leadscore");
+        let calls = Family::<VersionLabels, Counter>::default();
+        let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
+        let failures = Family::<FailureLabels, Counter>::default();
+        let deadline_hits = Family::<VersionLabels, Counter>::default();
+        let fallbacks = Family::<FallbackLabels, Counter>::default();
+        let pool_in_use = Gauge::default();
+        let capacity = Gauge::<i64>::default();
+        capacity.set(pool_capacity as i64);
+        registry.register("model_calls", "Calls into a model version (one lead each)", calls.clone());
+        registry.register("model_call_seconds", "Time of one call, fresh instance included", latency.clone());
+        registry.register("model_failures", "Failed calls by kind: deadline, memory, trap, other", failures.clone());
+        registry.register("model_deadline_hits", "Calls stopped at their CPU deadline", deadline_hits.clone());
+        registry.register("fallbacks", "Leads answered by a later version after one failed", fallbacks.clone());
+        registry.register("pool_instances_in_use", "Component instances alive now", pool_in_use.clone());
+        registry.register("pool_instances_capacity", "Instances the pool can hold", capacity);
+        Metrics { registry, calls, latency, failures, deadline_hits, fallbacks, pool_in_use }
+    }
+
+    /// Records the versions tried for one lead, in order.
+    pub fn record(&self, attempts: &[Attempt]) {
+        for attempt in attempts {
+            let version = VersionLabels { version: attempt.version.clone() };
+            self.calls.get_or_create(&version).inc();
+            self.latency.get_or_create(&version).observe(attempt.took.as_secs_f64());
+            if let Some((kind, _)) = &attempt.failure {
+                let labels = FailureLabels { version: attempt.version.clone(), kind: kind.to_string() };
+                self.failures.get_or_create(&labels).inc();
+                if *kind == "deadline" {
+                    self.deadline_hits.get_or_create(&version).inc();
+                }
+            }
+        }
+        if let (Some(first), Some(last)) = (attempts.first(), attempts.last())
+            && attempts.len() > 1
+            && last.failure.is_none()
+        {
+            let labels = FallbackLabels { from: first.version.clone(), to: last.version.clone() };
+            self.fallbacks.get_or_create(&labels).inc();
+        }
+    }
+
+    /// The text exposition, with the pool occupancy as of now.
+    pub fn render(&self, pool_in_use: u32) -> String {
+        self.pool_in_use.set(pool_in_use as i64);
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}

@@ -1,0 +1,174 @@
+//! `leadscore serve`: the synchronous scoring API and model administration.
+//!
+//! At start every component in `--models` that the store lacks is checked
+//! and installed, and every installed version is loaded. Each request takes
+//! the router current when it arrives; installs and routing changes build a
+//! new router and swap it in atomically, so calls in flight finish on the
+//! version they started with and no request ever sees half a change.
+
+mod api;
+mod models;
+mod scoring;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use arc_swap::ArcSwap;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router as Http};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::component::{Runtime, RuntimeConfig};
+use crate::metrics::Metrics;
+use crate::model_store::ModelStore;
+use crate::routing::{Router, Routing};
+
+pub use api::ApiDoc;
+
+/// How the service runs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where to listen (port 0: any free port).
+    pub addr: SocketAddr,
+    /// Directory of built components (`*.wasm` with `*.manifest.json`).
+    pub models: PathBuf,
+    /// The model store the components are installed into.
+    pub store: PathBuf,
+    /// Sandbox limits.
+    pub runtime: RuntimeConfig,
+    /// Most leads one batch request may carry.
+    pub max_batch: usize,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+    /// Largest component upload (`POST /models`), in bytes.
+    pub max_upload: usize,
+}
+
+/// Shared by every request.
+struct AppState {
+    router: ArcSwap<Router>,
+    store: ModelStore,
+    runtime: Arc<Runtime>,
+    metrics: Metrics,
+    max_batch: usize,
+    /// Held while a component is installed.
+    installing: tokio::sync::Mutex<()>,
+}
+
+/// The service, bound and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    app: Http,
+}
+
+impl Application {
+    /// Installs the components in `settings.models`, loads every installed
+    /// version, sets the default routing (v12, then v11, then rules-v1, as
+    /// far as installed) and binds the address.
+    pub async fn build(settings: Settings) -> Result<Application> {
+        let runtime = Runtime::new(settings.runtime.clone())?;
+        let store = ModelStore::open(&settings.store, runtime.clone())?;
+        let mut components = HashMap::new();
+        for manifest_path in manifests_in(&settings.models)? {
+            let wasm_path = PathBuf::from(manifest_path.to_string_lossy().replace(".manifest.json", ".wasm"));
+            let wasm = std::fs::read(&wasm_path).with_context(|| format!("cannot read {}", wasm_path.display()))?;
+            let manifest = std::fs::read_to_string(&manifest_path)?;
+            let installed =
+                store.install(&wasm, &manifest).with_context(|| format!("installing {}", wasm_path.display()))?;
+            components.insert(installed.manifest.version.clone(), Arc::new(installed.component));
+        }
+        // Versions installed earlier (e.g. uploaded with `POST /models`).
+        for (manifest, component) in store.load_all()? {
+            components.entry(manifest.version).or_insert_with(|| Arc::new(component));
+        }
+        anyhow::ensure!(
+            !components.is_empty(),
+            "no components in {} or {}",
+            settings.models.display(),
+            settings.store.display()
+        );
+        let routing = default_routing(&components.keys().map(String::as_str).collect::<Vec<_>>());
+        tracing::info!(versions = ?components.keys().collect::<Vec<_>>(), active = %routing.active, "models loaded");
+        let state = Arc::new(AppState {
+            router: ArcSwap::from_pointee(Router::new(components, routing)),
+            metrics: Metrics::new(settings.runtime.max_instances),
+            store,
+            runtime,
+            max_batch: settings.max_batch,
+            installing: tokio::sync::Mutex::new(()),
+        });
+        let app = Http::new()
+            .route("/score-lead", post(scoring::score_lead))
+            .route("/score-lead/batch", post(scoring::score_batch))
+            .route(
+                "/models",
+                get(models::list_models).post(models::install_model).layer(DefaultBodyLimit::max(settings.max_upload)),
+            )
+            .route("/models/routing", get(models::get_routing).put(models::set_routing).delete(models::clear_routing))
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics))
+            .route("/openapi.json", get(|| async { Json(api::openapi()) }))
+            .layer(DefaultBodyLimit::max(settings.max_body))
+            .layer(TraceLayer::new_for_http())
+            .with_state(state);
+        let listener =
+            TcpListener::bind(settings.addr).await.with_context(|| format!("cannot listen on {}", settings.addr))?;
+        Ok(Application { listener, app })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) -> Result<()> {
+        axum::serve(self.listener, self.app).await.context("the server stopped")
+    }
+}
+
+fn manifests_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".manifest.json"))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// v12 active with v11 and rules-v1 behind it, as far as they are installed;
+/// otherwise the first installed version.
+pub fn default_routing(installed: &[&str]) -> Routing {
+    let chain: Vec<String> =
+        ["v12", "v11", "rules-v1"].into_iter().filter(|v| installed.contains(v)).map(String::from).collect();
+    let mut sorted = installed.to_vec();
+    sorted.sort();
+    let active = chain.first().cloned().unwrap_or_else(|| sorted[0].to_string());
+    Routing { fallback: chain.into_iter().filter(|v| *v != active).collect(), active, split: vec![] }
+}
+
+/// Ready when the default routing's versions are loaded and the pool has room.
+async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let router = state.router.load();
+    let loaded = router.routing.check(&router.versions()).is_ok();
+    let in_use = state.runtime.instances_in_use();
+    let room = in_use < state.runtime.config().max_instances;
+    let status = if loaded && room { 200 } else { 503 };
+    let body = json!({"ready": status == 200, "routing_loaded": loaded, "pool_in_use": in_use});
+    (axum::http::StatusCode::from_u16(status).unwrap_or_default(), Json(body))
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let text = state.metrics.render(state.runtime.instances_in_use());
+    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
+}

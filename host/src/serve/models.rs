@@ -1,0 +1,211 @@
+//! Model administration: `GET/POST /models` (list, upload and install) and
+//! `GET/PUT/DELETE /models/routing` (the default routing or a tenant's own).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::api::{ApiError, ErrorBody, check_tenant_id};
+use crate::model_build::Manifest;
+use crate::model_store::InstallError;
+use crate::routing::{Router, Routing};
+
+/// One version as `GET /models` lists it.
+fn model_json(manifest: &Manifest, router: &Router) -> Value {
+    let v = manifest.version.as_str();
+    let routing = &router.routing;
+    let state = if routing.active == v && routing.split.is_empty() {
+        "active"
+    } else if routing.split.iter().any(|w| w.version == v) {
+        "split"
+    } else if routing.fallback.iter().any(|f| f == v) {
+        "fallback"
+    } else {
+        "installed"
+    };
+    let tenants: Vec<&String> =
+        router.tenants.iter().filter(|(_, r)| r.plan("", None).contains(&v)).map(|(t, _)| t).collect();
+    json!({
+        "name": manifest.name, "version": v, "sha256": manifest.sha256, "state": state,
+        "loaded": router.components.contains_key(v), "built_at": manifest.built_at,
+        "num_trees": manifest.num_trees, "features": manifest.features.len(), "routed_for_tenants": tenants,
+    })
+}
+
+/// Installed versions with their state in the default routing (`active`,
+/// `split`, `fallback` or `installed`), the default routing and tenants' own.
+#[utoipa::path(get, path = "/models", responses((status = 200, description = "{models, routing, tenants}")))]
+pub async fn list_models(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let router = state.router.load();
+    let manifests =
+        state.store.list().map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()))?;
+    let models: Vec<Value> = manifests.iter().map(|m| model_json(m, &router)).collect();
+    Ok(Json(json!({"models": models, "routing": router.routing, "tenants": router.tenants})))
+}
+
+/// The upload of `POST /models`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the multipart form for the OpenAPI document
+pub struct InstallForm {
+    /// The component (`<name>-<version>.wasm`).
+    #[schema(value_type = String, format = Binary)]
+    component: Vec<u8>,
+    /// Its manifest (`<name>-<version>.manifest.json`).
+    manifest: String,
+}
+
+/// Checks an uploaded component against its manifest (sha256, world and
+/// imports, model-info, golden self-test), installs it and loads it. It
+/// serves nothing until a routing names it.
+#[utoipa::path(
+    post, path = "/models",
+    request_body(content = InstallForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Installed and loaded"),
+        (status = 200, description = "Already installed, identical"),
+        (status = 400, description = "Malformed upload or manifest, or sha256 mismatch", body = ErrorBody),
+        (status = 409, description = "The version is installed with other bytes", body = ErrorBody),
+        (status = 422, description = "Not a scorer component, a forbidden import, model-info disagrees, or the self-test failed", body = ErrorBody),
+    )
+)]
+pub async fn install_model(
+    State(state): State<Arc<AppState>>,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (wasm, manifest) = read_upload(multipart).await?;
+    // One install at a time: each compiles on every core.
+    let _one_at_a_time = state.installing.lock().await;
+    let worker = state.clone();
+    let installed = tokio::task::spawn_blocking(move || worker.store.install(&wasm, &manifest))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(install_error)?;
+    let version = installed.manifest.version.clone();
+    let component = Arc::new(installed.component);
+    state.router.rcu(|current| {
+        let mut next = Router::clone(current);
+        next.components.entry(version.clone()).or_insert_with(|| component.clone());
+        next
+    });
+    tracing::info!(version, sha256 = %installed.manifest.sha256, new = installed.new, "model installed");
+    let status = if installed.new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(model_json(&installed.manifest, &state.router.load()))))
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<(Bytes, String), ApiError> {
+    let bad = |message: String| ApiError::bad_request("invalid_upload", message);
+    let (mut wasm, mut manifest) = (None, None);
+    while let Some(field) = multipart.next_field().await.map_err(|e| bad(format!("not a multipart form: {e}")))? {
+        match field.name() {
+            Some("component") => wasm = Some(field.bytes().await.map_err(|e| bad(format!("component: {e}")))?),
+            Some("manifest") => manifest = Some(field.text().await.map_err(|e| bad(format!("manifest: {e}")))?),
+            other => return Err(bad(format!("unexpected field {other:?}: send `component` and `manifest`"))),
+        }
+    }
+    match (wasm, manifest) {
+        (Some(wasm), Some(manifest)) => Ok((wasm, manifest)),
+        (None, _) => Err(bad("the `component` field (the .wasm file) is missing".into())),
+        (_, None) => Err(bad("the `manifest` field (the .manifest.json file) is missing".into())),
+    }
+}
+
+fn install_error(error: InstallError) -> ApiError {
+    let (status, code) = match &error {
+        InstallError::Manifest(_) => (StatusCode::BAD_REQUEST, "invalid_manifest"),
+        InstallError::Sha256 { .. } => (StatusCode::BAD_REQUEST, "sha256_mismatch"),
+        InstallError::Component(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_component"),
+        InstallError::Disagrees(_) => (StatusCode::UNPROCESSABLE_ENTITY, "manifest_disagrees"),
+        InstallError::SelfTest(_) => (StatusCode::UNPROCESSABLE_ENTITY, "self_test_failed"),
+        InstallError::Conflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
+        InstallError::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store"),
+    };
+    ApiError(status, code, error.to_string())
+}
+
+/// Which routing a routing request is about.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RoutingQuery {
+    /// A tenant's own routing; without it, the default routing.
+    tenant: Option<String>,
+}
+
+/// The routing that applies to a tenant (or the default routing).
+#[utoipa::path(get, path = "/models/routing", params(RoutingQuery), responses((status = 200, body = Routing)))]
+pub async fn get_routing(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<RoutingQuery>,
+) -> Result<Json<Routing>, ApiError> {
+    if let Some(tenant) = &query.tenant {
+        check_tenant_id(tenant)?;
+    }
+    Ok(Json(state.router.load().routing_for(query.tenant.as_deref()).clone()))
+}
+
+/// Replaces the default routing, or sets a tenant's own. Takes effect for
+/// the next request; calls in flight finish on their version.
+#[utoipa::path(
+    put, path = "/models/routing", params(RoutingQuery), request_body = Routing,
+    responses((status = 200, body = Routing), (status = 400, description = "Malformed, or names a version not installed", body = ErrorBody))
+)]
+pub async fn set_routing(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<RoutingQuery>,
+    body: Bytes,
+) -> Result<Json<Routing>, ApiError> {
+    let routing: Routing =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_routing", e.to_string()))?;
+    if let Some(tenant) = &query.tenant {
+        check_tenant_id(tenant)?;
+    }
+    // Versions are only ever added, so a routing valid now stays valid.
+    routing
+        .check(&state.router.load().versions())
+        .map_err(|e| ApiError::bad_request("invalid_routing", e.to_string()))?;
+    state.router.rcu(|current| {
+        let mut next = Router::clone(current);
+        match &query.tenant {
+            Some(tenant) => {
+                next.tenants.insert(tenant.clone(), routing.clone());
+            }
+            None => next.routing = routing.clone(),
+        }
+        next
+    });
+    tracing::info!(tenant = query.tenant.as_deref().unwrap_or("(default)"), ?routing, "routing changed");
+    Ok(Json(routing))
+}
+
+/// Removes a tenant's own routing: the tenant follows the default again.
+#[utoipa::path(
+    delete, path = "/models/routing", params(RoutingQuery),
+    responses((status = 200, description = "The routing that now applies to the tenant", body = Routing), (status = 400, body = ErrorBody))
+)]
+pub async fn clear_routing(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<RoutingQuery>,
+) -> Result<Json<Routing>, ApiError> {
+    let Some(tenant) = query.tenant else {
+        return Err(ApiError::bad_request(
+            "invalid_routing",
+            "name the tenant (?tenant=...): the default routing cannot be removed",
+        ));
+    };
+    check_tenant_id(&tenant)?;
+    let previous = state.router.rcu(|current| {
+        let mut next = Router::clone(current);
+        next.tenants.remove(&tenant);
+        next
+    });
+    if previous.tenants.contains_key(&tenant) {
+        tracing::info!(tenant, "tenant routing removed");
+    }
+    Ok(Json(state.router.load().routing.clone()))
+}

@@ -1,0 +1,131 @@
+//! `POST /score-lead` and `POST /score-lead/batch`: synchronous scoring.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::api::{ApiError, ErrorBody, Tenant};
+use crate::report::{self, ScoreJson};
+use crate::routing::Routed;
+
+/// Options of a scoring request.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScoreQuery {
+    /// Score with this installed version first (the fallback chain still follows).
+    model_version: Option<String>,
+}
+
+/// A scored lead, the version that answered, and whether it fell back.
+#[derive(Serialize, ToSchema)]
+pub struct ScoreResponse {
+    #[serde(flatten)]
+    score: ScoreJson,
+    /// Whether an earlier version in the routing plan failed first.
+    fell_back: bool,
+}
+
+/// Scores one lead (lead JSON, see the README) with its explanation.
+#[utoipa::path(
+    post, path = "/score-lead", params(ScoreQuery),
+    request_body(content = Object, description = "One lead: {id, as_of, fields, activities}"),
+    responses(
+        (status = 200, description = "The score, band, confidence, explanation and version", body = ScoreResponse),
+        (status = 400, description = "The lead is malformed (the message names the field)", body = ErrorBody),
+        (status = 413, description = "The body is too large"),
+        (status = 503, description = "Every version in the routing plan failed", body = ErrorBody),
+    )
+)]
+pub async fn score_lead(
+    State(state): State<Arc<AppState>>,
+    tenant: Tenant,
+    Query(query): Query<ScoreQuery>,
+    body: Bytes,
+) -> Result<Json<ScoreResponse>, ApiError> {
+    let text =
+        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("invalid_lead", "the body is not UTF-8"))?;
+    score_one(&state, text, tenant.0, query.model_version).await.map(Json)
+}
+
+#[derive(Deserialize)]
+struct BatchRequest {
+    leads: Vec<Value>,
+}
+
+/// Scores up to the configured number of leads; each result is a score or
+/// that lead's error.
+#[utoipa::path(
+    post, path = "/score-lead/batch", params(ScoreQuery),
+    request_body(content = Object, description = "{\"leads\": [lead, ...]}"),
+    responses(
+        (status = 200, description = "{\"results\": [...]}, in order: a score or {lead_id, error}"),
+        (status = 400, description = "Not a batch", body = ErrorBody),
+        (status = 413, description = "Too many leads or too large a body", body = ErrorBody),
+    )
+)]
+pub async fn score_batch(
+    State(state): State<Arc<AppState>>,
+    tenant: Tenant,
+    Query(query): Query<ScoreQuery>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let request: BatchRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_batch", format!("expected {{\"leads\": [...]}}: {e}")))?;
+    if request.leads.len() > state.max_batch {
+        let message = format!("{} leads in one batch; the limit is {}", request.leads.len(), state.max_batch);
+        return Err(ApiError(StatusCode::PAYLOAD_TOO_LARGE, "too_many_leads", message));
+    }
+    let mut results = Vec::with_capacity(request.leads.len());
+    for lead in request.leads {
+        let scored = score_one(&state, &lead.to_string(), tenant.0.clone(), query.model_version.clone()).await;
+        results.push(match scored {
+            Ok(response) => serde_json::to_value(response).unwrap_or(Value::Null),
+            Err(ApiError(_, code, message)) => report::error_json(lead["id"].as_str(), code, &message),
+        });
+    }
+    Ok(Json(json!({"results": results})))
+}
+
+/// Parses and scores one lead with the router current at this moment.
+async fn score_one(
+    state: &Arc<AppState>,
+    text: &str,
+    tenant: Option<String>,
+    version: Option<String>,
+) -> Result<ScoreResponse, ApiError> {
+    let lead = crate::leads::parse(text).map_err(|e| ApiError::bad_request("invalid_lead", e.to_string()))?;
+    let router = state.router.load_full();
+    if let Some(v) = &version
+        && !router.components.contains_key(v)
+    {
+        return Err(ApiError::bad_request("unknown_version", format!("model_version {v:?} is not installed")));
+    }
+    let lead_id = lead.id.clone();
+    let routed = tokio::task::spawn_blocking(move || router.score(&lead, tenant.as_deref(), version.as_deref()))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let Routed { result, fell_back, attempts, .. } = match routed {
+        Ok(routed) => routed,
+        Err(failed) => {
+            state.metrics.record(&failed.0);
+            tracing::error!(lead_id, error = %failed, "no version could score the lead");
+            return Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", failed.to_string()));
+        }
+    };
+    state.metrics.record(&attempts);
+    for failed in attempts.iter().filter(|a| a.failure.is_some()) {
+        let (kind, why) = failed.failure.as_ref().map(|(k, w)| (*k, w.as_str())).unwrap_or_default();
+        tracing::warn!(lead_id, version = %failed.version, kind, why, "version failed; falling back");
+    }
+    match result {
+        Ok(scored) => Ok(ScoreResponse { score: ScoreJson::from(&scored), fell_back }),
+        Err(e) => Err(ApiError::bad_request("invalid_field", format!("{}: {}", e.field, e.message))),
+    }
+}
