@@ -9,7 +9,7 @@ LEADSCORE := target/release/leadscore
 MODELS_OUT := target/models
 SERVED_MODELS := models/v12 models/v11 models/rules-v1
 
-.PHONY: run test build models lint bench toolchain venv services clean
+.PHONY: run test build models lint bench bench-scoring bench-serving toolchain venv services clean
 
 ## run: build everything and score the sample leads with the default model
 run: build
@@ -22,8 +22,14 @@ test: toolchain venv services lint
 
 ## build: the CLI and every model version's component (target/models, what `leadscore serve` loads)
 build: toolchain
-	$(CARGO) build --release -p leadscore
-	for model in $(SERVED_MODELS); do $(LEADSCORE) model build $$model --out $(MODELS_OUT) || exit 1; done
+	$(CARGO) build --release -p leadscore -p loadgen
+	$(MAKE) --no-print-directory $(SERVED_MODELS:models/%=$(MODELS_OUT)/lead-scorer-%.wasm)
+
+# A component is rebuilt when its model directory or the code baked into it changes.
+GUEST_SOURCES := $(shell find guest-model/src guest-model/build.rs guest-model/Cargo.toml wit -type f) host/src/model_build.rs
+.SECONDEXPANSION:
+$(MODELS_OUT)/lead-scorer-%.wasm: $$(wildcard models/%/*) $(GUEST_SOURCES)
+	$(LEADSCORE) model build models/$* --out $(MODELS_OUT)
 
 lint: toolchain
 	$(CARGO) fmt --all --check
@@ -33,9 +39,14 @@ lint: toolchain
 models: build venv
 	scripts/make-models
 
-## bench: the scoring benchmark (native, component, XGBoost) in one run
-bench: build venv
+## bench: the scoring benchmark (native, component, XGBoost) and the serving benchmark (HTTP load)
+bench: bench-scoring bench-serving
+
+bench-scoring: build venv
 	scripts/bench-scoring
+
+bench-serving: build
+	scripts/bench-serving
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2

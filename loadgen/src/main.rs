@@ -94,24 +94,36 @@ impl Load {
         let count = (rate as f64 * seconds).round() as u64;
         let results = Arc::new(Mutex::new((Histogram::<u64>::new(3).expect("histogram"), 0u64)));
         let start = Instant::now() + Duration::from_millis(10);
-        let mut tasks = Vec::with_capacity(count as usize);
-        for i in 0..count {
-            let due = start + period * i as u32;
-            tokio::time::sleep_until(due.into()).await;
-            let (load, results) = (self.clone(), results.clone());
-            tasks.push(tokio::spawn(async move {
-                let outcome = score(&load.client, &load.url, load.lead(i)).await;
-                let micros = due.elapsed().as_micros() as u64;
-                let mut results = results.lock().await;
-                let _ = results.0.record(micros.max(1));
-                if let Err(e) = outcome {
-                    if results.1 == 0 {
-                        eprintln!("first error: {e:#}");
-                    }
-                    results.1 += 1;
+        // Requests are released by a plain thread: its sleeps are precise to
+        // tens of microseconds, where tokio's timer rounds up to a millisecond
+        // (which would count as latency).
+        let (handle, load, tracker) = (tokio::runtime::Handle::current(), self.clone(), results.clone());
+        let scheduler = std::thread::spawn(move || {
+            let mut tasks = Vec::with_capacity(count as usize);
+            for i in 0..count {
+                let due = start + period * i as u32;
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
                 }
-            }));
-        }
+                let (load, results) = (load.clone(), tracker.clone());
+                tasks.push(handle.spawn(async move {
+                    let outcome = score(&load.client, &load.url, load.lead(i)).await;
+                    let micros = due.elapsed().as_micros() as u64;
+                    let mut results = results.lock().await;
+                    let _ = results.0.record(micros.max(1));
+                    if let Err(e) = outcome {
+                        if results.1 == 0 {
+                            eprintln!("first error: {e:#}");
+                        }
+                        results.1 += 1;
+                    }
+                }));
+            }
+            tasks
+        });
+        let tasks = tokio::task::spawn_blocking(move || scheduler.join().expect("the scheduler runs"))
+            .await
+            .expect("the scheduler finishes");
         for task in tasks {
             let _ = task.await;
         }

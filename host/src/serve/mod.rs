@@ -61,6 +61,11 @@ struct AppState {
     max_batch: usize,
     /// Held while a component is installed.
     installing: tokio::sync::Mutex<()>,
+    /// Scoring calls that may run at once. Requests beyond it wait here:
+    /// never more than the instance pool holds (a failed instantiation would
+    /// look like a failing version; one slot stays free for installs'
+    /// checks), and a few per core, since more threads only thrash.
+    scoring_slots: tokio::sync::Semaphore,
 }
 
 /// The service, bound and ready to run.
@@ -104,6 +109,7 @@ impl Application {
             runtime,
             max_batch: settings.max_batch,
             installing: tokio::sync::Mutex::new(()),
+            scoring_slots: tokio::sync::Semaphore::new(scoring_slots(&settings.runtime)),
         });
         let app = Http::new()
             .route("/score-lead", post(scoring::score_lead))
@@ -134,6 +140,12 @@ impl Application {
     pub async fn run_until_stopped(self) -> Result<()> {
         axum::serve(self.listener, self.app).await.context("the server stopped")
     }
+}
+
+/// Concurrent scoring calls: 4 per core, within the instance pool.
+fn scoring_slots(runtime: &RuntimeConfig) -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    (4 * cores).min(runtime.max_instances.saturating_sub(1) as usize).max(1)
 }
 
 fn manifests_in(dir: &Path) -> Result<Vec<PathBuf>> {

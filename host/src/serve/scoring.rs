@@ -108,6 +108,11 @@ async fn score_one(
         return Err(ApiError::bad_request("unknown_version", format!("model_version {v:?} is not installed")));
     }
     let lead_id = lead.id.clone();
+    let _slot = state
+        .scoring_slots
+        .acquire()
+        .await
+        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", e.to_string()))?;
     let routed = tokio::task::spawn_blocking(move || router.score(&lead, tenant.as_deref(), version.as_deref()))
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
