@@ -1,6 +1,7 @@
 //! The leadscore host: builds model components, loads them into wasmtime and
 //! scores leads with them.
 
+pub mod auth;
 pub mod bindings;
 pub mod component;
 pub mod features_cmd;
@@ -8,6 +9,7 @@ pub mod leads;
 pub mod metrics;
 pub mod model_build;
 pub mod model_store;
+pub mod pipeline;
 pub mod report;
 pub mod routing;
 pub mod score_cmd;

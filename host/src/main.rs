@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use leadscore::component::{Runtime, RuntimeConfig};
 use leadscore::model_store::ModelStore;
-use leadscore::{features_cmd, model_build, score_cmd, serve, simulate};
+use leadscore::{auth, features_cmd, model_build, pipeline, score_cmd, serve, simulate};
 
 /// Lead scoring with explainable XGBoost models compiled to WebAssembly.
 #[derive(Parser)]
@@ -69,6 +69,37 @@ enum Command {
         /// Most leads in one batch request.
         #[arg(long, env = "LEADSCORE_MAX_BATCH", default_value_t = 100)]
         max_batch: usize,
+        #[command(flatten)]
+        auth: AuthArgs,
+        /// The tenant whose admins install models and set the default routing.
+        #[arg(long, env = "LEADSCORE_OPERATOR_ORG", default_value = "leadscore")]
+        operator_org: String,
+        /// Postgres for the pipeline's state; without it, an SQLite file in the store.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+        /// Redis for the queue, the cache and change announcements; without it, in process.
+        #[arg(long, env = "REDIS_URL")]
+        redis_url: Option<String>,
+        /// Put before every Redis key and channel (several deployments on one Redis).
+        #[arg(long, env = "LEADSCORE_REDIS_NAMESPACE", default_value = "")]
+        redis_namespace: String,
+        /// Scoring workers of the async pipeline.
+        #[arg(long, env = "LEADSCORE_WORKERS", default_value_t = 4)]
+        workers: usize,
+    },
+    /// Mint a bearer token (HS256, the service's secret) for development and scripts.
+    Token {
+        /// The tenant.
+        #[arg(long)]
+        org: String,
+        /// Comma-separated scopes: crm.write.leads, crm.read.leads, crm.admin.models.
+        #[arg(long, value_delimiter = ',', default_value = "crm.write.leads,crm.read.leads")]
+        scopes: Vec<String>,
+        /// Days the token is valid.
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+        #[command(flatten)]
+        auth: AuthArgs,
     },
     /// Simulate a CRM: leads with activity histories and their outcomes
     /// (see docs/simulator.md).
@@ -98,6 +129,41 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// Where token secrets and keys come from.
+#[derive(clap::Args)]
+struct AuthArgs {
+    /// HS256 secret for bearer tokens.
+    #[arg(long, env = "LEADSCORE_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// RS256 public key (PEM file) for bearer tokens.
+    #[arg(long, env = "LEADSCORE_JWT_PUBLIC_KEY")]
+    jwt_public_key: Option<PathBuf>,
+    /// Development: requests without a token act as the demo tenant with
+    /// every scope, and the development secret is used if none is given.
+    #[arg(long)]
+    dev: bool,
+}
+
+impl AuthArgs {
+    fn secret(&self) -> Result<Vec<u8>> {
+        match (&self.jwt_secret, self.dev) {
+            (Some(secret), _) => Ok(secret.as_bytes().to_vec()),
+            (None, true) => Ok(auth::DEV_SECRET.as_bytes().to_vec()),
+            (None, false) => anyhow::bail!("no token secret: set --jwt-secret or LEADSCORE_JWT_SECRET (or pass --dev)"),
+        }
+    }
+
+    fn auth(&self) -> Result<auth::Auth> {
+        match &self.jwt_public_key {
+            Some(path) => {
+                let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+                auth::Auth::rs256(&pem, self.dev)
+            }
+            None => Ok(auth::Auth::hs256(&self.secret().context("tokens cannot be checked")?, self.dev)),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -209,19 +275,56 @@ fn run(cli: Cli) -> Result<()> {
             let format = if pretty { score_cmd::Format::Text } else { score_cmd::Format::Json };
             score_cmd::run(&component, open_input(leads)?, io::stdout().lock(), format)
         }
-        Command::Serve { addr, models, store, deadline_ms, memory_mib, max_batch } => {
+        Command::Token { org, scopes, days, auth } => {
+            let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            println!("{}", auth::mint(&auth.secret()?, &org, &scopes, Duration::from_secs(days * 86_400))?);
+            Ok(())
+        }
+        Command::Serve {
+            addr,
+            models,
+            store,
+            deadline_ms,
+            memory_mib,
+            max_batch,
+            auth,
+            operator_org,
+            database_url,
+            redis_url,
+            redis_namespace,
+            workers,
+        } => {
             let runtime = RuntimeConfig {
                 deadline: Duration::from_millis(deadline_ms),
                 memory_limit: memory_mib << 20,
                 cache_dir: Some(store.join(".compiled")),
                 ..RuntimeConfig::default()
             };
-            let settings =
-                serve::Settings { addr, models, store, runtime, max_batch, max_body: 1 << 20, max_upload: 64 << 20 };
             init_logging();
+            let dev_token = match auth.dev {
+                true => Some(auth::mint(&auth.secret()?, auth::DEV_ORG, &auth::ALL_SCOPES, Duration::from_secs(30 * 86_400))?),
+                false => None,
+            };
+            let settings = serve::Settings {
+                addr,
+                models,
+                store,
+                runtime,
+                max_batch,
+                max_body: 1 << 20,
+                max_upload: 64 << 20,
+                auth: std::sync::Arc::new(auth.auth()?),
+                operator_org,
+                backends: pipeline::Backends { database_url, redis_url, redis_namespace },
+                pipeline: pipeline::PipelineConfig { workers, ..Default::default() },
+            };
             tokio::runtime::Runtime::new()?.block_on(async {
                 let app = serve::Application::build(settings).await?;
                 eprintln!("serving on http://{}:{}", addr.ip(), app.port());
+                if let Some(token) = &dev_token {
+                    eprintln!("development mode: requests without a token act as tenant {:?}", auth::DEV_ORG);
+                    eprintln!("development token ({}, every scope): {token}", auth::DEV_ORG);
+                }
                 app.run_until_stopped().await
             })
         }

@@ -1,13 +1,19 @@
-//! What every endpoint shares: the JSON error shape, the tenant a request
-//! speaks for, and the OpenAPI document generated from the handlers.
+//! What every endpoint shares: the JSON error shape, the authenticated
+//! caller, and the OpenAPI document generated from the handlers.
+
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
+
+use super::AppState;
+use crate::auth::{AuthError, Caller, TENANT_RULE, is_tenant_id};
 
 /// An error response: `{"error": {"code", "message"}}` with its status.
 #[derive(Debug)]
@@ -38,45 +44,41 @@ pub struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: ErrorDetail { code: self.1.into(), message: self.2 } };
-        (self.0, Json(body)).into_response()
+        let mut response = (self.0, Json(body)).into_response();
+        if self.0 == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 
-/// The header naming the tenant (organisation) a request speaks for, which
-/// selects the tenant's own routing when it has one.
-pub const TENANT_HEADER: &str = "x-leadscore-org";
-
-/// The tenant a request speaks for, if it names one.
-pub struct Tenant(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Tenant {
+impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Tenant, ApiError> {
-        let Some(value) = parts.headers.get(TENANT_HEADER) else {
-            return Ok(Tenant(None));
-        };
-        match value.to_str() {
-            Ok(org) if is_tenant_id(org) => Ok(Tenant(Some(org.to_string()))),
-            _ => Err(ApiError::bad_request("invalid_tenant", format!("{TENANT_HEADER}: {}", TENANT_RULE))),
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Caller, ApiError> {
+        let header = parts.headers.get(AUTHORIZATION).map(|v| v.to_str().unwrap_or("(not text)"));
+        state.auth.caller(header).map_err(ApiError::from)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        match e.status() {
+            403 => ApiError(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            _ => ApiError(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
         }
     }
 }
 
-const TENANT_RULE: &str = "a tenant id is 1–64 letters, digits, '-', '_' or '.'";
-
-/// Whether `id` is a well-formed tenant id.
-pub fn is_tenant_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-}
-
 /// Checks a tenant id given as a parameter.
 pub fn check_tenant_id(id: &str) -> Result<(), ApiError> {
-    if is_tenant_id(id) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request("invalid_tenant", format!("tenant: {TENANT_RULE}")))
-    }
+    if is_tenant_id(id) { Ok(()) } else { Err(ApiError::bad_request("invalid_tenant", format!("tenant: {TENANT_RULE}"))) }
+}
+
+/// A 500 for a backend that failed (after its retries); the message says which.
+pub fn unavailable(what: &str, e: anyhow::Error) -> ApiError {
+    tracing::error!(error = %format!("{e:#}"), what, "backend unavailable");
+    ApiError(StatusCode::SERVICE_UNAVAILABLE, "backend_unavailable", format!("{what}: {e:#}"))
 }
 
 /// The OpenAPI document of the service.
@@ -91,11 +93,30 @@ pub fn check_tenant_id(id: &str) -> Result<(), ApiError> {
         super::models::get_routing,
         super::models::set_routing,
         super::models::clear_routing,
-    )
+        super::leads::request_score,
+        super::leads::request_status,
+        super::leads::latest_score,
+        super::leads::work_queue,
+        super::leads::lead_detail,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
 )]
 pub struct ApiDoc;
 
 /// The document served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// Declares the bearer-token scheme every endpoint uses.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
 }

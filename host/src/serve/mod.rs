@@ -7,8 +7,10 @@
 //! version they started with and no request ever sees half a change.
 
 mod api;
+mod leads;
 mod models;
 mod scoring;
+mod worker;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -26,9 +28,11 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Auth;
 use crate::component::{Runtime, RuntimeConfig};
 use crate::metrics::Metrics;
 use crate::model_store::ModelStore;
+use crate::pipeline::{Backends, Pipeline, PipelineConfig};
 use crate::routing::{Router, Routing};
 
 pub use api::ApiDoc;
@@ -50,6 +54,14 @@ pub struct Settings {
     pub max_body: usize,
     /// Largest component upload (`POST /models`), in bytes.
     pub max_upload: usize,
+    /// How bearer tokens are checked (and whether `--dev` is on).
+    pub auth: Arc<Auth>,
+    /// The tenant whose admins install models and set the default routing.
+    pub operator_org: String,
+    /// Postgres and Redis, or the embedded default.
+    pub backends: Backends,
+    /// Workers, retries, sweeping, caching.
+    pub pipeline: PipelineConfig,
 }
 
 /// Shared by every request.
@@ -61,6 +73,13 @@ struct AppState {
     max_batch: usize,
     /// Held while a component is installed.
     installing: tokio::sync::Mutex<()>,
+    auth: Arc<Auth>,
+    operator_org: String,
+    pipeline: Pipeline,
+    /// Names this host's queue consumers.
+    host_id: String,
+    /// How long a request waits for an unavailable backend before it fails.
+    patience: std::time::Duration,
     /// Scoring calls that may run at once. Requests beyond it wait here:
     /// never more than the instance pool holds (a failed instantiation would
     /// look like a failing version; one slot stays free for installs'
@@ -81,6 +100,7 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application> {
         let runtime = Runtime::new(settings.runtime.clone())?;
         let store = ModelStore::open(&settings.store, runtime.clone())?;
+        let pipeline = Pipeline::connect(&settings.backends, &settings.store, settings.pipeline.clone()).await?;
         let mut components = HashMap::new();
         for manifest_path in manifests_in(&settings.models)? {
             let wasm_path = PathBuf::from(manifest_path.to_string_lossy().replace(".manifest.json", ".wasm"));
@@ -88,20 +108,15 @@ impl Application {
             let manifest = std::fs::read_to_string(&manifest_path)?;
             let installed =
                 store.install(&wasm, &manifest).with_context(|| format!("installing {}", wasm_path.display()))?;
-            components.insert(installed.manifest.version.clone(), Arc::new(installed.component));
+            let m = &installed.manifest;
+            pipeline.db.save_model(&m.version, &m.name, &m.sha256, &manifest, &wasm).await?;
+            components.insert(m.version.clone(), Arc::new(installed.component));
         }
         // Versions installed earlier (e.g. uploaded with `POST /models`).
         for (manifest, component) in store.load_all()? {
             components.entry(manifest.version).or_insert_with(|| Arc::new(component));
         }
-        anyhow::ensure!(
-            !components.is_empty(),
-            "no components in {} or {}",
-            settings.models.display(),
-            settings.store.display()
-        );
         let routing = default_routing(&components.keys().map(String::as_str).collect::<Vec<_>>());
-        tracing::info!(versions = ?components.keys().collect::<Vec<_>>(), active = %routing.active, "models loaded");
         let state = Arc::new(AppState {
             router: ArcSwap::from_pointee(Router::new(components, routing)),
             metrics: Metrics::new(settings.runtime.max_instances),
@@ -109,16 +124,42 @@ impl Application {
             runtime,
             max_batch: settings.max_batch,
             installing: tokio::sync::Mutex::new(()),
+            auth: settings.auth.clone(),
+            operator_org: settings.operator_org.clone(),
+            pipeline,
+            host_id: format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            patience: std::time::Duration::from_secs(30),
             scoring_slots: tokio::sync::Semaphore::new(scoring_slots(&settings.runtime)),
         });
+        // Other hosts' installs and the stored routing (a restart keeps it).
+        sync_from_database(&state).await;
+        let router = state.router.load();
+        anyhow::ensure!(
+            !router.components.is_empty(),
+            "no components in {}, {} or the database",
+            settings.models.display(),
+            settings.store.display()
+        );
+        tracing::info!(versions = ?router.versions(), active = %router.routing.active, "models loaded");
+        worker::spawn(&state);
         let app = Http::new()
             .route("/score-lead", post(scoring::score_lead))
             .route("/score-lead/batch", post(scoring::score_batch))
+            .route("/leads/score", post(leads::request_score))
+            .route("/leads/score/{request_id}/status", get(leads::request_status))
+            .route("/leads", get(leads::work_queue))
+            .route("/leads/{lead_id}", get(leads::lead_detail))
+            .route("/leads/{lead_id}/score", get(leads::latest_score))
             .route(
                 "/models",
-                get(models::list_models).post(models::install_model).layer(DefaultBodyLimit::max(settings.max_upload)),
+                get(models::list_models)
+                    .post(models::install_model)
+                    .layer(DefaultBodyLimit::max(settings.max_upload)),
             )
-            .route("/models/routing", get(models::get_routing).put(models::set_routing).delete(models::clear_routing))
+            .route(
+                "/models/routing",
+                get(models::get_routing).put(models::set_routing).delete(models::clear_routing),
+            )
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
@@ -140,6 +181,69 @@ impl Application {
     pub async fn run_until_stopped(self) -> Result<()> {
         axum::serve(self.listener, self.app).await.context("the server stopped")
     }
+}
+
+/// Loads versions other hosts installed and applies the stored routing;
+/// when nothing is stored yet, stores this host's default routing.
+async fn sync_from_database(state: &Arc<AppState>) {
+    let db = &state.pipeline.db;
+    let known: Vec<String> = state.router.load().components.keys().cloned().collect();
+    match db.models_except(&known.iter().map(String::as_str).collect::<Vec<_>>()).await {
+        Ok(models) => {
+            for (manifest, wasm) in models {
+                let worker = state.clone();
+                let installed = tokio::task::spawn_blocking(move || worker.store.install(&wasm, &manifest)).await;
+                match installed {
+                    Ok(Ok(installed)) => {
+                        let (version, component) = (installed.manifest.version, Arc::new(installed.component));
+                        tracing::info!(version, "loaded a version installed by another host");
+                        state.router.rcu(|current| {
+                            let mut next = Router::clone(current);
+                            next.components.entry(version.clone()).or_insert_with(|| component.clone());
+                            next
+                        });
+                    }
+                    Ok(Err(e)) => tracing::error!(error = %e, "a stored model does not install here"),
+                    Err(e) => tracing::error!(error = %e, "installing a stored model panicked"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot read stored models"),
+    }
+    let stored = match db.routings().await {
+        Ok(stored) => stored,
+        Err(e) => return tracing::warn!(error = %format!("{e:#}"), "cannot read stored routing"),
+    };
+    if !stored.iter().any(|(tenant, _)| tenant.is_empty()) {
+        let default = serde_json::json!(state.router.load().routing);
+        if let Err(e) = db.save_routing(None, Some(&default)).await {
+            tracing::warn!(error = %format!("{e:#}"), "cannot store the default routing");
+        }
+    }
+    let versions: Vec<String> = state.router.load().versions().into_iter().map(String::from).collect();
+    let versions: Vec<&str> = versions.iter().map(String::as_str).collect();
+    let mut tenants = std::collections::BTreeMap::new();
+    let mut default = None;
+    for (tenant, value) in stored {
+        match serde_json::from_value::<Routing>(value) {
+            Ok(routing) if routing.check(&versions).is_ok() => {
+                if tenant.is_empty() {
+                    default = Some(routing);
+                } else {
+                    tenants.insert(tenant, routing);
+                }
+            }
+            _ => tracing::warn!(tenant, "stored routing names versions not loaded here; ignored"),
+        }
+    }
+    state.router.rcu(|current| {
+        let mut next = Router::clone(current);
+        if let Some(routing) = &default {
+            next.routing = routing.clone();
+        }
+        next.tenants = tenants.clone();
+        next
+    });
 }
 
 /// Concurrent scoring calls: 4 per core, within the instance pool.

@@ -12,15 +12,16 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody, check_tenant_id};
+use super::api::{ApiError, ErrorBody, check_tenant_id, unavailable};
+use crate::auth::{ADMIN_MODELS, Caller};
+use crate::pipeline::with_retry;
 use crate::model_build::Manifest;
 use crate::model_store::InstallError;
 use crate::routing::{Router, Routing};
 
 /// One version as `GET /models` lists it.
-fn model_json(manifest: &Manifest, router: &Router) -> Value {
+fn model_json(manifest: &Manifest, router: &Router, routing: &Routing) -> Value {
     let v = manifest.version.as_str();
-    let routing = &router.routing;
     let state = if routing.active == v && routing.split.is_empty() {
         "active"
     } else if routing.split.iter().any(|w| w.version == v) {
@@ -39,15 +40,46 @@ fn model_json(manifest: &Manifest, router: &Router) -> Value {
     })
 }
 
-/// Installed versions with their state in the default routing (`active`,
-/// `split`, `fallback` or `installed`), the default routing and tenants' own.
+/// The tenant whose routing a request is about: `None` is the default
+/// routing. The operator's admins may name any tenant (or none: the
+/// default); other admins only ever address their own tenant.
+fn routing_target(state: &AppState, caller: &Caller, tenant: Option<String>) -> Result<Option<String>, ApiError> {
+    caller.require(ADMIN_MODELS)?;
+    if caller.org == state.operator_org {
+        if let Some(t) = &tenant {
+            check_tenant_id(t)?;
+        }
+        return Ok(tenant);
+    }
+    match tenant {
+        Some(t) if t != caller.org => Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("only the operator ({}) may address another tenant's routing", state.operator_org),
+        )),
+        _ => Ok(Some(caller.org.clone())),
+    }
+}
+
+/// Installed versions with their state in the caller's routing (`active`,
+/// `split`, `fallback` or `installed`), that routing, and the tenants' own
+/// routings the caller may see (the operator sees all).
 #[utoipa::path(get, path = "/models", responses((status = 200, description = "{models, routing, tenants}")))]
-pub async fn list_models(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+pub async fn list_models(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(ADMIN_MODELS)?;
     let router = state.router.load();
+    let operator = caller.org == state.operator_org;
+    let routing = if operator { &router.routing } else { router.routing_for(Some(&caller.org)) };
     let manifests =
         state.store.list().map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()))?;
-    let models: Vec<Value> = manifests.iter().map(|m| model_json(m, &router)).collect();
-    Ok(Json(json!({"models": models, "routing": router.routing, "tenants": router.tenants})))
+    let models: Vec<Value> = manifests.iter().map(|m| model_json(m, &router, routing)).collect();
+    let tenants: serde_json::Map<String, Value> = router
+        .tenants
+        .iter()
+        .filter(|(t, _)| operator || **t == caller.org)
+        .map(|(t, r)| (t.clone(), json!(r)))
+        .collect();
+    Ok(Json(json!({"models": models, "routing": routing, "tenants": tenants})))
 }
 
 /// The upload of `POST /models`.
@@ -77,16 +109,30 @@ pub struct InstallForm {
 )]
 pub async fn install_model(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(ADMIN_MODELS)?;
+    if caller.org != state.operator_org {
+        let message = format!("models are shared by every tenant: only the operator ({}) installs them", state.operator_org);
+        return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
+    }
     let (wasm, manifest) = read_upload(multipart).await?;
     // One install at a time: each compiles on every core.
     let _one_at_a_time = state.installing.lock().await;
     let worker = state.clone();
-    let installed = tokio::task::spawn_blocking(move || worker.store.install(&wasm, &manifest))
+    let (upload, text) = (wasm.clone(), manifest.clone());
+    let installed = tokio::task::spawn_blocking(move || worker.store.install(&upload, &text))
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
         .map_err(install_error)?;
+    // Shared with every host through the database; they load it on the announcement.
+    let m = &installed.manifest;
+    with_retry("saving the model", state.patience, || {
+        state.pipeline.db.save_model(&m.version, &m.name, &m.sha256, &manifest, &wasm)
+    })
+    .await
+    .map_err(|e| unavailable("database", e))?;
     let version = installed.manifest.version.clone();
     let component = Arc::new(installed.component);
     state.router.rcu(|current| {
@@ -94,9 +140,11 @@ pub async fn install_model(
         next.components.entry(version.clone()).or_insert_with(|| component.clone());
         next
     });
+    state.pipeline.announce_change().await;
     tracing::info!(version, sha256 = %installed.manifest.sha256, new = installed.new, "model installed");
     let status = if installed.new { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(model_json(&installed.manifest, &state.router.load()))))
+    let router = state.router.load();
+    Ok((status, Json(model_json(&installed.manifest, &router, &router.routing))))
 }
 
 async fn read_upload(mut multipart: Multipart) -> Result<(Bytes, String), ApiError> {
@@ -141,46 +189,59 @@ pub struct RoutingQuery {
 #[utoipa::path(get, path = "/models/routing", params(RoutingQuery), responses((status = 200, body = Routing)))]
 pub async fn get_routing(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<RoutingQuery>,
 ) -> Result<Json<Routing>, ApiError> {
-    if let Some(tenant) = &query.tenant {
-        check_tenant_id(tenant)?;
-    }
-    Ok(Json(state.router.load().routing_for(query.tenant.as_deref()).clone()))
+    let target = routing_target(&state, &caller, query.tenant)?;
+    Ok(Json(state.router.load().routing_for(target.as_deref()).clone()))
 }
 
-/// Replaces the default routing, or sets a tenant's own. Takes effect for
-/// the next request; calls in flight finish on their version.
+/// Replaces the default routing (the operator), or sets a tenant's own.
+/// Takes effect for the next request on every host; calls in flight finish
+/// on their version.
 #[utoipa::path(
     put, path = "/models/routing", params(RoutingQuery), request_body = Routing,
     responses((status = 200, body = Routing), (status = 400, description = "Malformed, or names a version not installed", body = ErrorBody))
 )]
 pub async fn set_routing(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<RoutingQuery>,
     body: Bytes,
 ) -> Result<Json<Routing>, ApiError> {
+    let target = routing_target(&state, &caller, query.tenant)?;
     let routing: Routing =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_routing", e.to_string()))?;
-    if let Some(tenant) = &query.tenant {
-        check_tenant_id(tenant)?;
-    }
     // Versions are only ever added, so a routing valid now stays valid.
     routing
         .check(&state.router.load().versions())
         .map_err(|e| ApiError::bad_request("invalid_routing", e.to_string()))?;
+    let saved = json!(routing);
+    with_retry("saving the routing", state.patience, || state.pipeline.db.save_routing(target.as_deref(), Some(&saved)))
+        .await
+        .map_err(|e| unavailable("database", e))?;
+    apply_routing(&state, target.as_deref(), Some(routing.clone()));
+    state.pipeline.announce_change().await;
+    tracing::info!(tenant = target.as_deref().unwrap_or("(default)"), ?routing, "routing changed");
+    Ok(Json(routing))
+}
+
+/// Swaps in a router with a routing changed (`None`: a tenant's removed).
+fn apply_routing(state: &AppState, tenant: Option<&str>, routing: Option<Routing>) {
     state.router.rcu(|current| {
         let mut next = Router::clone(current);
-        match &query.tenant {
-            Some(tenant) => {
-                next.tenants.insert(tenant.clone(), routing.clone());
+        match (tenant, &routing) {
+            (Some(tenant), Some(routing)) => {
+                next.tenants.insert(tenant.to_string(), routing.clone());
             }
-            None => next.routing = routing.clone(),
+            (Some(tenant), None) => {
+                next.tenants.remove(tenant);
+            }
+            (None, Some(routing)) => next.routing = routing.clone(),
+            (None, None) => {}
         }
         next
     });
-    tracing::info!(tenant = query.tenant.as_deref().unwrap_or("(default)"), ?routing, "routing changed");
-    Ok(Json(routing))
 }
 
 /// Removes a tenant's own routing: the tenant follows the default again.
@@ -190,22 +251,20 @@ pub async fn set_routing(
 )]
 pub async fn clear_routing(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<RoutingQuery>,
 ) -> Result<Json<Routing>, ApiError> {
-    let Some(tenant) = query.tenant else {
+    let Some(tenant) = routing_target(&state, &caller, query.tenant)? else {
         return Err(ApiError::bad_request(
             "invalid_routing",
             "name the tenant (?tenant=...): the default routing cannot be removed",
         ));
     };
-    check_tenant_id(&tenant)?;
-    let previous = state.router.rcu(|current| {
-        let mut next = Router::clone(current);
-        next.tenants.remove(&tenant);
-        next
-    });
-    if previous.tenants.contains_key(&tenant) {
-        tracing::info!(tenant, "tenant routing removed");
-    }
+    with_retry("removing the routing", state.patience, || state.pipeline.db.save_routing(Some(&tenant), None))
+        .await
+        .map_err(|e| unavailable("database", e))?;
+    apply_routing(&state, Some(&tenant), None);
+    state.pipeline.announce_change().await;
+    tracing::info!(tenant, "tenant routing removed");
     Ok(Json(state.router.load().routing.clone()))
 }

@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody, Tenant};
+use super::api::{ApiError, ErrorBody};
+use crate::auth::{Caller, WRITE_LEADS};
+use crate::bindings::Lead;
+use crate::routing::Router;
 use crate::report::{self, ScoreJson};
 use crate::routing::Routed;
 
@@ -45,13 +48,14 @@ pub struct ScoreResponse {
 )]
 pub async fn score_lead(
     State(state): State<Arc<AppState>>,
-    tenant: Tenant,
+    caller: Caller,
     Query(query): Query<ScoreQuery>,
     body: Bytes,
 ) -> Result<Json<ScoreResponse>, ApiError> {
+    caller.require(WRITE_LEADS)?;
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("invalid_lead", "the body is not UTF-8"))?;
-    score_one(&state, text, tenant.0, query.model_version).await.map(Json)
+    score_one(&state, text, caller.org, query.model_version).await.map(Json)
 }
 
 #[derive(Deserialize)]
@@ -72,10 +76,11 @@ struct BatchRequest {
 )]
 pub async fn score_batch(
     State(state): State<Arc<AppState>>,
-    tenant: Tenant,
+    caller: Caller,
     Query(query): Query<ScoreQuery>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    caller.require(WRITE_LEADS)?;
     let request: BatchRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_batch", format!("expected {{\"leads\": [...]}}: {e}")))?;
     if request.leads.len() > state.max_batch {
@@ -84,7 +89,7 @@ pub async fn score_batch(
     }
     let mut results = Vec::with_capacity(request.leads.len());
     for lead in request.leads {
-        let scored = score_one(&state, &lead.to_string(), tenant.0.clone(), query.model_version.clone()).await;
+        let scored = score_one(&state, &lead.to_string(), caller.org.clone(), query.model_version.clone()).await;
         results.push(match scored {
             Ok(response) => serde_json::to_value(response).unwrap_or(Value::Null),
             Err(ApiError(_, code, message)) => report::error_json(lead["id"].as_str(), code, &message),
@@ -93,44 +98,57 @@ pub async fn score_batch(
     Ok(Json(json!({"results": results})))
 }
 
-/// Parses and scores one lead with the router current at this moment.
+/// Parses and scores one lead for a tenant.
 async fn score_one(
     state: &Arc<AppState>,
     text: &str,
-    tenant: Option<String>,
+    tenant: String,
     version: Option<String>,
 ) -> Result<ScoreResponse, ApiError> {
     let lead = crate::leads::parse(text).map_err(|e| ApiError::bad_request("invalid_lead", e.to_string()))?;
-    let router = state.router.load_full();
     if let Some(v) = &version
-        && !router.components.contains_key(v)
+        && !state.router.load().components.contains_key(v)
     {
         return Err(ApiError::bad_request("unknown_version", format!("model_version {v:?} is not installed")));
     }
+    let (routed, _) = route_and_score(state, lead, Some(tenant), version)
+        .await
+        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", e))?;
+    match routed.result {
+        Ok(scored) => Ok(ScoreResponse { score: ScoreJson::from(&scored), fell_back: routed.fell_back }),
+        Err(e) => Err(ApiError::bad_request("invalid_field", format!("{}: {}", e.field, e.message))),
+    }
+}
+
+/// Scores a lead with the router current at this moment (returned too: it
+/// knows the answering component), within the scoring slots, and records
+/// the metrics. `Err`: every version in the plan failed.
+pub(super) async fn route_and_score(
+    state: &Arc<AppState>,
+    lead: Lead,
+    tenant: Option<String>,
+    version: Option<String>,
+) -> Result<(Routed, Arc<Router>), String> {
+    let router = state.router.load_full();
     let lead_id = lead.id.clone();
-    let _slot = state
-        .scoring_slots
-        .acquire()
+    let _slot = state.scoring_slots.acquire().await.map_err(|e| e.to_string())?;
+    let worker = router.clone();
+    let routed = tokio::task::spawn_blocking(move || worker.score(&lead, tenant.as_deref(), version.as_deref()))
         .await
-        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", e.to_string()))?;
-    let routed = tokio::task::spawn_blocking(move || router.score(&lead, tenant.as_deref(), version.as_deref()))
-        .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    let Routed { result, fell_back, attempts, .. } = match routed {
-        Ok(routed) => routed,
+        .map_err(|e| e.to_string())?;
+    match routed {
+        Ok(routed) => {
+            state.metrics.record(&routed.attempts);
+            for failed in routed.attempts.iter().filter(|a| a.failure.is_some()) {
+                let (kind, why) = failed.failure.as_ref().map(|(k, w)| (*k, w.as_str())).unwrap_or_default();
+                tracing::warn!(lead_id, version = %failed.version, kind, why, "version failed; falling back");
+            }
+            Ok((routed, router))
+        }
         Err(failed) => {
             state.metrics.record(&failed.0);
             tracing::error!(lead_id, error = %failed, "no version could score the lead");
-            return Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", failed.to_string()));
+            Err(failed.to_string())
         }
-    };
-    state.metrics.record(&attempts);
-    for failed in attempts.iter().filter(|a| a.failure.is_some()) {
-        let (kind, why) = failed.failure.as_ref().map(|(k, w)| (*k, w.as_str())).unwrap_or_default();
-        tracing::warn!(lead_id, version = %failed.version, kind, why, "version failed; falling back");
-    }
-    match result {
-        Ok(scored) => Ok(ScoreResponse { score: ScoreJson::from(&scored), fell_back }),
-        Err(e) => Err(ApiError::bad_request("invalid_field", format!("{}: {}", e.field, e.message))),
     }
 }

@@ -1,0 +1,263 @@
+//! The async API of the brief: `POST /leads/score` queues a request and
+//! answers 202; `GET /leads/score/{id}/status` polls it; the badge, the work
+//! queue and the lead detail read what the workers recorded. Every read and
+//! write is scoped to the caller's tenant.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::api::{ApiError, ErrorBody, unavailable};
+use crate::auth::{Caller, READ_LEADS, WRITE_LEADS};
+use crate::pipeline::db::{LeadQuery, NewRequest, RequestRow, ScoreRow};
+use crate::pipeline::{Job, with_retry};
+
+/// The body of `POST /leads/score`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreRequest {
+    /// The CRM's lead id.
+    lead_id: String,
+    /// The lead JSON (`id` may be left out: it is the lead id).
+    #[schema(value_type = Object)]
+    context: Value,
+    /// Per-request options.
+    #[serde(default)]
+    overrides: Overrides,
+}
+
+/// Options of one scoring request.
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    /// Score with this installed version first.
+    model_version: Option<String>,
+    /// Skip the score cache.
+    #[serde(default)]
+    force_refresh: bool,
+}
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// Queues a lead for scoring. The request is recorded before the answer, so
+/// an accepted request is never lost; with an `Idempotency-Key` a retried
+/// call returns the first request.
+#[utoipa::path(
+    post, path = "/leads/score", request_body = ScoreRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Returns the earlier request for a repeated key")),
+    responses(
+        (status = 202, description = "{request_id, status, status_url}"),
+        (status = 400, description = "Malformed request or lead (the message names the field)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
+    )
+)]
+pub async fn request_score(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(WRITE_LEADS)?;
+    let request: ScoreRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
+    let idempotency_key = match headers.get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(key) if (1..=200).contains(&key.len()) => Some(key.to_string()),
+            _ => return Err(ApiError::bad_request("invalid_request", "Idempotency-Key: 1–200 visible ASCII characters")),
+        },
+    };
+    let context = checked_context(&request)?;
+    if let Some(v) = &request.overrides.model_version
+        && !state.router.load().components.contains_key(v)
+    {
+        return Err(ApiError::bad_request("unknown_version", format!("overrides.model_version {v:?} is not installed")));
+    }
+    let new = NewRequest {
+        request_id: format!("req_{}", uuid::Uuid::new_v4().simple()),
+        org_id: caller.org.clone(),
+        lead_id: request.lead_id.clone(),
+        idempotency_key,
+        context,
+        model_version: request.overrides.model_version.clone(),
+        force_refresh: request.overrides.force_refresh,
+    };
+    let db = &state.pipeline.db;
+    let (row, fresh) = with_retry("recording the request", state.patience, || db.insert_request(&new))
+        .await
+        .map_err(|e| unavailable("database", e))?;
+    if fresh {
+        let job = job_of(&row);
+        // Recorded already: if the queue stays away, the sweeper enqueues it later.
+        if let Err(e) = with_retry("queueing the request", state.patience, || state.pipeline.queue.enqueue(&job)).await {
+            tracing::warn!(request_id = row.request_id, error = %format!("{e:#}"), "left for the sweeper");
+        }
+    }
+    let status_url = format!("/leads/score/{}/status", row.request_id);
+    Ok((StatusCode::ACCEPTED, Json(json!({"request_id": row.request_id, "status": row.status, "status_url": status_url}))))
+}
+
+/// The lead JSON to score: a JSON object that parses as a lead, whose `id`
+/// (filled in when missing) is the lead id. Checked here so that nothing
+/// unparsable ever reaches the queue.
+fn checked_context(request: &ScoreRequest) -> Result<String, ApiError> {
+    let lead_id = request.lead_id.trim();
+    if lead_id.is_empty() || lead_id.len() > 200 {
+        return Err(ApiError::bad_request("invalid_request", "lead_id: 1–200 characters"));
+    }
+    let Value::Object(mut context) = request.context.clone() else {
+        return Err(ApiError::bad_request("invalid_request", "context: expected the lead JSON object"));
+    };
+    match context.get("id") {
+        None => {
+            context.insert("id".into(), json!(lead_id));
+        }
+        Some(id) if id.as_str() == Some(lead_id) => {}
+        Some(id) => return Err(ApiError::bad_request("invalid_lead", format!("context.id {id} is not lead_id {lead_id:?}"))),
+    }
+    let text = Value::Object(context).to_string();
+    crate::leads::parse(&text).map_err(|e| ApiError::bad_request("invalid_lead", format!("context.{e}")))?;
+    Ok(text)
+}
+
+/// A request as queued.
+pub(super) fn job_of(row: &RequestRow) -> Job {
+    Job {
+        request_id: row.request_id.clone(),
+        org_id: row.org_id.clone(),
+        lead_id: row.lead_id.clone(),
+        context: row.context.clone(),
+        model_version: row.model_version.clone(),
+        force_refresh: row.force_refresh,
+    }
+}
+
+/// A request's status: PENDING, SUCCESS with the result, or FAILED with the reason.
+#[utoipa::path(
+    get, path = "/leads/score/{request_id}/status", params(("request_id" = String, Path)),
+    responses((status = 200, description = "{request_id, lead_id, status, result | error, attempts}"), (status = 404, body = ErrorBody))
+)]
+pub async fn request_status(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(request_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(READ_LEADS)?;
+    let db = &state.pipeline.db;
+    let row = with_retry("reading the request", state.patience, || db.request(&caller.org, &request_id))
+        .await
+        .map_err(|e| unavailable("database", e))?
+        .ok_or_else(|| not_found(format!("no request {request_id:?} for this tenant")))?;
+    let mut body = json!({
+        "request_id": row.request_id, "lead_id": row.lead_id, "status": row.status,
+        "attempts": row.attempts, "created_at": row.created_at, "updated_at": row.updated_at,
+    });
+    match row.status.as_str() {
+        "SUCCESS" => {
+            let score = with_retry("reading the score", state.patience, || db.score_of_request(&caller.org, &request_id))
+                .await
+                .map_err(|e| unavailable("database", e))?;
+            body["result"] = json!(score);
+        }
+        "FAILED" => body["error"] = json!(row.error),
+        _ => {}
+    }
+    Ok(Json(body))
+}
+
+/// The lead's latest score: what the badge shows.
+#[utoipa::path(
+    get, path = "/leads/{lead_id}/score", params(("lead_id" = String, Path)),
+    responses((status = 200, description = "The latest score with its explanation"), (status = 404, body = ErrorBody))
+)]
+pub async fn latest_score(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(lead_id): Path<String>,
+) -> Result<Json<ScoreRow>, ApiError> {
+    caller.require(READ_LEADS)?;
+    let db = &state.pipeline.db;
+    with_retry("reading the score", state.patience, || db.latest_score(&caller.org, &lead_id))
+        .await
+        .map_err(|e| unavailable("database", e))?
+        .map(Json)
+        .ok_or_else(|| not_found(format!("lead {lead_id:?} has no score for this tenant")))
+}
+
+/// Filters and page of the work queue.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// hot, warm or cold.
+    band: Option<String>,
+    /// Name or company contains this.
+    q: Option<String>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<i64>,
+    /// Leads to skip.
+    offset: Option<i64>,
+}
+
+/// The tenant's scored leads, hottest first.
+#[utoipa::path(
+    get, path = "/leads", params(QueueQuery),
+    responses((status = 200, description = "{leads: [...], total, limit, offset}"), (status = 400, body = ErrorBody))
+)]
+pub async fn work_queue(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(query): Query<QueueQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(READ_LEADS)?;
+    if let Some(band) = &query.band
+        && !["hot", "warm", "cold"].contains(&band.as_str())
+    {
+        return Err(ApiError::bad_request("invalid_query", format!("band {band:?}: expected hot, warm or cold")));
+    }
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_query", "limit: 1–200"));
+    }
+    let offset = query.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(ApiError::bad_request("invalid_query", "offset: 0 or more"));
+    }
+    let filter = LeadQuery { band: query.band, search: query.q.filter(|q| !q.trim().is_empty()), limit, offset };
+    let db = &state.pipeline.db;
+    let (leads, total) = with_retry("reading the work queue", state.patience, || db.leads(&caller.org, &filter))
+        .await
+        .map_err(|e| unavailable("database", e))?;
+    Ok(Json(json!({"leads": leads, "total": total, "limit": limit, "offset": offset})))
+}
+
+/// A lead's latest context (fields and activity) and score.
+#[utoipa::path(
+    get, path = "/leads/{lead_id}", params(("lead_id" = String, Path)),
+    responses((status = 200, description = "{lead_id, context, score}"), (status = 404, body = ErrorBody))
+)]
+pub async fn lead_detail(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(lead_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(READ_LEADS)?;
+    let db = &state.pipeline.db;
+    let context = with_retry("reading the lead", state.patience, || db.lead_context(&caller.org, &lead_id))
+        .await
+        .map_err(|e| unavailable("database", e))?
+        .ok_or_else(|| not_found(format!("no lead {lead_id:?} for this tenant")))?;
+    let score = with_retry("reading the score", state.patience, || db.latest_score(&caller.org, &lead_id))
+        .await
+        .map_err(|e| unavailable("database", e))?;
+    Ok(Json(json!({"lead_id": lead_id, "context": context, "score": score})))
+}
+
+fn not_found(message: String) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, "not_found", message)
+}
