@@ -135,14 +135,15 @@ impl Auth {
         let mut validation = Validation::new(self.algorithm);
         validation.set_required_spec_claims(&["exp", "org"]);
         validation.leeway = 5;
-        let claims = jsonwebtoken::decode::<Claims>(token.trim(), &self.key, &validation).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => AuthError::Expired,
-            ErrorKind::InvalidSignature => AuthError::BadSignature,
-            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-                AuthError::Algorithm(if self.algorithm == Algorithm::HS256 { "HS256" } else { "RS256" })
-            }
-            _ => AuthError::Malformed(e.to_string()),
-        })?;
+        let claims =
+            jsonwebtoken::decode::<Claims>(token.trim(), &self.key, &validation).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::InvalidSignature => AuthError::BadSignature,
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                    AuthError::Algorithm(if self.algorithm == Algorithm::HS256 { "HS256" } else { "RS256" })
+                }
+                _ => AuthError::Malformed(e.to_string()),
+            })?;
         let org = claims.claims.org;
         if !is_tenant_id(&org) {
             return Err(AuthError::Malformed(format!("org claim: {}", TENANT_RULE)));
@@ -155,7 +156,11 @@ impl Auth {
 pub fn mint(secret: &[u8], org: &str, scopes: &[&str], valid_for: Duration) -> Result<String> {
     anyhow::ensure!(is_tenant_id(org), "--org: {}", TENANT_RULE);
     for scope in scopes {
-        anyhow::ensure!(ALL_SCOPES.contains(scope), "unknown scope {scope:?}: the scopes are {}", ALL_SCOPES.join(", "));
+        anyhow::ensure!(
+            ALL_SCOPES.contains(scope),
+            "unknown scope {scope:?}: the scopes are {}",
+            ALL_SCOPES.join(", ")
+        );
     }
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let claims = Claims {
@@ -200,7 +205,10 @@ mod tests {
         let expired = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET));
         assert_eq!(auth.caller(Some(&format!("Bearer {}", expired.unwrap()))).unwrap_err(), AuthError::Expired);
         let hs384 = jsonwebtoken::encode(&Header::new(Algorithm::HS384), &claims, &EncodingKey::from_secret(SECRET));
-        assert_eq!(auth.caller(Some(&format!("Bearer {}", hs384.unwrap()))).unwrap_err(), AuthError::Algorithm("HS256"));
+        assert_eq!(
+            auth.caller(Some(&format!("Bearer {}", hs384.unwrap()))).unwrap_err(),
+            AuthError::Algorithm("HS256")
+        );
         // alg: none, unsigned.
         let b64 = |s: &str| {
             use base64::Engine;

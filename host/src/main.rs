@@ -302,7 +302,12 @@ fn run(cli: Cli) -> Result<()> {
             };
             init_logging();
             let dev_token = match auth.dev {
-                true => Some(auth::mint(&auth.secret()?, auth::DEV_ORG, &auth::ALL_SCOPES, Duration::from_secs(30 * 86_400))?),
+                true => Some(auth::mint(
+                    &auth.secret()?,
+                    auth::DEV_ORG,
+                    &auth::ALL_SCOPES,
+                    Duration::from_secs(30 * 86_400),
+                )?),
                 false => None,
             };
             let settings = serve::Settings {

@@ -40,6 +40,12 @@ pub struct Metrics {
     deadline_hits: Family<VersionLabels, Counter>,
     fallbacks: Family<FallbackLabels, Counter>,
     pool_in_use: Gauge,
+    cache: Family<CacheLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    outcome: String,
 }
 
 fn latency_histogram() -> Histogram {
@@ -66,7 +72,15 @@ impl Metrics {
         registry.register("fallbacks", "Leads answered by a later version after one failed", fallbacks.clone());
         registry.register("pool_instances_in_use", "Component instances alive now", pool_in_use.clone());
         registry.register("pool_instances_capacity", "Instances the pool can hold", capacity);
-        Metrics { registry, calls, latency, failures, deadline_hits, fallbacks, pool_in_use }
+        let cache = Family::<CacheLabels, Counter>::default();
+        registry.register("score_cache", "Score cache lookups of the async pipeline: hit or miss", cache.clone());
+        Metrics { registry, calls, latency, failures, deadline_hits, fallbacks, pool_in_use, cache }
+    }
+
+    /// Counts a score cache lookup.
+    pub fn cache_lookup(&self, hit: bool) {
+        let outcome = if hit { "hit" } else { "miss" };
+        self.cache.get_or_create(&CacheLabels { outcome: outcome.into() }).inc();
     }
 
     /// Records the versions tried for one lead, in order.

@@ -47,7 +47,7 @@ async fn upload(url: &str, wasm: Vec<u8>, manifest: String) -> (u16, Value) {
     let form = reqwest::multipart::Form::new()
         .part("component", reqwest::multipart::Part::bytes(wasm).file_name("component.wasm"))
         .text("manifest", manifest);
-    let response = reqwest::Client::new().post(format!("{url}/models")).multipart(form).send().await.unwrap();
+    let response = common::operator().post(format!("{url}/models")).multipart(form).send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
@@ -70,6 +70,10 @@ async fn spawn_app() -> (String, tempfile::TempDir) {
         max_batch: 5,
         max_body: 1 << 20,
         max_upload: 64 << 20,
+        auth: std::sync::Arc::new(leadscore::auth::Auth::hs256(common::SECRET, false)),
+        operator_org: common::OPERATOR.into(),
+        backends: Default::default(),
+        pipeline: Default::default(),
     };
     let app = Application::build(settings).await.unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
@@ -84,7 +88,7 @@ fn sample_lead(n: usize) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lead_is_scored_by_the_active_version_with_its_explanation() {
     let (url, _store) = spawn_app().await;
-    let client = reqwest::Client::new();
+    let client = common::operator();
     let response = client.post(format!("{url}/score-lead")).json(&sample_lead(0)).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -119,7 +123,7 @@ async fn a_lead_is_scored_by_the_active_version_with_its_explanation() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_requests_get_json_errors_that_say_what_is_wrong() {
     let (url, _store) = spawn_app().await;
-    let client = reqwest::Client::new();
+    let client = common::operator();
     let error = |body: Value| body["error"].clone();
 
     let response =
@@ -161,7 +165,7 @@ async fn bad_requests_get_json_errors_that_say_what_is_wrong() {
 #[tokio::test(flavor = "multi_thread")]
 async fn routing_changes_take_effect_at_once_and_bad_ones_change_nothing() {
     let (url, _store) = spawn_app().await;
-    let client = reqwest::Client::new();
+    let client = common::operator();
     let v11 = json!({"active": "v11", "fallback": ["rules-v1"]});
     assert_eq!(client.put(format!("{url}/models/routing")).json(&v11).send().await.unwrap().status(), 200);
     let body: Value =
@@ -178,7 +182,7 @@ async fn routing_changes_take_effect_at_once_and_bad_ones_change_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_version_uploaded_over_http_is_installed_and_serves_once_named() {
     let (url, _store) = spawn_app().await;
-    let client = reqwest::Client::new();
+    let client = common::operator();
     let (wasm, manifest) = v13();
     let (wasm, manifest) = (std::fs::read(wasm).unwrap(), std::fs::read_to_string(manifest).unwrap());
 
@@ -201,7 +205,7 @@ async fn a_version_uploaded_over_http_is_installed_and_serves_once_named() {
 #[tokio::test(flavor = "multi_thread")]
 async fn refused_uploads_say_why_and_leave_the_registry_unchanged() {
     let (url, store) = spawn_app().await;
-    let client = reqwest::Client::new();
+    let client = common::operator();
     let listed = || async { client.get(format!("{url}/models")).send().await.unwrap().json::<Value>().await.unwrap() };
     let stored = || {
         let mut names: Vec<String> =
@@ -252,47 +256,71 @@ async fn refused_uploads_say_why_and_leave_the_registry_unchanged() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tenant_with_its_own_routing_is_scored_by_it_and_others_are_not() {
     let (url, _store) = spawn_app().await;
-    let client = reqwest::Client::new();
-    let version_for = |tenant: Option<&'static str>| {
-        let (client, url) = (client.clone(), url.clone());
+    let version_for = |org: &'static str| {
+        let url = url.clone();
         async move {
-            let mut request = client.post(format!("{url}/score-lead")).json(&sample_lead(3));
-            if let Some(tenant) = tenant {
-                request = request.header("x-leadscore-org", tenant);
-            }
-            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            let response = common::client_as(org).post(format!("{url}/score-lead")).json(&sample_lead(3)).send().await;
+            let body: Value = response.unwrap().json().await.unwrap();
             body["model_version"].as_str().unwrap().to_string()
         }
     };
+    let acme_admin = common::client_as("acme");
     let acme = json!({"active": "rules-v1", "fallback": ["v11"]});
-    let response = client.put(format!("{url}/models/routing?tenant=acme")).json(&acme).send().await.unwrap();
+    let response = acme_admin.put(format!("{url}/models/routing")).json(&acme).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(version_for(Some("acme")).await, "rules-v1");
-    assert_eq!(version_for(Some("globex")).await, "v12");
-    assert_eq!(version_for(None).await, "v12");
+    assert_eq!(version_for("acme").await, "rules-v1");
+    assert_eq!(version_for("globex").await, "v12");
 
-    let models: Value = client.get(format!("{url}/models")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(models["tenants"]["acme"]["active"], "rules-v1");
+    let response = acme_admin.put(format!("{url}/models/routing?tenant=globex")).json(&acme).send().await.unwrap();
+    assert_eq!(response.status(), 403, "a tenant cannot change another's routing");
+    assert_eq!(version_for("globex").await, "v12");
+
+    let models: Value = acme_admin.get(format!("{url}/models")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(models["routing"]["active"], "rules-v1", "a tenant sees its own routing");
+    let operator = common::operator();
+    let models: Value = operator.get(format!("{url}/models")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (&models["routing"]["active"], &models["tenants"]["acme"]["active"]),
+        (&json!("v12"), &json!("rules-v1"))
+    );
     let routing: Value =
-        client.get(format!("{url}/models/routing?tenant=acme")).send().await.unwrap().json().await.unwrap();
+        operator.get(format!("{url}/models/routing?tenant=acme")).send().await.unwrap().json().await.unwrap();
     assert_eq!(routing["active"], "rules-v1");
 
-    let response = client.delete(format!("{url}/models/routing?tenant=acme")).send().await.unwrap();
+    let response = operator.delete(format!("{url}/models/routing?tenant=acme")).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(version_for(Some("acme")).await, "v12", "back on the default routing");
-
-    let response = client.delete(format!("{url}/models/routing")).send().await.unwrap();
+    assert_eq!(version_for("acme").await, "v12", "back on the default routing");
+    let response = operator.delete(format!("{url}/models/routing")).send().await.unwrap();
     assert_eq!(response.status(), 400, "the default routing cannot be removed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_without_a_valid_token_or_scope_are_refused() {
+    let (url, _store) = spawn_app().await;
+    let anonymous = reqwest::Client::new();
+    let response = anonymous.post(format!("{url}/score-lead")).json(&sample_lead(0)).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    let reader = common::token("acme", &[leadscore::auth::READ_LEADS]);
     let response =
-        client.post(format!("{url}/score-lead")).header("x-leadscore-org", "a b").json(&sample_lead(3)).send().await;
-    let body: Value = response.unwrap().json().await.unwrap();
-    assert_eq!(body["error"]["code"], "invalid_tenant");
+        anonymous.post(format!("{url}/score-lead")).bearer_auth(&reader).json(&sample_lead(0)).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("crm.write.leads"), "{body}");
+    let response = anonymous.get(format!("{url}/models")).bearer_auth(&reader).send().await.unwrap();
+    assert_eq!(response.status(), 403, "model admin needs crm.admin.models");
+    let (wasm, manifest) = v13();
+    let form = reqwest::multipart::Form::new()
+        .part("component", reqwest::multipart::Part::bytes(std::fs::read(wasm).unwrap()))
+        .text("manifest", std::fs::read_to_string(manifest).unwrap());
+    let response = common::client_as("acme").post(format!("{url}/models")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 403, "only the operator installs models");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_count_calls_per_version_and_the_openapi_document_lists_the_endpoints() {
     let (url, _store) = spawn_app().await;
-    let client = reqwest::Client::new();
+    let client = common::operator();
     for n in 0..3 {
         client.post(format!("{url}/score-lead")).json(&sample_lead(n)).send().await.unwrap();
     }
@@ -330,7 +358,7 @@ struct Change {
 #[tokio::test(flavor = "multi_thread")]
 async fn no_request_fails_while_routing_flips_and_a_version_is_installed_under_load() {
     let (url, _store) = spawn_app().await;
-    let client = reqwest::Client::new();
+    let client = common::operator();
     let start = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let mut load = Vec::new();

@@ -167,7 +167,9 @@ impl Db {
             anyhow::bail!("unsupported database URL {url:?}: use postgres://... or sqlite://<file>");
         };
         let url = match kind {
-            Kind::Sqlite if !url.contains("mode=") => format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' }),
+            Kind::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
             _ => url.to_string(),
         };
         let options = AnyPoolOptions::new()
@@ -389,13 +391,12 @@ impl Db {
 
     /// A lead's latest score.
     pub async fn latest_score(&self, org_id: &str, lead_id: &str) -> Result<Option<ScoreRow>> {
-        let row = sqlx::query(&format!(
-            "{SCORE_COLUMNS} WHERE org_id = $1 AND lead_id = $2 ORDER BY timestamp DESC LIMIT 1"
-        ))
-        .bind(org_id)
-        .bind(lead_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            sqlx::query(&format!("{SCORE_COLUMNS} WHERE org_id = $1 AND lead_id = $2 ORDER BY timestamp DESC LIMIT 1"))
+                .bind(org_id)
+                .bind(lead_id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| score_row(&r)).transpose()
     }
 
@@ -439,11 +440,12 @@ impl Db {
 
     /// A tenant's lead: its latest context.
     pub async fn lead_context(&self, org_id: &str, lead_id: &str) -> Result<Option<Value>> {
-        let context: Option<String> = sqlx::query_scalar("SELECT context FROM leads WHERE org_id = $1 AND lead_id = $2")
-            .bind(org_id)
-            .bind(lead_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let context: Option<String> =
+            sqlx::query_scalar("SELECT context FROM leads WHERE org_id = $1 AND lead_id = $2")
+                .bind(org_id)
+                .bind(lead_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(context.map(|c| serde_json::from_str(&c).unwrap_or(Value::Null)))
     }
 

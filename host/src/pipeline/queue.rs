@@ -205,7 +205,9 @@ impl Reader {
                 let read: redis::RedisResult<Option<StreamReadReply>> =
                     connection.xread_options(&[&queue.stream], &[">"], &options).await;
                 match read {
-                    Ok(reply) => queue.readable(reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids).collect()).await,
+                    Ok(reply) => {
+                        queue.readable(reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids).collect()).await
+                    }
                     Err(e) if e.code() == Some("NOGROUP") => {
                         queue.ensure_group().await?;
                         Ok(Vec::new())

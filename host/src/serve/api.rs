@@ -72,7 +72,11 @@ impl From<AuthError> for ApiError {
 
 /// Checks a tenant id given as a parameter.
 pub fn check_tenant_id(id: &str) -> Result<(), ApiError> {
-    if is_tenant_id(id) { Ok(()) } else { Err(ApiError::bad_request("invalid_tenant", format!("tenant: {TENANT_RULE}"))) }
+    if is_tenant_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("invalid_tenant", format!("tenant: {TENANT_RULE}")))
+    }
 }
 
 /// A 500 for a backend that failed (after its retries); the message says which.

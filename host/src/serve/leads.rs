@@ -65,19 +65,28 @@ pub async fn request_score(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(WRITE_LEADS)?;
-    let request: ScoreRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
+    let request: ScoreRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
     let idempotency_key = match headers.get(IDEMPOTENCY_KEY) {
         None => None,
         Some(v) => match v.to_str() {
             Ok(key) if (1..=200).contains(&key.len()) => Some(key.to_string()),
-            _ => return Err(ApiError::bad_request("invalid_request", "Idempotency-Key: 1–200 visible ASCII characters")),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_request",
+                    "Idempotency-Key: 1–200 visible ASCII characters",
+                ));
+            }
         },
     };
     let context = checked_context(&request)?;
     if let Some(v) = &request.overrides.model_version
         && !state.router.load().components.contains_key(v)
     {
-        return Err(ApiError::bad_request("unknown_version", format!("overrides.model_version {v:?} is not installed")));
+        return Err(ApiError::bad_request(
+            "unknown_version",
+            format!("overrides.model_version {v:?} is not installed"),
+        ));
     }
     let new = NewRequest {
         request_id: format!("req_{}", uuid::Uuid::new_v4().simple()),
@@ -95,12 +104,16 @@ pub async fn request_score(
     if fresh {
         let job = job_of(&row);
         // Recorded already: if the queue stays away, the sweeper enqueues it later.
-        if let Err(e) = with_retry("queueing the request", state.patience, || state.pipeline.queue.enqueue(&job)).await {
+        if let Err(e) = with_retry("queueing the request", state.patience, || state.pipeline.queue.enqueue(&job)).await
+        {
             tracing::warn!(request_id = row.request_id, error = %format!("{e:#}"), "left for the sweeper");
         }
     }
     let status_url = format!("/leads/score/{}/status", row.request_id);
-    Ok((StatusCode::ACCEPTED, Json(json!({"request_id": row.request_id, "status": row.status, "status_url": status_url}))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"request_id": row.request_id, "status": row.status, "status_url": status_url})),
+    ))
 }
 
 /// The lead JSON to score: a JSON object that parses as a lead, whose `id`
@@ -119,7 +132,9 @@ fn checked_context(request: &ScoreRequest) -> Result<String, ApiError> {
             context.insert("id".into(), json!(lead_id));
         }
         Some(id) if id.as_str() == Some(lead_id) => {}
-        Some(id) => return Err(ApiError::bad_request("invalid_lead", format!("context.id {id} is not lead_id {lead_id:?}"))),
+        Some(id) => {
+            return Err(ApiError::bad_request("invalid_lead", format!("context.id {id} is not lead_id {lead_id:?}")));
+        }
     }
     let text = Value::Object(context).to_string();
     crate::leads::parse(&text).map_err(|e| ApiError::bad_request("invalid_lead", format!("context.{e}")))?;
@@ -160,9 +175,10 @@ pub async fn request_status(
     });
     match row.status.as_str() {
         "SUCCESS" => {
-            let score = with_retry("reading the score", state.patience, || db.score_of_request(&caller.org, &request_id))
-                .await
-                .map_err(|e| unavailable("database", e))?;
+            let score =
+                with_retry("reading the score", state.patience, || db.score_of_request(&caller.org, &request_id))
+                    .await
+                    .map_err(|e| unavailable("database", e))?;
             body["result"] = json!(score);
         }
         "FAILED" => body["error"] = json!(row.error),

@@ -152,14 +152,9 @@ impl Application {
             .route("/leads/{lead_id}/score", get(leads::latest_score))
             .route(
                 "/models",
-                get(models::list_models)
-                    .post(models::install_model)
-                    .layer(DefaultBodyLimit::max(settings.max_upload)),
+                get(models::list_models).post(models::install_model).layer(DefaultBodyLimit::max(settings.max_upload)),
             )
-            .route(
-                "/models/routing",
-                get(models::get_routing).put(models::set_routing).delete(models::clear_routing),
-            )
+            .route("/models/routing", get(models::get_routing).put(models::set_routing).delete(models::clear_routing))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))

@@ -14,9 +14,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::api::{ApiError, ErrorBody, check_tenant_id, unavailable};
 use crate::auth::{ADMIN_MODELS, Caller};
-use crate::pipeline::with_retry;
 use crate::model_build::Manifest;
 use crate::model_store::InstallError;
+use crate::pipeline::with_retry;
 use crate::routing::{Router, Routing};
 
 /// One version as `GET /models` lists it.
@@ -114,7 +114,8 @@ pub async fn install_model(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(ADMIN_MODELS)?;
     if caller.org != state.operator_org {
-        let message = format!("models are shared by every tenant: only the operator ({}) installs them", state.operator_org);
+        let message =
+            format!("models are shared by every tenant: only the operator ({}) installs them", state.operator_org);
         return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
     }
     let (wasm, manifest) = read_upload(multipart).await?;
@@ -217,9 +218,11 @@ pub async fn set_routing(
         .check(&state.router.load().versions())
         .map_err(|e| ApiError::bad_request("invalid_routing", e.to_string()))?;
     let saved = json!(routing);
-    with_retry("saving the routing", state.patience, || state.pipeline.db.save_routing(target.as_deref(), Some(&saved)))
-        .await
-        .map_err(|e| unavailable("database", e))?;
+    with_retry("saving the routing", state.patience, || {
+        state.pipeline.db.save_routing(target.as_deref(), Some(&saved))
+    })
+    .await
+    .map_err(|e| unavailable("database", e))?;
     apply_routing(&state, target.as_deref(), Some(routing.clone()));
     state.pipeline.announce_change().await;
     tracing::info!(tenant = target.as_deref().unwrap_or("(default)"), ?routing, "routing changed");

@@ -14,9 +14,9 @@ use super::AppState;
 use super::api::{ApiError, ErrorBody};
 use crate::auth::{Caller, WRITE_LEADS};
 use crate::bindings::Lead;
-use crate::routing::Router;
 use crate::report::{self, ScoreJson};
 use crate::routing::Routed;
+use crate::routing::Router;
 
 /// Options of a scoring request.
 #[derive(Deserialize, IntoParams)]

@@ -89,7 +89,9 @@ async fn handle(state: &Arc<AppState>, deliveries: Vec<Delivery>) {
             Outcome::Fail(why) => (why, 0),
         };
         let request_id = delivery.job.request_id.clone();
-        let recorded = with_retry("recording a failure", RECORD_PATIENCE, || db.record_failure(&request_id, &why, max_attempts)).await;
+        let recorded =
+            with_retry("recording a failure", RECORD_PATIENCE, || db.record_failure(&request_id, &why, max_attempts))
+                .await;
         match recorded {
             Ok(true) => {
                 tracing::warn!(request_id, why, "request FAILED");
@@ -129,7 +131,11 @@ async fn score_job(state: &Arc<AppState>, job: &Job) -> Outcome {
         && let Some(hit) = state.pipeline.cache.get(&Cache::key(component.sha256(), &context)).await
         && let Ok(result) = serde_json::from_str::<Value>(&hit)
     {
+        state.metrics.cache_lookup(true);
         return Outcome::Scored(Box::new(scored(job, result, component.sha256(), true, false, 0)));
+    }
+    if !job.force_refresh {
+        state.metrics.cache_lookup(false);
     }
     let lead = match crate::leads::parse(&job.context) {
         Ok(lead) => lead,

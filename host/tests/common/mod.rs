@@ -9,6 +9,8 @@ use std::sync::{Mutex, OnceLock};
 
 use leadscore::bindings::Lead;
 
+pub mod services;
+
 /// The repository root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -86,4 +88,27 @@ pub fn hostile(feature: &str) -> Vec<u8> {
     assert!(status.success(), "building the {feature} component");
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
     std::fs::read(target.join("wasm32-wasip2/release/hostile.wasm")).unwrap()
+}
+
+/// The token secret of the test services.
+pub const SECRET: &[u8] = b"leadscore-test-secret";
+/// The operator tenant of the test services.
+pub const OPERATOR: &str = "leadscore";
+
+/// A bearer token for `org` with `scopes`.
+pub fn token(org: &str, scopes: &[&str]) -> String {
+    leadscore::auth::mint(SECRET, org, scopes, std::time::Duration::from_secs(3600)).unwrap()
+}
+
+/// An HTTP client that sends a token for `org` with every scope.
+pub fn client_as(org: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = format!("Bearer {}", token(org, &leadscore::auth::ALL_SCOPES));
+    headers.insert(reqwest::header::AUTHORIZATION, value.parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).build().unwrap()
+}
+
+/// An HTTP client of the operator's admins.
+pub fn operator() -> reqwest::Client {
+    client_as(OPERATOR)
 }

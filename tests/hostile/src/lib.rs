@@ -2,7 +2,8 @@
 //! host's sandbox can be tested against real hostile guests:
 //! `infinite-loop`, `memory-bomb`, `panic`, `reads-files` (imports
 //! `wasi:filesystem`), `opens-socket` (imports `wasi:sockets`),
-//! `lies-about-version` (says v99) and `wrong-world` (not a scorer).
+//! `lies-about-version` (says v99), `panics-on-boom` (traps on some leads
+//! only, so it installs) and `wrong-world` (not a scorer).
 //! Built only for `wasm32-wasip2` (by the host's tests).
 
 #[cfg(all(target_arch = "wasm32", not(feature = "wrong-world")))]
@@ -28,6 +29,9 @@ mod component {
 
         fn score(leads: Vec<Lead>) -> Vec<Result<ScoredLead, ScoreError>> {
             misbehave();
+            if cfg!(feature = "panics-on-boom") && leads.iter().any(|l| l.id.contains("boom")) {
+                panic!("boom");
+            }
             leads
                 .into_iter()
                 .map(|lead| {

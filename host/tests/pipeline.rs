@@ -1,0 +1,326 @@
+//! The async pipeline over real HTTP, on both configurations: the embedded
+//! default (SQLite, in-process queue and cache) and the shared one (real
+//! Postgres and Redis). Request → 202 → poll → SUCCESS; idempotency; the
+//! badge, work queue and lead detail; tenant isolation; every bad token;
+//! malformed input refused at the API; a trapping version answered by the
+//! fallback chain; a request every version fails ends FAILED.
+
+mod common;
+
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use leadscore::component::RuntimeConfig;
+use leadscore::pipeline::{Backends, PipelineConfig};
+use leadscore::serve::{Application, Settings};
+use serde_json::{Value, json};
+
+/// The configurations every test runs on.
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Embedded,
+    Shared,
+}
+
+/// v12 built once.
+fn models_dir() -> &'static Path {
+    static BUILT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = tempfile::tempdir().unwrap();
+            common::build_into("v12", out.path());
+            out
+        })
+        .path()
+}
+
+async fn backends(backend: Backend) -> Backends {
+    match backend {
+        Backend::Embedded => Backends::default(),
+        Backend::Shared => common::services::shared_backends().await,
+    }
+}
+
+/// A running service; returns its URL (and the store, kept alive).
+async fn spawn_app(backend: Backend) -> (String, tempfile::TempDir) {
+    let store = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        models: models_dir().to_path_buf(),
+        store: store.path().to_path_buf(),
+        runtime: RuntimeConfig { deadline: Duration::from_secs(2), ..RuntimeConfig::default() },
+        max_batch: 10,
+        max_body: 1 << 20,
+        max_upload: 64 << 20,
+        auth: std::sync::Arc::new(leadscore::auth::Auth::hs256(common::SECRET, false)),
+        operator_org: common::OPERATOR.into(),
+        backends: backends(backend).await,
+        pipeline: PipelineConfig {
+            workers: 2,
+            retry_after: Duration::from_millis(200),
+            sweep_after: Duration::from_secs(3),
+            ..PipelineConfig::default()
+        },
+    };
+    let app = Application::build(settings).await.unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    (url, store)
+}
+
+fn sample_lead(n: usize) -> Value {
+    serde_json::from_str(&common::sample_line("models/sample-leads.jsonl", n)).unwrap()
+}
+
+/// Posts a scoring request for `lead`; returns (status, body).
+async fn request(client: &reqwest::Client, url: &str, body: Value) -> (u16, Value) {
+    let response = client.post(format!("{url}/leads/score")).json(&body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+fn score_body(lead: &Value) -> Value {
+    json!({"lead_id": lead["id"], "context": lead})
+}
+
+/// Polls a request until it is no longer PENDING.
+async fn finished(client: &reqwest::Client, url: &str, request_id: &str) -> Value {
+    for _ in 0..300 {
+        let status: Value =
+            client.get(format!("{url}/leads/score/{request_id}/status")).send().await.unwrap().json().await.unwrap();
+        if status["status"] != "PENDING" {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("request {request_id} still PENDING after 15 s");
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() { super::$name(super::Backend::Embedded).await })*
+        }
+        mod postgres_and_redis {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() { super::$name(super::Backend::Shared).await })*
+        }
+    };
+}
+
+on_both_backends!(
+    a_request_is_accepted_then_scored_and_readable_everywhere,
+    an_idempotency_key_returns_the_same_request_and_the_cache_answers_repeats,
+    one_tenant_never_sees_another_tenants_requests_or_leads,
+    every_kind_of_bad_token_is_refused,
+    malformed_requests_are_refused_at_the_api,
+    a_trapping_version_falls_back_and_a_request_nothing_can_score_ends_failed,
+);
+
+async fn a_request_is_accepted_then_scored_and_readable_everywhere(backend: Backend) {
+    let (url, _store) = spawn_app(backend).await;
+    let client = common::client_as("acme");
+    let mut request_ids = Vec::new();
+    for n in 0..6 {
+        let (status, body) = request(&client, &url, score_body(&sample_lead(n))).await;
+        assert_eq!((status, body["status"].as_str()), (202, Some("PENDING")), "{body}");
+        assert_eq!(body["status_url"], format!("/leads/score/{}/status", body["request_id"].as_str().unwrap()));
+        request_ids.push(body["request_id"].as_str().unwrap().to_string());
+    }
+    let mut scores = Vec::new();
+    for (n, request_id) in request_ids.iter().enumerate() {
+        let status = finished(&client, &url, request_id).await;
+        assert_eq!(status["status"], "SUCCESS", "{status}");
+        let result = &status["result"];
+        assert_eq!(result["lead_id"], sample_lead(n)["id"]);
+        assert_eq!(result["model_version"], "v12");
+        assert!(result["explanation"]["reasons"].as_array().is_some_and(|r| !r.is_empty()), "{result}");
+        scores.push(result["score"].as_i64().unwrap());
+
+        let badge: Value = client
+            .get(format!("{url}/leads/{}/score", sample_lead(n)["id"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!((&badge["score"], &badge["band"]), (&result["score"], &result["band"]));
+    }
+
+    let queue: Value = client.get(format!("{url}/leads?limit=4")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(queue["total"], 6);
+    let listed: Vec<i64> = queue["leads"].as_array().unwrap().iter().map(|l| l["score"].as_i64().unwrap()).collect();
+    let mut hottest = scores.clone();
+    hottest.sort_by(|a, b| b.cmp(a));
+    assert_eq!(listed, hottest[..4], "hottest first, one page");
+    let page2: Value = client.get(format!("{url}/leads?limit=4&offset=4")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(page2["leads"].as_array().unwrap().len(), 2);
+
+    let band = queue["leads"][0]["band"].as_str().unwrap().to_string();
+    let filtered: Value = client.get(format!("{url}/leads?band={band}")).send().await.unwrap().json().await.unwrap();
+    assert!(filtered["leads"].as_array().unwrap().iter().all(|l| l["band"] == band.as_str()));
+    let company = sample_lead(2)["fields"]["company"].as_str().unwrap().to_string();
+    let search = &company[..company.len().min(6)].to_lowercase();
+    let found: Value = client.get(format!("{url}/leads?q={search}")).send().await.unwrap().json().await.unwrap();
+    assert!(found["leads"].as_array().unwrap().iter().any(|l| l["company"] == company.as_str()), "{found}");
+
+    let lead_id = sample_lead(1)["id"].as_str().unwrap().to_string();
+    let detail: Value = client.get(format!("{url}/leads/{lead_id}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(detail["context"]["fields"], sample_lead(1)["fields"]);
+    assert_eq!(detail["score"]["lead_id"], lead_id.as_str());
+}
+
+async fn an_idempotency_key_returns_the_same_request_and_the_cache_answers_repeats(backend: Backend) {
+    let (url, _store) = spawn_app(backend).await;
+    let client = common::client_as("acme");
+    let lead = sample_lead(7);
+    let post = |key: &'static str, body: Value| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let response = client.post(format!("{url}/leads/score")).header("Idempotency-Key", key).json(&body).send();
+            response.await.unwrap().json::<Value>().await.unwrap()
+        }
+    };
+    let first = post("order-1", score_body(&lead)).await;
+    let again = post("order-1", score_body(&lead)).await;
+    assert_eq!(first["request_id"], again["request_id"], "a retried call is the same request");
+    let other = post("order-2", score_body(&lead)).await;
+    assert_ne!(first["request_id"], other["request_id"]);
+    let a = finished(&client, &url, first["request_id"].as_str().unwrap()).await;
+    let b = finished(&client, &url, other["request_id"].as_str().unwrap()).await;
+    assert_eq!(a["result"]["score"], b["result"]["score"]);
+
+    let forced =
+        post("order-3", json!({"lead_id": lead["id"], "context": lead, "overrides": {"force_refresh": true}})).await;
+    finished(&client, &url, forced["request_id"].as_str().unwrap()).await;
+    let metrics = client.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+    let count = |outcome: &str| {
+        let prefix = format!("leadscore_score_cache_total{{outcome=\"{outcome}\"}} ");
+        metrics.lines().find_map(|l| l.strip_prefix(&prefix)).map_or(0, |n| n.parse::<u64>().unwrap())
+    };
+    // The first request missed, the repeat hit, the forced one did not look.
+    assert_eq!((count("miss"), count("hit")), (1, 1), "{metrics}");
+}
+
+async fn one_tenant_never_sees_another_tenants_requests_or_leads(backend: Backend) {
+    let (url, _store) = spawn_app(backend).await;
+    let (acme, globex) = (common::client_as("acme"), common::client_as("globex"));
+    let lead = sample_lead(3);
+    let lead_id = lead["id"].as_str().unwrap();
+    let (_, accepted) = request(&acme, &url, score_body(&lead)).await;
+    let request_id = accepted["request_id"].as_str().unwrap();
+    finished(&acme, &url, request_id).await;
+
+    for path in
+        [format!("/leads/score/{request_id}/status"), format!("/leads/{lead_id}/score"), format!("/leads/{lead_id}")]
+    {
+        let response = globex.get(format!("{url}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path} is invisible to another tenant");
+    }
+    let queue: Value = globex.get(format!("{url}/leads")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(queue["total"], 0);
+    // The same lead id scored by globex is globex's own lead.
+    let mut theirs = lead.clone();
+    theirs["fields"]["company"] = json!("Globex Corporation");
+    let (_, accepted) = request(&globex, &url, score_body(&theirs)).await;
+    finished(&globex, &url, accepted["request_id"].as_str().unwrap()).await;
+    let mine: Value = acme.get(format!("{url}/leads/{lead_id}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(mine["context"]["fields"]["company"], lead["fields"]["company"]);
+}
+
+async fn every_kind_of_bad_token_is_refused(backend: Backend) {
+    use base64::Engine;
+    let (url, _store) = spawn_app(backend).await;
+    let body = score_body(&sample_lead(0));
+    let claims = |exp: u64| json!({"sub": "x", "org": "acme", "scope": "crm.write.leads", "iat": 0, "exp": exp});
+    let sign = |secret: &[u8], claims: Value| {
+        let key = jsonwebtoken::EncodingKey::from_secret(secret);
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
+    };
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let cases: Vec<(&str, Option<String>, u16)> = vec![
+        ("missing", None, 401),
+        ("expired", Some(sign(common::SECRET, claims(1_000))), 401),
+        ("badly signed", Some(sign(b"someone-else", claims(9_999_999_999))), 401),
+        (
+            "alg none",
+            Some(format!("{}.{}.", b64(json!({"alg": "none", "typ": "JWT"})), b64(claims(9_999_999_999)))),
+            401,
+        ),
+        ("garbage", Some("not-a-jwt".into()), 401),
+        ("wrong scope", Some(common::token("acme", &[leadscore::auth::READ_LEADS])), 403),
+    ];
+    for (what, token, status) in cases {
+        let mut post = reqwest::Client::new().post(format!("{url}/leads/score")).json(&body);
+        if let Some(token) = token {
+            post = post.bearer_auth(token);
+        }
+        let response = post.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{what}");
+        let error: Value = response.json().await.unwrap();
+        assert!(error["error"]["message"].is_string(), "{what}: JSON error {error}");
+    }
+    let writer = common::token("acme", &[leadscore::auth::WRITE_LEADS]);
+    let response = reqwest::Client::new().get(format!("{url}/leads")).bearer_auth(writer).send().await.unwrap();
+    assert_eq!(response.status(), 403, "reading needs crm.read.leads");
+}
+
+async fn malformed_requests_are_refused_at_the_api(backend: Backend) {
+    let (url, _store) = spawn_app(backend).await;
+    let client = common::client_as("acme");
+    let lead = sample_lead(0);
+    let mut bad_activity = lead.clone();
+    bad_activity["activities"][0]["at"] = json!("yesterday");
+    let cases = [
+        (json!({"context": lead}), "lead_id"),
+        (json!({"lead_id": lead["id"], "context": "a lead"}), "context"),
+        (json!({"lead_id": "someone-else", "context": lead}), "context.id"),
+        (json!({"lead_id": lead["id"], "context": bad_activity}), "context.activities[0].at"),
+        (json!({"lead_id": lead["id"], "context": lead, "overrides": {"model_version": "v99"}}), "v99"),
+        (json!({"lead_id": lead["id"], "context": lead, "colour": "red"}), "colour"),
+    ];
+    for (body, names) in cases {
+        let (status, error) = request(&client, &url, body).await;
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert_eq!(status, 400, "{error}");
+        assert!(message.contains(names), "the message names {names}: {message}");
+    }
+    for query in ["band=lukewarm", "limit=0", "limit=1000", "offset=-1"] {
+        let response = client.get(format!("{url}/leads?{query}")).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{query}");
+    }
+    let queue: Value = client.get(format!("{url}/leads")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(queue["total"], 0, "nothing malformed was queued or stored");
+}
+
+async fn a_trapping_version_falls_back_and_a_request_nothing_can_score_ends_failed(backend: Backend) {
+    let (url, _store) = spawn_app(backend).await;
+    let operator = common::operator();
+    let bytes = common::hostile("panics-on-boom");
+    let manifest = common::services::hostile_manifest("hostile", &bytes);
+    let form = reqwest::multipart::Form::new()
+        .part("component", reqwest::multipart::Part::bytes(bytes))
+        .text("manifest", manifest);
+    let response = operator.post(format!("{url}/models")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+
+    let client = common::client_as("acme");
+    let routing = json!({"active": "hostile", "fallback": ["v12"]});
+    assert_eq!(client.put(format!("{url}/models/routing")).json(&routing).send().await.unwrap().status(), 200);
+    let mut lead = sample_lead(4);
+    lead["id"] = json!("boom-1");
+    let (_, accepted) = request(&client, &url, score_body(&lead)).await;
+    let done = finished(&client, &url, accepted["request_id"].as_str().unwrap()).await;
+    assert_eq!((&done["status"], &done["result"]["model_version"]), (&json!("SUCCESS"), &json!("v12")), "{done}");
+
+    let alone = json!({"active": "hostile", "fallback": []});
+    assert_eq!(client.put(format!("{url}/models/routing")).json(&alone).send().await.unwrap().status(), 200);
+    lead["id"] = json!("boom-2");
+    let (_, accepted) = request(&client, &url, score_body(&lead)).await;
+    let done = finished(&client, &url, accepted["request_id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "FAILED", "{done}");
+    assert_eq!(done["attempts"], 3, "retried, then given up: {done}");
+    assert!(done["error"].as_str().unwrap().contains("trapped"), "{done}");
+}
