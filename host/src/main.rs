@@ -86,6 +86,15 @@ enum Command {
         /// Scoring workers of the async pipeline.
         #[arg(long, env = "LEADSCORE_WORKERS", default_value_t = 4)]
         workers: usize,
+        /// Failed attempts before a request ends FAILED.
+        #[arg(long, env = "LEADSCORE_MAX_ATTEMPTS", default_value_t = 3)]
+        max_attempts: i64,
+        /// How long a failed or abandoned delivery (a dead worker's) waits before it is retried.
+        #[arg(long, env = "LEADSCORE_RETRY_AFTER_MS", default_value_t = 2000)]
+        retry_after_ms: u64,
+        /// How long a request may stay PENDING untouched before the sweeper re-enqueues it.
+        #[arg(long, env = "LEADSCORE_SWEEP_AFTER_MS", default_value_t = 30_000)]
+        sweep_after_ms: u64,
     },
     /// Mint a bearer token (HS256, the service's secret) for development and scripts.
     Token {
@@ -293,6 +302,9 @@ fn run(cli: Cli) -> Result<()> {
             redis_url,
             redis_namespace,
             workers,
+            max_attempts,
+            retry_after_ms,
+            sweep_after_ms,
         } => {
             let runtime = RuntimeConfig {
                 deadline: Duration::from_millis(deadline_ms),
@@ -300,6 +312,8 @@ fn run(cli: Cli) -> Result<()> {
                 cache_dir: Some(store.join(".compiled")),
                 ..RuntimeConfig::default()
             };
+            anyhow::ensure!(workers >= 1, "--workers must be at least 1");
+            anyhow::ensure!(max_attempts >= 1, "--max-attempts must be at least 1");
             init_logging();
             let dev_token = match auth.dev {
                 true => Some(auth::mint(
@@ -321,7 +335,13 @@ fn run(cli: Cli) -> Result<()> {
                 auth: std::sync::Arc::new(auth.auth()?),
                 operator_org,
                 backends: pipeline::Backends { database_url, redis_url, redis_namespace },
-                pipeline: pipeline::PipelineConfig { workers, ..Default::default() },
+                pipeline: pipeline::PipelineConfig {
+                    workers,
+                    max_attempts,
+                    retry_after: Duration::from_millis(retry_after_ms),
+                    sweep_after: Duration::from_millis(sweep_after_ms),
+                    ..Default::default()
+                },
             };
             tokio::runtime::Runtime::new()?.block_on(async {
                 let app = serve::Application::build(settings).await?;

@@ -1,0 +1,276 @@
+//! Nothing accepted is lost, on real Postgres and Redis: three processes
+//! share the work and one is killed with SIGKILL under load; Postgres goes
+//! away for a few seconds under load; Redis loses the queue under load.
+//! Every accepted request ends SUCCESS, with exactly one score.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use leadscore::component::RuntimeConfig;
+use leadscore::pipeline::{Backends, PipelineConfig};
+use leadscore::serve::{Application, Settings};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+/// v12 built once.
+fn models_dir() -> &'static Path {
+    static BUILT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = tempfile::tempdir().unwrap();
+            common::build_into("v12", out.path());
+            out
+        })
+        .path()
+}
+
+fn leads() -> Vec<Value> {
+    let text = std::fs::read_to_string(common::workspace().join("models/sample-leads.jsonl")).unwrap();
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// A `leadscore serve` process; killed when dropped.
+struct Host {
+    child: Child,
+    url: String,
+    _store: tempfile::TempDir,
+}
+
+impl Host {
+    fn start(backends: &Backends) -> Host {
+        let store = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--workers", "2", "--retry-after-ms", "500"])
+            .args(["--sweep-after-ms", "3000", "--jwt-secret", std::str::from_utf8(common::SECRET).unwrap()])
+            .arg("--models")
+            .arg(models_dir())
+            .arg("--store")
+            .arg(store.path())
+            .args(["--database-url", backends.database_url.as_deref().unwrap()])
+            .args(["--redis-url", backends.redis_url.as_deref().unwrap()])
+            .args(["--redis-namespace", &backends.redis_namespace])
+            .env("RUST_LOG", "warn")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("the host prints its address").unwrap();
+            if let Some(url) = line.strip_prefix("serving on ") {
+                break url.to_string();
+            }
+        };
+        // Keep draining its log so that it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Host { child, url, _store: store }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Posts scoring requests to `urls` in turn, `rate` per second whether or
+/// not earlier ones have answered, until `stop`; returns the ids of the
+/// accepted ones and the number refused (or never answered).
+async fn load(urls: Vec<String>, rate: u64, stop: Arc<AtomicBool>) -> (Vec<String>, usize) {
+    let client = common::client_as("acme");
+    let leads = leads();
+    let mut sent = Vec::new();
+    let mut n = 0usize;
+    while !stop.load(Ordering::Relaxed) {
+        let lead = &leads[n % leads.len()];
+        let body = json!({"lead_id": lead["id"], "context": lead, "overrides": {"force_refresh": true}});
+        let post = client.post(format!("{}/leads/score", urls[n % urls.len()])).json(&body);
+        sent.push(tokio::spawn(async move {
+            match post.timeout(Duration::from_secs(60)).send().await {
+                Ok(r) if r.status() == 202 => {
+                    r.json::<Value>().await.ok().map(|b| b["request_id"].as_str().unwrap().to_string())
+                }
+                _ => None, // a killed host: never accepted
+            }
+        }));
+        n += 1;
+        tokio::time::sleep(Duration::from_micros(1_000_000 / rate)).await;
+    }
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    for request in sent {
+        match request.await.unwrap() {
+            Some(id) => accepted.push(id),
+            None => refused += 1,
+        }
+    }
+    (accepted, refused)
+}
+
+/// Waits until every accepted request has left PENDING; then checks that
+/// each ended SUCCESS with exactly one score and one inference log.
+async fn every_request_succeeded_once(database_url: &str, accepted: &[String]) {
+    let mut db = sqlx::PgConnection::connect(database_url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let pending: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM score_requests WHERE status = 'PENDING' AND request_id = ANY($1)")
+                .bind(accepted)
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{pending} accepted requests still PENDING after 90 s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT r.request_id, r.status, \
+         (SELECT count(*) FROM lead_scores s WHERE s.request_id = r.request_id), \
+         (SELECT count(*) FROM lead_scoring_logs l WHERE l.request_id = r.request_id) \
+         FROM score_requests r WHERE r.request_id = ANY($1)",
+    )
+    .bind(accepted)
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), accepted.len(), "every accepted request was recorded");
+    for (id, status, scores, logs) in rows {
+        assert_eq!((status.as_str(), scores, logs), ("SUCCESS", 1, 1), "request {id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_hosts_one_killed_under_load_every_accepted_request_succeeds_once() {
+    let backends = common::services::shared_backends().await;
+    let hosts: Vec<Host> = (0..3).map(|_| Host::start(&backends)).collect();
+    let urls: Vec<String> = hosts.iter().map(|h| h.url.clone()).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sender = tokio::spawn(load(urls, 150, stop.clone()));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut hosts = hosts;
+    let mut victim = hosts.remove(1);
+    victim.child.kill().unwrap(); // SIGKILL: no goodbye, deliveries left unacknowledged
+    victim.child.wait().unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (accepted, refused) = sender.await.unwrap();
+    assert!(accepted.len() > 300, "the load ran: {} accepted, {refused} refused", accepted.len());
+    every_request_succeeded_once(backends.database_url.as_deref().unwrap(), &accepted).await;
+}
+
+/// A TCP proxy in front of Postgres that can be cut: while down it drops
+/// every connection and refuses new ones, like a database that went away.
+struct Outage {
+    port: u16,
+    down: Arc<AtomicBool>,
+}
+
+impl Outage {
+    async fn in_front_of(target: &str) -> Outage {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let down = Arc::new(AtomicBool::new(false));
+        let (target, flag) = (target.to_string(), down.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else { continue };
+                if flag.load(Ordering::Relaxed) {
+                    continue; // dropped: refused
+                }
+                let (target, flag) = (target.clone(), flag.clone());
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else { return };
+                    let copy = tokio::io::copy_bidirectional(&mut inbound, &mut outbound);
+                    let cut = async {
+                        while !flag.load(Ordering::Relaxed) {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    };
+                    tokio::select! { _ = copy => {}, _ = cut => {} }
+                });
+            }
+        });
+        Outage { port, down }
+    }
+}
+
+async fn spawn_app(backends: Backends, workers: usize) -> (String, tempfile::TempDir) {
+    let store = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        models: models_dir().to_path_buf(),
+        store: store.path().to_path_buf(),
+        runtime: RuntimeConfig { deadline: Duration::from_secs(2), ..RuntimeConfig::default() },
+        max_batch: 10,
+        max_body: 1 << 20,
+        max_upload: 64 << 20,
+        auth: Arc::new(leadscore::auth::Auth::hs256(common::SECRET, false)),
+        operator_org: common::OPERATOR.into(),
+        backends,
+        pipeline: PipelineConfig {
+            workers,
+            retry_after: Duration::from_millis(500),
+            sweep_after: Duration::from_secs(3),
+            ..PipelineConfig::default()
+        },
+    };
+    let app = Application::build(settings).await.unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    (url, store)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_away_for_seconds_under_load_makes_requests_wait_not_fail() {
+    let mut backends = common::services::shared_backends().await;
+    let direct = backends.database_url.clone().unwrap();
+    let outage = Outage::in_front_of("127.0.0.1:5432").await;
+    backends.database_url = Some(direct.replace("127.0.0.1:5432", &format!("127.0.0.1:{}", outage.port)));
+    let (url, _store) = spawn_app(backends, 2).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let sender = tokio::spawn(load(vec![url], 100, stop.clone()));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    outage.down.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    outage.down.store(false, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (accepted, refused) = sender.await.unwrap();
+    assert_eq!(refused, 0, "requests waited for the database instead of failing");
+    assert!(accepted.len() > 200, "{} accepted", accepted.len());
+    every_request_succeeded_once(&direct, &accepted).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_losing_the_queue_under_load_leaves_the_sweeper_to_finish_every_request() {
+    let backends = common::services::shared_backends().await;
+    let stream = format!("{}{}", backends.redis_namespace, leadscore::pipeline::queue::STREAM);
+    let redis = redis::Client::open(backends.redis_url.clone().unwrap()).unwrap();
+    let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+    let database_url = backends.database_url.clone().unwrap();
+    // A host that only accepts (no workers): everything it queues in the
+    // first two seconds is still in the stream when the stream is lost.
+    let (api, _api_store) = spawn_app(backends.clone(), 0).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let sender = tokio::spawn(load(vec![api], 100, stop.clone()));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // As if Redis restarted empty: the stream, its group and every entry are gone.
+    let _: i64 = redis::cmd("DEL").arg(&stream).query_async(&mut conn).await.unwrap();
+    let (_worker, _worker_store) = spawn_app(backends, 2).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _: i64 = redis::cmd("DEL").arg(&stream).query_async(&mut conn).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (accepted, refused) = sender.await.unwrap();
+    assert_eq!(refused, 0);
+    assert!(accepted.len() > 300, "{} accepted", accepted.len());
+    every_request_succeeded_once(&database_url, &accepted).await;
+}
