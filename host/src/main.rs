@@ -20,6 +20,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once, at start
 enum Command {
     /// Model components: build them from model directories.
     Model {
@@ -86,6 +87,12 @@ enum Command {
         /// Scoring workers of the async pipeline.
         #[arg(long, env = "LEADSCORE_WORKERS", default_value_t = 4)]
         workers: usize,
+        /// The built web UI, served at `/` when present.
+        #[arg(long, env = "LEADSCORE_WEB", default_value = "web/dist")]
+        web: PathBuf,
+        /// With --dev: lead JSON lines to score for the demo tenant at start (if it has none yet).
+        #[arg(long, requires = "dev")]
+        seed_leads: Option<PathBuf>,
         /// Failed attempts before a request ends FAILED.
         #[arg(long, env = "LEADSCORE_MAX_ATTEMPTS", default_value_t = 3)]
         max_attempts: i64,
@@ -305,6 +312,8 @@ fn run(cli: Cli) -> Result<()> {
             max_attempts,
             retry_after_ms,
             sweep_after_ms,
+            web,
+            seed_leads,
         } => {
             let runtime = RuntimeConfig {
                 deadline: Duration::from_millis(deadline_ms),
@@ -342,6 +351,8 @@ fn run(cli: Cli) -> Result<()> {
                     sweep_after: Duration::from_millis(sweep_after_ms),
                     ..Default::default()
                 },
+                web: Some(web),
+                seed_leads,
             };
             tokio::runtime::Runtime::new()?.block_on(async {
                 let app = serve::Application::build(settings).await?;

@@ -214,6 +214,8 @@ async fn spawn_app(backends: Backends, workers: usize) -> (String, tempfile::Tem
         max_upload: 64 << 20,
         auth: Arc::new(leadscore::auth::Auth::hs256(common::SECRET, false)),
         operator_org: common::OPERATOR.into(),
+        web: None,
+        seed_leads: None,
         backends,
         pipeline: PipelineConfig {
             workers,
@@ -273,4 +275,33 @@ async fn redis_losing_the_queue_under_load_leaves_the_sweeper_to_finish_every_re
     assert_eq!(refused, 0);
     assert!(accepted.len() > 300, "{} accepted", accepted.len());
     every_request_succeeded_once(&database_url, &accepted).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_install_and_a_routing_change_on_one_host_reach_the_others() {
+    let backends = common::services::shared_backends().await;
+    let (a, _a_store) = spawn_app(backends.clone(), 1).await;
+    let (b, _b_store) = spawn_app(backends, 1).await;
+    let bytes = common::hostile("panics-on-boom");
+    let form = reqwest::multipart::Form::new()
+        .part("component", reqwest::multipart::Part::bytes(bytes.clone()))
+        .text("manifest", common::services::hostile_manifest("hostile", &bytes));
+    let response = common::operator().post(format!("{a}/models")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    let routing = json!({"active": "hostile", "split": [], "fallback": ["v12"]});
+    let acme = common::client_as("acme");
+    assert_eq!(acme.put(format!("{a}/models/routing")).json(&routing).send().await.unwrap().status(), 200);
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let seen: Value = acme.get(format!("{b}/models/routing")).send().await.unwrap().json().await.unwrap();
+        if seen == routing {
+            break;
+        }
+        assert!(Instant::now() < deadline, "host b still routes acme by {seen}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let lead: Value = leads()[0].clone();
+    let body: Value = acme.post(format!("{b}/score-lead")).json(&lead).send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["model_version"], "hostile", "host b loaded the version installed on host a");
 }

@@ -55,6 +55,8 @@ async fn spawn_app(backend: Backend) -> (String, tempfile::TempDir) {
         max_upload: 64 << 20,
         auth: std::sync::Arc::new(leadscore::auth::Auth::hs256(common::SECRET, false)),
         operator_org: common::OPERATOR.into(),
+        web: None,
+        seed_leads: None,
         backends: backends(backend).await,
         pipeline: PipelineConfig {
             workers: 2,

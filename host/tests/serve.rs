@@ -62,23 +62,30 @@ fn manifest_for(bytes: &[u8]) -> String {
 /// A running service on a free port, with its own store; returns its base URL.
 async fn spawn_app() -> (String, tempfile::TempDir) {
     let store = tempfile::tempdir().unwrap();
+    (spawn_app_on(store.path()).await, store)
+}
+
+/// A running service using `store` (a second one on the same store is a restart).
+async fn spawn_app_on(store: &Path) -> String {
     let settings = Settings {
         addr: "127.0.0.1:0".parse().unwrap(),
         models: models_dir().to_path_buf(),
-        store: store.path().to_path_buf(),
+        store: store.to_path_buf(),
         runtime: RuntimeConfig { deadline: Duration::from_secs(2), ..RuntimeConfig::default() },
         max_batch: 5,
         max_body: 1 << 20,
         max_upload: 64 << 20,
         auth: std::sync::Arc::new(leadscore::auth::Auth::hs256(common::SECRET, false)),
         operator_org: common::OPERATOR.into(),
+        web: None,
+        seed_leads: None,
         backends: Default::default(),
         pipeline: Default::default(),
     };
     let app = Application::build(settings).await.unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    (url, store)
+    url
 }
 
 fn sample_lead(n: usize) -> Value {
@@ -353,6 +360,36 @@ struct Change {
     before: Instant,
     after: Instant,
     versions: Vec<&'static str>,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn routing_and_uploaded_versions_survive_a_restart() {
+    let (url, store) = spawn_app().await;
+    let client = common::operator();
+    let (wasm, manifest) = v13();
+    let (status, _) = upload(&url, std::fs::read(wasm).unwrap(), std::fs::read_to_string(manifest).unwrap()).await;
+    assert_eq!(status, 201);
+    let routing = json!({"active": "v13", "split": [], "fallback": ["v11"]});
+    client.put(format!("{url}/models/routing")).json(&routing).send().await.unwrap();
+    let acme = json!({"active": "rules-v1", "split": [], "fallback": []});
+    common::client_as("acme").put(format!("{url}/models/routing")).json(&acme).send().await.unwrap();
+
+    let restarted = spawn_app_on(store.path()).await;
+    let now: Value = client.get(format!("{restarted}/models/routing")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(now, routing);
+    let theirs: Value =
+        client.get(format!("{restarted}/models/routing?tenant=acme")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(theirs, acme);
+    let body: Value = client
+        .post(format!("{restarted}/score-lead"))
+        .json(&sample_lead(1))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["model_version"], "v13");
 }
 
 #[tokio::test(flavor = "multi_thread")]

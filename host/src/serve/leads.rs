@@ -277,3 +277,34 @@ pub async fn lead_detail(
 fn not_found(message: String) -> ApiError {
     ApiError(StatusCode::NOT_FOUND, "not_found", message)
 }
+
+/// Queues every lead of a JSON-lines file for `org`, unless the tenant has
+/// leads already (a restart does not queue them again).
+pub(super) async fn seed(state: &Arc<AppState>, org: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let db = &state.pipeline.db;
+    let (_, existing) = db.leads(org, &LeadQuery { limit: 1, ..LeadQuery::default() }).await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut queued = 0;
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        crate::leads::parse(line).map_err(|e| anyhow::anyhow!("{} line {}: {e}", path.display(), n + 1))?;
+        let lead: Value = serde_json::from_str(line)?;
+        let new = NewRequest {
+            request_id: format!("req_{}", uuid::Uuid::new_v4().simple()),
+            org_id: org.to_string(),
+            lead_id: lead["id"].as_str().unwrap_or_default().to_string(),
+            idempotency_key: None,
+            context: line.to_string(),
+            model_version: None,
+            force_refresh: false,
+        };
+        let (row, _) = db.insert_request(&new).await?;
+        state.pipeline.queue.enqueue(&job_of(&row)).await?;
+        queued += 1;
+    }
+    tracing::info!(org, queued, "seeded the demo tenant's leads");
+    Ok(())
+}

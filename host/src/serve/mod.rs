@@ -62,6 +62,11 @@ pub struct Settings {
     pub backends: Backends,
     /// Workers, retries, sweeping, caching.
     pub pipeline: PipelineConfig,
+    /// The built web UI (`web/dist`), served at `/` when present.
+    pub web: Option<PathBuf>,
+    /// Lead JSON lines queued for scoring at start for the demo tenant, if
+    /// it has no leads yet (`--dev` only: a work queue to look at).
+    pub seed_leads: Option<PathBuf>,
 }
 
 /// Shared by every request.
@@ -142,7 +147,10 @@ impl Application {
         );
         tracing::info!(versions = ?router.versions(), active = %router.routing.active, "models loaded");
         worker::spawn(&state);
-        let app = Http::new()
+        if let Some(path) = &settings.seed_leads {
+            leads::seed(&state, crate::auth::DEV_ORG, path).await?;
+        }
+        let mut app = Http::new()
             .route("/score-lead", post(scoring::score_lead))
             .route("/score-lead/batch", post(scoring::score_batch))
             .route("/leads/score", post(leads::request_score))
@@ -162,6 +170,13 @@ impl Application {
             .layer(DefaultBodyLimit::max(settings.max_body))
             .layer(TraceLayer::new_for_http())
             .with_state(state);
+        match &settings.web {
+            Some(dir) if dir.join("index.html").exists() => {
+                app = app.fallback_service(tower_http::services::ServeDir::new(dir));
+            }
+            Some(dir) => tracing::warn!(dir = %dir.display(), "no built web UI there (make build builds it)"),
+            None => {}
+        }
         let listener =
             TcpListener::bind(settings.addr).await.with_context(|| format!("cannot listen on {}", settings.addr))?;
         Ok(Application { listener, app })
