@@ -9,11 +9,12 @@ LEADSCORE := target/release/leadscore
 MODELS_OUT := target/models
 SERVED_MODELS := models/v12 models/v11 models/rules-v1
 
-.PHONY: run test build models lint bench bench-scoring bench-serving toolchain venv services clean
+.PHONY: run test build models lint bench bench-scoring bench-serving bench-pipeline toolchain venv services clean
 
-## run: build everything and score the sample leads with the default model
+## run: build everything and serve it on the embedded default (SQLite, in-process queue) in development mode
 run: build
-	$(LEADSCORE) score --model $(MODELS_OUT)/lead-scorer-v12.wasm models/sample-leads.jsonl --pretty
+	$(LEADSCORE) serve --dev --addr 127.0.0.1:8080 --models $(MODELS_OUT) --store target/store \
+	  --seed-leads models/sample-leads.jsonl
 
 ## test: formatting, lints, and every test (unit, oracle against XGBoost, CLI)
 test: toolchain venv services lint
@@ -39,8 +40,11 @@ lint: toolchain
 models: build venv
 	scripts/make-models
 
-## bench: the scoring benchmark (native, component, XGBoost) and the serving benchmark (HTTP load)
-bench: bench-scoring bench-serving
+## bench: the scoring benchmark (native, component, XGBoost), the serving benchmark (HTTP load) and the pipeline benchmark
+bench: bench-scoring bench-serving bench-pipeline
+
+bench-pipeline: build services
+	scripts/bench-pipeline
 
 bench-scoring: build venv
 	scripts/bench-scoring

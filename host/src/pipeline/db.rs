@@ -292,9 +292,13 @@ impl Db {
     /// request, however often it is delivered), the request's SUCCESS, the
     /// lead's latest score and the inference log.
     pub async fn record_scores(&self, scored: &[Scored]) -> Result<()> {
+        // Every transaction takes its rows in the same order, so concurrent
+        // workers scoring the same leads wait for each other instead of deadlocking.
+        let mut ordered: Vec<&Scored> = scored.iter().collect();
+        ordered.sort_by(|a, b| (&a.org_id, &a.lead_id, &a.request_id).cmp(&(&b.org_id, &b.lead_id, &b.request_id)));
         let mut tx = self.pool.begin().await?;
         let now = now_ms();
-        for s in scored {
+        for s in ordered {
             let r = &s.result;
             let version = r["model_version"].as_str().unwrap_or_default();
             let score = r["final_score"].as_i64().unwrap_or_default();

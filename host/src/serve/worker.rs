@@ -77,8 +77,10 @@ async fn handle(state: &Arc<AppState>, deliveries: Vec<Delivery>) {
     let (db, queue, config) = (&state.pipeline.db, &state.pipeline.queue, &state.pipeline.config);
     let mut scored = Vec::new();
     let mut done = Vec::new();
-    for delivery in deliveries {
-        let outcome = score_job(state, &delivery.job).await;
+    // The batch's leads are scored concurrently (within the scoring slots):
+    // their cache lookups and scoring overlap instead of queueing.
+    let outcomes = futures_util::future::join_all(deliveries.iter().map(|d| score_job(state, &d.job))).await;
+    for (delivery, outcome) in deliveries.into_iter().zip(outcomes) {
         let (why, max_attempts) = match outcome {
             Outcome::Scored(s) => {
                 scored.push(*s);
