@@ -9,17 +9,32 @@ LEADSCORE := target/release/leadscore
 MODELS_OUT := target/models
 SERVED_MODELS := models/v12 models/v11 models/rules-v1
 
-.PHONY: run test build models lint bench bench-scoring bench-serving bench-pipeline toolchain venv services clean
+.PHONY: run test web-test web-build web-deps build models lint bench bench-scoring bench-serving bench-pipeline toolchain venv services clean
 
-## run: build everything and serve it on the embedded default (SQLite, in-process queue) in development mode
-run: build
+## run: build everything and serve it (UI and API) on the embedded default (SQLite, in-process queue) in development mode
+run: build web-build
+	@echo "open http://127.0.0.1:8080/ (the development token below is for scripts; the browser needs none)"
 	$(LEADSCORE) serve --dev --addr 127.0.0.1:8080 --models $(MODELS_OUT) --store target/store \
-	  --seed-leads models/sample-leads.jsonl
+	  --web web/dist --seed-leads models/sample-leads.jsonl
 
-## test: formatting, lints, and every test (unit, oracle against XGBoost, CLI)
+## test: formatting, lints, and every test (unit, oracle against XGBoost, CLI, API, browser)
 test: toolchain venv services lint
 	$(CARGO) build --release -p leadscore
 	$(CARGO) test --release --workspace
+	$(MAKE) --no-print-directory web-test
+
+## web-test: the UI's unit tests, its build, and the end-to-end tests in Debian's chromium against a real host
+web-test: build web-deps
+	cd web && npm test && npm run build && npm run e2e:deps && npm run e2e
+
+web-build: web-deps
+	cd web && npm run build
+
+# npm ci writes node_modules/.package-lock.json: reinstall only when the lock changes.
+web-deps: web/node_modules/.package-lock.json
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@scripts/check-node
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
 ## build: the CLI and every model version's component (target/models, what `leadscore serve` loads)
 build: toolchain

@@ -1,0 +1,118 @@
+import { allLeads, apiJson, BAND_TEXT, expect, leadUrl, test, type ApiScore } from './fixtures';
+
+test('every seeded lead: the badge on the queue and on the detail page equals the stored band', async ({
+  page,
+  request,
+  host,
+}) => {
+  const leads = await allLeads(request);
+  expect(leads).toHaveLength(host.seeded);
+
+  await page.goto('/#/');
+  const rows = page.getByTestId('queue-row');
+  await expect(rows).toHaveCount(host.seeded);
+
+  // Hottest first, as the API sorts.
+  const shown = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-lead-id')));
+  expect(shown).toEqual(leads.map((l) => l.lead_id));
+  const scores = leads.map((l) => l.score ?? -1);
+  expect(scores).toEqual([...scores].sort((a, b) => b - a));
+
+  let matches = 0;
+  const stored = new Map<string, ApiScore>();
+  for (const lead of leads) {
+    const score = await apiJson<ApiScore>(request, `/leads/${encodeURIComponent(lead.lead_id)}/score`);
+    stored.set(lead.lead_id, score);
+    const row = page.locator(`[data-testid="queue-row"][data-lead-id="${lead.lead_id}"]`);
+    await expect(row.getByTestId('badge')).toHaveText(BAND_TEXT[score.band]);
+    await expect(row.getByTestId('queue-score')).toContainText(String(score.score));
+    matches++;
+  }
+
+  for (const lead of leads) {
+    const score = stored.get(lead.lead_id)!;
+    await page.goto(leadUrl(lead.lead_id));
+    const card = page.getByTestId('score-card');
+    await expect(card.getByTestId('badge')).toHaveText(BAND_TEXT[score.band]);
+    await expect(card.getByTestId('score')).toContainText(String(score.score));
+    await expect(card.getByTestId('confidence')).toHaveText(
+      `based on ${Math.round(score.confidence * 100)} % of the signals this model uses`,
+    );
+    await expect(card.getByTestId('model-version')).toHaveText(score.model_version);
+    matches++;
+  }
+  console.log(`badge = stored band: ${matches}/${2 * leads.length} (100 %)`);
+});
+
+test('filter by band, search, paging summary and keyboard navigation', async ({ page, request }) => {
+  const leads = await allLeads(request);
+  const hot = leads.filter((l) => l.band === 'hot');
+
+  await page.goto('/#/');
+  await expect(page.getByTestId('queue-row')).toHaveCount(leads.length);
+
+  await page.getByTestId('filter-hot').click();
+  await expect(page).toHaveURL(/band=hot/);
+  await expect(page.getByTestId('queue-row')).toHaveCount(hot.length);
+  for (const badge of await page.getByTestId('queue-row').getByTestId('badge').all()) {
+    await expect(badge).toHaveText('Hot');
+  }
+
+  await page.getByTestId('filter-all').click();
+  await expect(page.getByTestId('queue-row')).toHaveCount(leads.length);
+
+  // Debounced search on name or company.
+  const target = leads[leads.length - 1];
+  const term = (target.company ?? target.name ?? '').split(' ')[0];
+  const expected = leads.filter((l) =>
+    [l.name, l.company].some((v) => v?.toLowerCase().includes(term.toLowerCase())),
+  );
+  await page.getByTestId('search').fill(term);
+  await expect(page).toHaveURL(new RegExp(`q=${encodeURIComponent(term)}`));
+  await expect(page.getByTestId('queue-row')).toHaveCount(expected.length);
+  await expect(page.getByTestId('queue-total')).toContainText(`${expected.length}`);
+
+  await page.getByTestId('search').fill('no such lead anywhere');
+  await expect(page.getByTestId('empty')).toContainText('No leads match');
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await expect(page.getByTestId('queue-row')).toHaveCount(leads.length);
+
+  // Rows are links: Tab reaches them, ↓ moves, Enter opens.
+  const first = page.getByTestId('queue-row').first();
+  await first.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('queue-row').nth(1)).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(new RegExp(`#/leads/${leads[1].lead_id}$`));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(leads[1].name ?? leads[1].lead_id);
+
+  // Back to the queue keeps working from the page's own link.
+  await page.getByRole('link', { name: 'Work queue' }).first().click();
+  await expect(page.getByTestId('queue-row')).toHaveCount(leads.length);
+});
+
+test('paging: limit and offset follow the pages', async ({ page }) => {
+  const total = 30;
+  await page.route((url) => url.pathname === '/leads', async (route) => {
+    const url = new URL(route.request().url());
+    const limit = Number(url.searchParams.get('limit'));
+    const offset = Number(url.searchParams.get('offset'));
+    const leads = Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, i) => ({
+      lead_id: `lead-p${offset + i}`,
+      name: `Person ${offset + i}`,
+      company: 'Paging Inc',
+      score: 99 - offset - i,
+      band: 'hot',
+      scored_at: Date.now() - 60_000,
+    }));
+    await route.fulfill({ json: { leads, total, limit, offset } });
+  });
+  await page.goto('/#/');
+  await expect(page.getByTestId('queue-row')).toHaveCount(25);
+  await expect(page.getByText('1–25 of 30')).toBeVisible();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page).toHaveURL(/page=2/);
+  await expect(page.getByTestId('queue-row')).toHaveCount(5);
+  await expect(page.getByText('26–30 of 30')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Next' })).toBeDisabled();
+});

@@ -1,0 +1,86 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { parseExplanation } from '../lib/explanation';
+import { Badge } from './Badge';
+import { ReasonsPopover } from './ReasonsPopover';
+
+beforeAll(() => {
+  // jsdom lays nothing out: give the chart a box to draw in.
+  Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 400 });
+});
+
+afterEach(cleanup);
+
+const EXPLANATION = {
+  contributions: [
+    { feature: 'pricing_views_7d', value: 3, shap: 0.9 },
+    { feature: 'employees', value: null, shap: -0.3 },
+  ],
+  reasons: [
+    { feature: 'pricing_views_7d', text: 'Viewed the pricing page 3 times in the last 7 days', direction: 'up', shap: 0.9 },
+    { feature: 'employees', text: 'Company size unknown', direction: 'down', shap: -0.3 },
+  ],
+};
+
+const nextPaint = () => act(() => new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+
+describe('Badge', () => {
+  it.each([
+    ['hot', 'Hot'],
+    ['warm', 'Warm'],
+    ['cold', 'Cold'],
+  ] as const)('says %s in words', (band, text) => {
+    render(<Badge band={band} />);
+    expect(screen.getByTestId('badge').textContent).toBe(text);
+    expect(screen.getByTestId('badge').dataset.band).toBe(band);
+  });
+
+  it('says when there is no score', () => {
+    render(<Badge band={null} />);
+    expect(screen.getByTestId('badge').textContent).toBe('Not scored');
+  });
+});
+
+describe('ReasonsPopover', () => {
+  it('opens on hover with the reasons, ↑/↓, and records how long it took', async () => {
+    render(<ReasonsPopover leadId="lead-1" band="hot" explanation={parseExplanation(EXPLANATION)} />);
+    const button = screen.getByRole('button', { name: /Why Hot\?/ });
+    expect(button.getAttribute('aria-expanded')).toBe('false');
+
+    fireEvent.pointerEnter(button.parentElement!);
+    const popover = screen.getByTestId('reasons-popover');
+    expect(popover.hidden).toBe(false);
+    expect(button.getAttribute('aria-expanded')).toBe('true');
+    const items = screen.getAllByRole('listitem');
+    expect(items.map((li) => li.textContent)).toEqual([
+      '↑Raises the score:Viewed the pricing page 3 times in the last 7 days',
+      '↓Lowers the score:Company size unknown',
+    ]);
+    expect(screen.getByTestId('contribution-chart')).toBeTruthy();
+
+    await nextPaint();
+    expect(Number(popover.getAttribute('data-open-ms'))).toBeGreaterThanOrEqual(0);
+    expect(window.__leadscoreTooltipTimings?.at(-1)).toMatchObject({ leadId: 'lead-1', trigger: 'hover' });
+  });
+
+  it('shows the stub instead of reasons when the explanation is corrupt', () => {
+    render(<ReasonsPopover leadId="lead-2" band="cold" explanation={parseExplanation('{not json')} />);
+    fireEvent.click(screen.getByRole('button', { name: /Why Cold\?/ }));
+    expect(screen.getByTestId('explanation-unavailable').textContent).toContain('Explanation unavailable');
+    expect(screen.queryByTestId('reasons')).toBeNull();
+    expect(screen.queryByTestId('contribution-chart')).toBeNull();
+  });
+
+  it('stays open once clicked and closes on Escape', () => {
+    render(<ReasonsPopover leadId="lead-3" band="warm" explanation={parseExplanation(EXPLANATION)} />);
+    const button = screen.getByRole('button', { name: /Why Warm\?/ });
+    fireEvent.click(button);
+    const popover = screen.getByTestId('reasons-popover');
+    fireEvent.pointerLeave(button.parentElement!);
+    expect(popover.hidden).toBe(false);
+    fireEvent.keyDown(button, { key: 'Escape' });
+    expect(popover.hidden).toBe(true);
+  });
+});

@@ -1,0 +1,246 @@
+/**
+ * The host's API, same origin. Every call sends the stored bearer token when
+ * there is one; errors become an ApiError with the host's `{error: {code,
+ * message}}` when it sent one.
+ */
+import { getToken } from './auth';
+import type { Band } from './band';
+
+export class ApiError extends Error {
+  /** HTTP status; 0 when the host could not be reached or did not answer in time. */
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+
+  get isAuth(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Give up after this long (default 15 s). */
+  timeoutMs?: number;
+}
+
+async function request(path: string, options: RequestOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(options.body);
+  }
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? 15_000);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  let response: Response;
+  try {
+    response = await fetch(path, { method: options.method ?? 'GET', headers, body, signal });
+  } catch (e) {
+    if (options.signal?.aborted) throw e; // the caller gave up: not an error to show
+    if (timeout.aborted) throw new ApiError(0, 'timeout', 'The server did not answer in time.');
+    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+  }
+  if (!response.ok) throw await errorOf(response);
+  return response;
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (body.error && typeof body.error.message === 'string') {
+      const code = typeof body.error.code === 'string' ? body.error.code : `http_${response.status}`;
+      return new ApiError(response.status, code, body.error.message);
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  const fallback: Record<number, string> = {
+    401: 'You are not signed in, or your token has expired.',
+    403: 'Your token does not allow this.',
+    404: 'Not found.',
+    503: 'The service is unavailable right now.',
+  };
+  return new ApiError(
+    response.status,
+    `http_${response.status}`,
+    fallback[response.status] ?? (text.trim().slice(0, 200) || `The server answered ${response.status}.`),
+  );
+}
+
+export async function getJson<T>(path: string, options?: RequestOptions): Promise<T> {
+  const response = await request(path, options);
+  try {
+    return (await response.json()) as T;
+  } catch {
+    throw new ApiError(response.status, 'invalid_response', 'The server sent an answer that could not be read.');
+  }
+}
+
+export async function getText(path: string, options?: RequestOptions): Promise<string> {
+  return (await request(path, options)).text();
+}
+
+// ---- The shapes the API returns ----------------------------------------
+
+export interface QueueLead {
+  lead_id: string;
+  name: string | null;
+  company: string | null;
+  score: number | null;
+  band: Band | string | null;
+  scored_at: number | null;
+}
+
+export interface QueuePage {
+  leads: QueueLead[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface Score {
+  request_id: string;
+  lead_id: string;
+  score: number;
+  band: string;
+  probability: number;
+  confidence: number;
+  model_version: string;
+  timestamp: number;
+  /** The explanation contract; a string when the stored JSON is corrupt. */
+  explanation: unknown;
+}
+
+export type Scalar = string | number | boolean | null;
+
+export interface Activity {
+  at: string;
+  kind: string;
+  [attribute: string]: Scalar;
+}
+
+export interface LeadContext {
+  id: string;
+  as_of?: string;
+  fields?: Record<string, Scalar>;
+  activities?: Activity[];
+  [key: string]: unknown;
+}
+
+export interface LeadDetail {
+  lead_id: string;
+  context: LeadContext;
+  score: Score | null;
+}
+
+export interface ScoreRequested {
+  request_id: string;
+  status: string;
+  status_url: string;
+}
+
+export interface RequestStatus {
+  request_id: string;
+  lead_id: string;
+  status: 'PENDING' | 'SUCCESS' | 'FAILED' | string;
+  attempts?: number;
+  created_at?: number | string;
+  updated_at?: number | string;
+  result?: Score | null;
+  error?: string | null;
+}
+
+export interface Weighted {
+  version: string;
+  weight: number;
+}
+
+export interface Routing {
+  active: string;
+  split: Weighted[];
+  fallback: string[];
+}
+
+export interface ModelVersion {
+  name: string;
+  version: string;
+  sha256: string;
+  state: 'active' | 'split' | 'fallback' | 'installed' | string;
+  loaded: boolean;
+  built_at: string;
+  num_trees: number;
+  features: number;
+  routed_for_tenants: string[];
+}
+
+export interface ModelsResponse {
+  models: ModelVersion[];
+  routing: Routing;
+  tenants: Record<string, Routing>;
+}
+
+// ---- Calls ---------------------------------------------------------------
+
+export interface QueueQuery {
+  band?: Band | null;
+  q?: string;
+  limit: number;
+  offset: number;
+}
+
+export function fetchQueue(query: QueueQuery, signal?: AbortSignal): Promise<QueuePage> {
+  const params = new URLSearchParams();
+  if (query.band) params.set('band', query.band);
+  if (query.q?.trim()) params.set('q', query.q.trim());
+  params.set('limit', String(query.limit));
+  params.set('offset', String(query.offset));
+  return getJson<QueuePage>(`/leads?${params}`, { signal });
+}
+
+export function fetchLead(leadId: string, signal?: AbortSignal): Promise<LeadDetail> {
+  return getJson<LeadDetail>(`/leads/${encodeURIComponent(leadId)}`, { signal });
+}
+
+export function fetchScore(leadId: string, signal?: AbortSignal): Promise<Score> {
+  return getJson<Score>(`/leads/${encodeURIComponent(leadId)}/score`, { signal });
+}
+
+export function requestScore(
+  leadId: string,
+  context: LeadContext,
+  overrides: { model_version?: string; force_refresh?: boolean },
+  signal?: AbortSignal,
+): Promise<ScoreRequested> {
+  return getJson<ScoreRequested>('/leads/score', {
+    method: 'POST',
+    body: { lead_id: leadId, context, overrides },
+    signal,
+  });
+}
+
+export function fetchStatus(statusUrl: string, signal?: AbortSignal): Promise<RequestStatus> {
+  return getJson<RequestStatus>(statusUrl, { signal, timeoutMs: 5_000 });
+}
+
+export function fetchModels(signal?: AbortSignal): Promise<ModelsResponse> {
+  return getJson<ModelsResponse>('/models', { signal });
+}
+
+export function putRouting(routing: Routing, signal?: AbortSignal): Promise<Routing> {
+  return getJson<Routing>('/models/routing', { method: 'PUT', body: routing, signal });
+}
+
+export function fetchMetricsText(signal?: AbortSignal): Promise<string> {
+  return getText('/metrics', { signal });
+}

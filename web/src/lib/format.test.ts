@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+
+import { activityAttributes, activityLabel, confidencePercent, fieldLabel, formatFieldValue, newestFirst } from './format';
+import { matchRoute, parseHash } from './router';
+import { routingProblems, sameRouting, withActive } from './routing';
+
+describe('confidencePercent ("based on N % of the signals")', () => {
+  it.each([
+    [0.9568, 96],
+    [0.92, 92],
+    [1, 100],
+    [0, 0],
+    [0.005, 1],
+    [1.2, 100],
+  ])('%d → %d', (confidence, percent) => {
+    expect(confidencePercent(confidence)).toBe(percent);
+  });
+
+  it('is null when unknown', () => {
+    expect(confidencePercent(null)).toBeNull();
+    expect(confidencePercent(Number.NaN)).toBeNull();
+  });
+});
+
+describe('lead fields and activity', () => {
+  it('labels and formats fields', () => {
+    expect(fieldLabel('annual_revenue_musd')).toBe('Annual revenue (M USD)');
+    expect(fieldLabel('deal_stage')).toBe('Deal stage');
+    expect(formatFieldValue('uses_competitor', false)).toBe('No');
+    expect(formatFieldValue('region', 'latam')).toBe('LATAM');
+    expect(formatFieldValue('lead_source', 'paid_search')).toBe('Paid search');
+    expect(formatFieldValue('company', 'Stark Health')).toBe('Stark Health');
+    expect(formatFieldValue('employees', null)).toBe('—');
+  });
+
+  it('sorts activity newest first, unreadable times last', () => {
+    const sorted = newestFirst([
+      { at: '2026-05-07T06:39:17Z', kind: 'email_send' },
+      { at: 'garbage', kind: 'call' },
+      { at: '2026-09-01T10:00:00Z', kind: 'page_view', page: '/pricing' },
+      { kind: 42 },
+      null,
+    ]);
+    expect(sorted.map((a) => a.kind)).toEqual(['page_view', 'email_send', 'call']);
+    expect(newestFirst('nope')).toEqual([]);
+  });
+
+  it('names activity kinds and lists their attributes', () => {
+    expect(activityLabel('email_click')).toBe('Email link clicked');
+    expect(activityLabel('trial_started')).toBe('Trial started');
+    expect(activityAttributes({ at: 'x', kind: 'webinar', minutes: 8, page: '/x' })).toEqual([
+      ['Minutes', '8'],
+      ['Page', '/x'],
+    ]);
+  });
+});
+
+describe('hash routes', () => {
+  it('routes the three pages', () => {
+    expect(matchRoute(parseHash('').path)).toEqual({ page: 'queue' });
+    expect(matchRoute(parseHash('#/').path)).toEqual({ page: 'queue' });
+    expect(matchRoute(parseHash('#/admin').path)).toEqual({ page: 'admin' });
+    expect(matchRoute(parseHash('#/leads/lead-047075').path)).toEqual({ page: 'lead', leadId: 'lead-047075' });
+    expect(matchRoute(parseHash('#/leads/a%2Fb').path)).toEqual({ page: 'lead', leadId: 'a/b' });
+    expect(matchRoute('/nowhere')).toEqual({ page: 'not-found', path: '/nowhere' });
+  });
+
+  it('keeps the queue’s filters in the hash', () => {
+    const { path, query } = parseHash('#/?band=hot&q=stark&page=2');
+    expect(path).toBe('/');
+    expect([query.get('band'), query.get('q'), query.get('page')]).toEqual(['hot', 'stark', '2']);
+  });
+});
+
+describe('routing edits', () => {
+  const current = { active: 'v12', split: [], fallback: ['v11', 'rules-v1'] };
+  const installed = ['v12', 'v11', 'rules-v1'];
+
+  it('makes a version active, keeping the rest of the chain', () => {
+    expect(withActive(current, 'v11')).toEqual({ active: 'v11', split: [], fallback: ['rules-v1'] });
+    expect(withActive({ ...current, split: [{ version: 'v11', weight: 1 }] }, 'v12').split).toEqual([]);
+  });
+
+  it('finds what the host would refuse', () => {
+    expect(routingProblems(current, installed)).toEqual([]);
+    expect(routingProblems({ ...current, active: 'v99' }, installed)).toEqual(['v99 is not an installed version.']);
+    expect(
+      routingProblems({ ...current, split: [{ version: 'v12', weight: 0 }, { version: 'v11', weight: 0 }] }, installed),
+    ).toEqual(['The split’s weights add up to 0: give at least one version some traffic.']);
+    expect(routingProblems({ ...current, split: [{ version: 'v12', weight: 1.5 }] }, installed)).toEqual([
+      'Split weights are whole numbers, 0 or more.',
+    ]);
+    expect(
+      routingProblems({ ...current, split: [{ version: 'v12', weight: 1 }, { version: 'v12', weight: 2 }] }, installed),
+    ).toEqual(['v12 appears twice in the split.']);
+  });
+
+  it('compares routings by content', () => {
+    expect(sameRouting(current, { fallback: ['v11', 'rules-v1'], split: [], active: 'v12' })).toBe(true);
+    expect(sameRouting(current, { ...current, fallback: ['rules-v1', 'v11'] })).toBe(false);
+  });
+});

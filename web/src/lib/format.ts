@@ -1,0 +1,85 @@
+/** How lead fields, activities and numbers read on screen. */
+import type { Activity, Scalar } from './api';
+import { parseTime } from './time';
+
+const FIELD_LABELS: Record<string, string> = {
+  annual_revenue_musd: 'Annual revenue (M USD)',
+  employees: 'Employees',
+  industry: 'Industry',
+  lead_source: 'Lead source',
+  region: 'Region',
+  seniority: 'Seniority',
+  uses_competitor: 'Uses a competitor',
+  company: 'Company',
+  name: 'Name',
+  title: 'Title',
+  country: 'Country',
+  email: 'Email',
+};
+
+/** `lead_source` → `Lead source`. */
+export function humanize(key: string): string {
+  const words = key.replace(/[_-]+/g, ' ').trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : key;
+}
+
+export function fieldLabel(key: string): string {
+  return FIELD_LABELS[key] ?? humanize(key);
+}
+
+const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+
+export function formatScalar(value: Scalar | undefined): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  if (typeof value === 'number') return Number.isFinite(value) ? numberFormat.format(value) : '—';
+  return value;
+}
+
+/** Region codes and the like read better capitalised; free text is left alone. */
+export function formatFieldValue(key: string, value: Scalar | undefined): string {
+  const text = formatScalar(value);
+  if (typeof value === 'string' && /^[a-z_]+$/.test(value) && key !== 'email') {
+    return key === 'region' && value.length <= 5 ? value.toUpperCase() : humanize(value);
+  }
+  return text;
+}
+
+const ACTIVITY_LABELS: Record<string, string> = {
+  page_view: 'Page view',
+  email_send: 'Email sent',
+  email_open: 'Email opened',
+  email_click: 'Email link clicked',
+  webinar: 'Webinar attended',
+  demo_request: 'Demo requested',
+  form_submit: 'Form submitted',
+  meeting: 'Meeting',
+  call: 'Call',
+};
+
+export function activityLabel(kind: string): string {
+  return ACTIVITY_LABELS[kind] ?? humanize(kind);
+}
+
+/** An activity's attributes other than `at` and `kind`, as `key: value` pairs. */
+export function activityAttributes(activity: Activity): [string, string][] {
+  return Object.entries(activity)
+    .filter(([k]) => k !== 'at' && k !== 'kind')
+    .map(([k, v]) => [humanize(k), formatScalar(v as Scalar)]);
+}
+
+/** Activities newest first; those without a readable time go last. */
+export function newestFirst(activities: unknown): Activity[] {
+  if (!Array.isArray(activities)) return [];
+  return activities
+    .filter((a): a is Activity => typeof a === 'object' && a !== null && typeof (a as Activity).kind === 'string')
+    .map((a, i) => ({ a, i, t: parseTime(a.at) }))
+    .sort((x, y) => (y.t ?? -Infinity) - (x.t ?? -Infinity) || y.i - x.i)
+    .map(({ a }) => a);
+}
+
+/** Confidence (0–1) as the whole percent the page shows. */
+export function confidencePercent(confidence: unknown): number | null {
+  if (typeof confidence !== 'number' || !Number.isFinite(confidence)) return null;
+  return Math.round(Math.min(1, Math.max(0, confidence)) * 100);
+}

@@ -1,0 +1,81 @@
+/** Routing edits and the remembered previous routing (for "Roll back to vX"). */
+import type { Routing } from './api';
+
+export const PREVIOUS_ROUTING_KEY = 'leadscore.previousRouting';
+
+export interface RememberedRouting {
+  routing: Routing;
+  /** When it was replaced (ms). */
+  replacedAt: number;
+}
+
+export function normalizeRouting(r: Routing): Routing {
+  return {
+    active: r.active,
+    split: (r.split ?? []).map((w) => ({ version: w.version, weight: w.weight })),
+    fallback: [...(r.fallback ?? [])],
+  };
+}
+
+export function sameRouting(a: Routing, b: Routing): boolean {
+  return JSON.stringify(normalizeRouting(a)) === JSON.stringify(normalizeRouting(b));
+}
+
+/**
+ * `version` made the active version: no split, and the fallback chain as it
+ * was, without the new active version.
+ */
+export function withActive(current: Routing, version: string): Routing {
+  return { active: version, split: [], fallback: (current.fallback ?? []).filter((v) => v !== version) };
+}
+
+/** What a person reads as the version in charge: the active one, or the split. */
+export function describePrimary(r: Routing): string {
+  if (r.split.length === 0) return r.active;
+  return r.split.map((w) => w.version).join(' / ');
+}
+
+/** Problems that the host would refuse, said before sending. */
+export function routingProblems(r: Routing, installed: string[]): string[] {
+  const problems: string[] = [];
+  const named = [r.active, ...r.split.map((w) => w.version), ...r.fallback];
+  for (const v of new Set(named)) {
+    if (!installed.includes(v)) problems.push(`${v || '(empty)'} is not an installed version.`);
+  }
+  if (r.split.some((w) => !Number.isInteger(w.weight) || w.weight < 0 || w.weight > 4_294_967_295)) {
+    problems.push('Split weights are whole numbers, 0 or more.');
+  } else if (r.split.length > 0 && r.split.reduce((s, w) => s + w.weight, 0) === 0) {
+    problems.push('The split’s weights add up to 0: give at least one version some traffic.');
+  }
+  const seen = new Set<string>();
+  for (const w of r.split) {
+    if (seen.has(w.version)) problems.push(`${w.version} appears twice in the split.`);
+    seen.add(w.version);
+  }
+  return problems;
+}
+
+export function loadPrevious(): RememberedRouting | null {
+  try {
+    const raw = window.localStorage.getItem(PREVIOUS_ROUTING_KEY);
+    if (!raw) return null;
+    const parsed = JSON.parse(raw) as RememberedRouting;
+    if (typeof parsed?.routing?.active !== 'string') return null;
+    return { routing: normalizeRouting(parsed.routing), replacedAt: Number(parsed.replacedAt) || 0 };
+  } catch {
+    return null;
+  }
+}
+
+export function savePrevious(routing: Routing | null): void {
+  try {
+    if (routing) {
+      const value: RememberedRouting = { routing: normalizeRouting(routing), replacedAt: Date.now() };
+      window.localStorage.setItem(PREVIOUS_ROUTING_KEY, JSON.stringify(value));
+    } else {
+      window.localStorage.removeItem(PREVIOUS_ROUTING_KEY);
+    }
+  } catch {
+    // storage unavailable: rollback only lasts as long as the page
+  }
+}
