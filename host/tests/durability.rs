@@ -6,29 +6,14 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use leadscore::component::RuntimeConfig;
-use leadscore::pipeline::{Backends, PipelineConfig};
-use leadscore::serve::{Application, Settings};
+use leadscore::pipeline::Backends;
 use serde_json::{Value, json};
 use sqlx::Connection;
-
-/// v12 built once.
-fn models_dir() -> &'static Path {
-    static BUILT: OnceLock<tempfile::TempDir> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let out = tempfile::tempdir().unwrap();
-            common::build_into("v12", out.path());
-            out
-        })
-        .path()
-}
 
 fn leads() -> Vec<Value> {
     let text = std::fs::read_to_string(common::workspace().join("models/sample-leads.jsonl")).unwrap();
@@ -49,7 +34,7 @@ impl Host {
             .args(["serve", "--addr", "127.0.0.1:0", "--workers", "2", "--retry-after-ms", "500"])
             .args(["--sweep-after-ms", "3000", "--jwt-secret", std::str::from_utf8(common::SECRET).unwrap()])
             .arg("--models")
-            .arg(models_dir())
+            .arg(common::v12_dir())
             .arg("--store")
             .arg(store.path())
             .args(["--database-url", backends.database_url.as_deref().unwrap()])
@@ -204,30 +189,7 @@ impl Outage {
 
 async fn spawn_app(backends: Backends, workers: usize) -> (String, tempfile::TempDir) {
     let store = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        models: models_dir().to_path_buf(),
-        store: store.path().to_path_buf(),
-        runtime: RuntimeConfig { deadline: Duration::from_secs(2), ..RuntimeConfig::default() },
-        max_batch: 10,
-        max_body: 1 << 20,
-        max_upload: 64 << 20,
-        auth: Arc::new(leadscore::auth::Auth::hs256(common::SECRET, false)),
-        operator_org: common::OPERATOR.into(),
-        web: None,
-        seed_leads: None,
-        backends,
-        pipeline: PipelineConfig {
-            workers,
-            retry_after: Duration::from_millis(500),
-            sweep_after: Duration::from_secs(3),
-            ..PipelineConfig::default()
-        },
-    };
-    let app = Application::build(settings).await.unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    (url, store)
+    (common::spawn(common::settings(common::v12_dir(), store.path(), backends, workers)).await, store)
 }
 
 #[tokio::test(flavor = "multi_thread")]

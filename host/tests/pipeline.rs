@@ -7,13 +7,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use leadscore::component::RuntimeConfig;
-use leadscore::pipeline::{Backends, PipelineConfig};
-use leadscore::serve::{Application, Settings};
+use leadscore::pipeline::Backends;
 use serde_json::{Value, json};
 
 /// The configurations every test runs on.
@@ -21,18 +17,6 @@ use serde_json::{Value, json};
 enum Backend {
     Embedded,
     Shared,
-}
-
-/// v12 built once.
-fn models_dir() -> &'static Path {
-    static BUILT: OnceLock<tempfile::TempDir> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let out = tempfile::tempdir().unwrap();
-            common::build_into("v12", out.path());
-            out
-        })
-        .path()
 }
 
 async fn backends(backend: Backend) -> Backends {
@@ -45,30 +29,8 @@ async fn backends(backend: Backend) -> Backends {
 /// A running service; returns its URL (and the store, kept alive).
 async fn spawn_app(backend: Backend) -> (String, tempfile::TempDir) {
     let store = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        models: models_dir().to_path_buf(),
-        store: store.path().to_path_buf(),
-        runtime: RuntimeConfig { deadline: Duration::from_secs(2), ..RuntimeConfig::default() },
-        max_batch: 10,
-        max_body: 1 << 20,
-        max_upload: 64 << 20,
-        auth: std::sync::Arc::new(leadscore::auth::Auth::hs256(common::SECRET, false)),
-        operator_org: common::OPERATOR.into(),
-        web: None,
-        seed_leads: None,
-        backends: backends(backend).await,
-        pipeline: PipelineConfig {
-            workers: 2,
-            retry_after: Duration::from_millis(200),
-            sweep_after: Duration::from_secs(3),
-            ..PipelineConfig::default()
-        },
-    };
-    let app = Application::build(settings).await.unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    (url, store)
+    let settings = common::settings(common::v12_dir(), store.path(), backends(backend).await, 2);
+    (common::spawn(settings).await, store)
 }
 
 fn sample_lead(n: usize) -> Value {

@@ -12,8 +12,6 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use leadscore::component::RuntimeConfig;
-use leadscore::serve::{Application, Settings};
 use serde_json::{Value, json};
 
 /// v12, v11 and rules-v1 built once into one directory.
@@ -67,25 +65,7 @@ async fn spawn_app() -> (String, tempfile::TempDir) {
 
 /// A running service using `store` (a second one on the same store is a restart).
 async fn spawn_app_on(store: &Path) -> String {
-    let settings = Settings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        models: models_dir().to_path_buf(),
-        store: store.to_path_buf(),
-        runtime: RuntimeConfig { deadline: Duration::from_secs(2), ..RuntimeConfig::default() },
-        max_batch: 5,
-        max_body: 1 << 20,
-        max_upload: 64 << 20,
-        auth: std::sync::Arc::new(leadscore::auth::Auth::hs256(common::SECRET, false)),
-        operator_org: common::OPERATOR.into(),
-        web: None,
-        seed_leads: None,
-        backends: Default::default(),
-        pipeline: Default::default(),
-    };
-    let app = Application::build(settings).await.unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    url
+    common::spawn(common::settings(models_dir(), store, Default::default(), 4)).await
 }
 
 fn sample_lead(n: usize) -> Value {

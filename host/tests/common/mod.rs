@@ -112,3 +112,57 @@ pub fn client_as(org: &str) -> reqwest::Client {
 pub fn operator() -> reqwest::Client {
     client_as(OPERATOR)
 }
+
+/// Settings of a test service: any free port, the test secret and operator,
+/// a 2 s deadline, quick retries and sweeps.
+pub fn settings(
+    models: &Path,
+    store: &Path,
+    backends: leadscore::pipeline::Backends,
+    workers: usize,
+) -> leadscore::serve::Settings {
+    use std::time::Duration;
+    leadscore::serve::Settings {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        models: models.to_path_buf(),
+        store: store.to_path_buf(),
+        runtime: leadscore::component::RuntimeConfig {
+            deadline: Duration::from_secs(2),
+            ..leadscore::component::RuntimeConfig::default()
+        },
+        max_batch: 5,
+        max_body: 1 << 20,
+        max_upload: 64 << 20,
+        auth: std::sync::Arc::new(leadscore::auth::Auth::hs256(SECRET, false)),
+        operator_org: OPERATOR.into(),
+        web: None,
+        seed_leads: None,
+        backends,
+        pipeline: leadscore::pipeline::PipelineConfig {
+            workers,
+            retry_after: Duration::from_millis(300),
+            sweep_after: Duration::from_secs(3),
+            ..leadscore::pipeline::PipelineConfig::default()
+        },
+    }
+}
+
+/// Starts a service in this process; returns its base URL.
+pub async fn spawn(settings: leadscore::serve::Settings) -> String {
+    let app = leadscore::serve::Application::build(settings).await.unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    url
+}
+
+/// A directory with the v12 component and manifest, built once per test binary.
+pub fn v12_dir() -> &'static Path {
+    static BUILT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = tempfile::tempdir().unwrap();
+            build_into("v12", out.path());
+            out
+        })
+        .path()
+}
