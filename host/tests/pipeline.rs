@@ -80,6 +80,7 @@ on_both_backends!(
     every_kind_of_bad_token_is_refused,
     malformed_requests_are_refused_at_the_api,
     a_trapping_version_falls_back_and_a_request_nothing_can_score_ends_failed,
+    outcomes_are_recorded_for_the_tenants_scored_leads_and_checked,
 );
 
 async fn a_request_is_accepted_then_scored_and_readable_everywhere(backend: Backend) {
@@ -287,4 +288,50 @@ async fn a_trapping_version_falls_back_and_a_request_nothing_can_score_ends_fail
     assert_eq!(done["status"], "FAILED", "{done}");
     assert_eq!(done["attempts"], 3, "retried, then given up: {done}");
     assert!(done["error"].as_str().unwrap().contains("trapped"), "{done}");
+}
+
+async fn outcomes_are_recorded_for_the_tenants_scored_leads_and_checked(backend: Backend) {
+    let (url, _store) = spawn_app(backend).await;
+    let (acme, globex) = (common::client_as("acme"), common::client_as("globex"));
+    let lead = sample_lead(5);
+    let lead_id = lead["id"].as_str().unwrap().to_string();
+    let (_, accepted) = request(&acme, &url, score_body(&lead)).await;
+    finished(&acme, &url, accepted["request_id"].as_str().unwrap()).await;
+    let report = |client: &reqwest::Client, id: &str, body: Value| {
+        let post = client.post(format!("{url}/leads/{id}/outcome")).json(&body).send();
+        async move {
+            let response = post.await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+
+    let (status, body) = report(&acme, &lead_id, json!({"outcome": "lost", "at": "2026-10-01T09:00:00Z"})).await;
+    assert_eq!((status, &body["outcome"]), (200, &json!("lost")), "{body}");
+    let (status, _) = report(&acme, &lead_id, json!({"outcome": "won", "at": "2026-10-20T09:00:00+02:00"})).await;
+    assert_eq!(status, 200);
+    let detail: Value = acme.get(format!("{url}/leads/{lead_id}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(detail["outcome"], json!({"outcome": "won", "at": 1_792_479_600_000_i64}), "the latest report wins");
+
+    for (body, says) in [
+        (json!({"outcome": "maybe", "at": "2026-10-01T09:00:00Z"}), "won, lost, disqualified"),
+        (json!({"outcome": "won", "at": "last week"}), "RFC 3339"),
+        (json!({"outcome": "won", "at": "2099-01-01T00:00:00Z"}), "future"),
+        (json!({"outcome": "won"}), "at"),
+    ] {
+        let (status, error) = report(&acme, &lead_id, body).await;
+        assert_eq!(status, 400, "{error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains(says), "{says}: {error}");
+    }
+    let ok = json!({"outcome": "won", "at": "2026-10-01T09:00:00Z"});
+    assert_eq!(report(&acme, "never-scored", ok.clone()).await.0, 404);
+    assert_eq!(report(&globex, &lead_id, ok.clone()).await.0, 404, "another tenant's lead is unknown to globex");
+    let reader = common::token("acme", &[leadscore::auth::READ_LEADS]);
+    let response = reqwest::Client::new()
+        .post(format!("{url}/leads/{lead_id}/outcome"))
+        .bearer_auth(reader)
+        .json(&ok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
 }

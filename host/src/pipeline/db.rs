@@ -453,6 +453,46 @@ impl Db {
         Ok(context.map(|c| serde_json::from_str(&c).unwrap_or(Value::Null)))
     }
 
+    /// Whether the tenant has this lead (it was scored at least once).
+    pub async fn has_lead(&self, org_id: &str, lead_id: &str) -> Result<bool> {
+        let found: Option<String> = sqlx::query_scalar("SELECT lead_id FROM leads WHERE org_id = $1 AND lead_id = $2")
+            .bind(org_id)
+            .bind(lead_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// Records what became of a lead (the latest report wins).
+    pub async fn record_outcome(&self, org_id: &str, lead_id: &str, outcome: &str, at: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO lead_outcomes (org_id, lead_id, outcome, at, recorded_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org_id, lead_id) DO UPDATE SET outcome = excluded.outcome, at = excluded.at, \
+             recorded_at = excluded.recorded_at",
+        )
+        .bind(org_id)
+        .bind(lead_id)
+        .bind(outcome)
+        .bind(at)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A lead's reported outcome: (outcome, at).
+    pub async fn outcome(&self, org_id: &str, lead_id: &str) -> Result<Option<(String, i64)>> {
+        let row = sqlx::query("SELECT outcome, at FROM lead_outcomes WHERE org_id = $1 AND lead_id = $2")
+            .bind(org_id)
+            .bind(lead_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some((r.try_get("outcome")?, r.try_get("at")?)),
+            None => None,
+        })
+    }
+
     /// Stores an installed component for every host to load.
     pub async fn save_model(&self, version: &str, name: &str, sha256: &str, manifest: &str, wasm: &[u8]) -> Result<()> {
         sqlx::query(

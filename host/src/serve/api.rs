@@ -102,6 +102,7 @@ pub fn unavailable(what: &str, e: anyhow::Error) -> ApiError {
         super::leads::latest_score,
         super::leads::work_queue,
         super::leads::lead_detail,
+        super::leads::report_outcome,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

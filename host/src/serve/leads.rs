@@ -271,7 +271,70 @@ pub async fn lead_detail(
     let score = with_retry("reading the score", state.patience, || db.latest_score(&caller.org, &lead_id))
         .await
         .map_err(|e| unavailable("database", e))?;
-    Ok(Json(json!({"lead_id": lead_id, "context": context, "score": score})))
+    let outcome = with_retry("reading the outcome", state.patience, || db.outcome(&caller.org, &lead_id))
+        .await
+        .map_err(|e| unavailable("database", e))?
+        .map(|(outcome, at)| json!({"outcome": outcome, "at": at}));
+    Ok(Json(json!({"lead_id": lead_id, "context": context, "score": score, "outcome": outcome})))
+}
+
+/// The body of `POST /leads/{lead_id}/outcome`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeReport {
+    /// won, lost or disqualified.
+    outcome: String,
+    /// When it happened (RFC 3339).
+    at: String,
+}
+
+const OUTCOMES: [&str; 3] = ["won", "lost", "disqualified"];
+
+/// Reports what became of a scored lead: the labels the learning loop
+/// measures lift and retrains on. A later report replaces an earlier one.
+#[utoipa::path(
+    post, path = "/leads/{lead_id}/outcome", params(("lead_id" = String, Path)), request_body = OutcomeReport,
+    responses(
+        (status = 200, description = "{lead_id, outcome, at}"),
+        (status = 400, description = "Unknown outcome, or a time that is not RFC 3339 or lies in the future", body = ErrorBody),
+        (status = 404, description = "The tenant has no such lead", body = ErrorBody),
+    )
+)]
+pub async fn report_outcome(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(lead_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(WRITE_LEADS)?;
+    let report: OutcomeReport =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_outcome", e.to_string()))?;
+    if !OUTCOMES.contains(&report.outcome.as_str()) {
+        let message = format!("outcome {:?}: expected one of {}", report.outcome, OUTCOMES.join(", "));
+        return Err(ApiError::bad_request("invalid_outcome", message));
+    }
+    let at = chrono::DateTime::parse_from_rfc3339(&report.at)
+        .map_err(|e| {
+            ApiError::bad_request("invalid_outcome", format!("at {:?}: not an RFC 3339 time: {e}", report.at))
+        })?
+        .timestamp_millis();
+    // A day of slack for clocks; a report from further ahead is a mistake.
+    if at > crate::pipeline::db::now_ms() + 86_400_000 {
+        return Err(ApiError::bad_request("invalid_outcome", format!("at {:?} lies in the future", report.at)));
+    }
+    let db = &state.pipeline.db;
+    let known = with_retry("reading the lead", state.patience, || db.has_lead(&caller.org, &lead_id))
+        .await
+        .map_err(|e| unavailable("database", e))?;
+    if !known {
+        return Err(not_found(format!("no lead {lead_id:?} for this tenant: outcomes are for scored leads")));
+    }
+    with_retry("recording the outcome", state.patience, || {
+        db.record_outcome(&caller.org, &lead_id, &report.outcome, at)
+    })
+    .await
+    .map_err(|e| unavailable("database", e))?;
+    Ok(Json(json!({"lead_id": lead_id, "outcome": report.outcome, "at": at})))
 }
 
 fn not_found(message: String) -> ApiError {

@@ -158,6 +158,7 @@ impl Application {
             .route("/leads", get(leads::work_queue))
             .route("/leads/{lead_id}", get(leads::lead_detail))
             .route("/leads/{lead_id}/score", get(leads::latest_score))
+            .route("/leads/{lead_id}/outcome", post(leads::report_outcome))
             .route(
                 "/models",
                 get(models::list_models).post(models::install_model).layer(DefaultBodyLimit::max(settings.max_upload)),
