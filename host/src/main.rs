@@ -97,7 +97,7 @@ enum Command {
         #[arg(long, env = "LEADSCORE_MAX_ATTEMPTS", default_value_t = 3)]
         max_attempts: i64,
         /// How long a failed or abandoned delivery (a dead worker's) waits before it is retried.
-        #[arg(long, env = "LEADSCORE_RETRY_AFTER_MS", default_value_t = 2000)]
+        #[arg(long, env = "LEADSCORE_RETRY_AFTER_MS", default_value_t = 5000)]
         retry_after_ms: u64,
         /// How long a request may stay PENDING untouched before the sweeper re-enqueues it.
         #[arg(long, env = "LEADSCORE_SWEEP_AFTER_MS", default_value_t = 30_000)]

@@ -130,6 +130,8 @@ async fn a_request_is_accepted_then_scored_and_readable_everywhere(backend: Back
     let search = &company[..company.len().min(6)].to_lowercase();
     let found: Value = client.get(format!("{url}/leads?q={search}")).send().await.unwrap().json().await.unwrap();
     assert!(found["leads"].as_array().unwrap().iter().any(|l| l["company"] == company.as_str()), "{found}");
+    let wildcard: Value = client.get(format!("{url}/leads?q=%25")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(wildcard["total"], 0, "a % in the search is a literal %");
 
     let lead_id = sample_lead(1)["id"].as_str().unwrap().to_string();
     let detail: Value = client.get(format!("{url}/leads/{lead_id}")).send().await.unwrap().json().await.unwrap();

@@ -406,9 +406,11 @@ impl Db {
 
     /// The tenant's work queue: scored leads, hottest first; and the total.
     pub async fn leads(&self, org_id: &str, q: &LeadQuery) -> Result<(Vec<LeadRow>, i64)> {
-        let pattern = q.search.as_ref().map(|s| format!("%{}%", s.to_lowercase()));
+        // The search text is matched literally: LIKE's wildcards in it are escaped.
+        let literal = |s: &str| s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = q.search.as_deref().map(|s| format!("%{}%", literal(s)));
         let filter = "WHERE org_id = $1 AND ($2 IS NULL OR band = $2) \
-                      AND ($3 IS NULL OR lower(name) LIKE $3 OR lower(company) LIKE $3)";
+                      AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\' OR lower(company) LIKE $3 ESCAPE '\\')";
         let rows = sqlx::query(&format!(
             "SELECT lead_id, name, company, score, band, scored_at FROM leads {filter} \
              ORDER BY score DESC, scored_at DESC, lead_id LIMIT $4 OFFSET $5"

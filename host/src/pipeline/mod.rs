@@ -51,7 +51,7 @@ impl Default for PipelineConfig {
         PipelineConfig {
             workers: 4,
             max_attempts: 3,
-            retry_after: Duration::from_secs(2),
+            retry_after: Duration::from_secs(5),
             sweep_after: Duration::from_secs(30),
             cache_ttl: Duration::from_secs(24 * 3600),
         }
