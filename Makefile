@@ -9,7 +9,7 @@ LEADSCORE := target/release/leadscore
 MODELS_OUT := target/models
 SERVED_MODELS := models/v12 models/v11 models/rules-v1
 
-.PHONY: run test web-test web-build web-deps build models lint bench bench-scoring bench-serving bench-pipeline toolchain venv services clean
+.PHONY: run test components web-test web-build web-deps build models lint bench bench-scoring bench-serving bench-pipeline toolchain venv services clean
 
 ## run: build everything and serve it (UI and API) on the embedded default (SQLite, in-process queue) in development mode
 run: build web-build
@@ -19,12 +19,12 @@ run: build web-build
 
 ## test: formatting, lints, and every test (unit, oracle against XGBoost, CLI, API, browser)
 test: toolchain venv services lint
-	$(CARGO) build --release -p leadscore
 	$(CARGO) test --release --workspace
 	$(MAKE) --no-print-directory web-test
 
 ## web-test: the UI's unit tests, its build, and the end-to-end tests in Debian's chromium against a real host
-web-test: build web-deps
+# (with the binary `cargo test` built: building it again with other features would recompile half the tree)
+web-test: web-deps components
 	cd web && npm test && npm run build && npm run e2e:deps && npm run e2e
 
 web-build: web-deps
@@ -39,7 +39,14 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 ## build: the CLI and every model version's component (target/models, what `leadscore serve` loads)
 build: toolchain
 	$(CARGO) build --release -p leadscore -p loadgen
+	$(MAKE) --no-print-directory components
+
+# The served versions' components, built with whatever CLI binary is there (made if missing).
+components: toolchain | $(LEADSCORE)
 	$(MAKE) --no-print-directory $(SERVED_MODELS:models/%=$(MODELS_OUT)/lead-scorer-%.wasm)
+
+$(LEADSCORE):
+	$(CARGO) build --release -p leadscore
 
 # A component is rebuilt when its model directory or the code baked into it changes.
 GUEST_SOURCES := $(shell find guest-model/src guest-model/build.rs guest-model/Cargo.toml wit -type f) host/src/model_build.rs

@@ -15,8 +15,7 @@ use super::api::{ApiError, ErrorBody};
 use crate::auth::{Caller, WRITE_LEADS};
 use crate::bindings::Lead;
 use crate::report::{self, ScoreJson};
-use crate::routing::Routed;
-use crate::routing::Router;
+use crate::routing::{Routed, Router};
 
 /// Options of a scoring request.
 #[derive(Deserialize, IntoParams)]
