@@ -206,10 +206,10 @@ async fn listen_for_changes(state: Arc<AppState>) {
             let mut pubsub = client.get_async_pubsub().await?;
             pubsub.subscribe(&state.pipeline.changes_channel).await?;
             // Whatever changed while we were not listening.
-            super::sync_from_database(&state).await;
+            super::sync::from_database(&state).await;
             let mut messages = pubsub.on_message();
             while messages.next().await.is_some() {
-                super::sync_from_database(&state).await;
+                super::sync::from_database(&state).await;
             }
             Ok::<(), redis::RedisError>(())
         }
