@@ -288,7 +288,10 @@ async fn requests_without_a_valid_token_or_scope_are_refused() {
     let response = anonymous.post(format!("{url}/score-lead")).json(&sample_lead(0)).send().await.unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    assert_eq!(anonymous.get(format!("{url}/me")).send().await.unwrap().status(), 401);
     let reader = common::token("acme", &[leadscore::auth::READ_LEADS]);
+    let me: Value = anonymous.get(format!("{url}/me")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me, json!({"org": "acme", "scopes": ["crm.read.leads"], "dev": false}));
     let response =
         anonymous.post(format!("{url}/score-lead")).bearer_auth(&reader).json(&sample_lead(0)).send().await.unwrap();
     assert_eq!(response.status(), 403);

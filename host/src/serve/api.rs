@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -70,6 +70,13 @@ impl From<AuthError> for ApiError {
     }
 }
 
+/// Who the caller is: their tenant and scopes, as the service sees them
+/// (the UI shows it; a token-less `--dev` request is the demo tenant).
+#[utoipa::path(get, path = "/me", responses((status = 200, description = "{org, scopes, dev}"), (status = 401, body = ErrorBody)))]
+pub async fn whoami(State(state): State<Arc<AppState>>, caller: Caller) -> Json<serde_json::Value> {
+    Json(serde_json::json!({"org": caller.org, "scopes": caller.scopes, "dev": state.auth.dev()}))
+}
+
 /// Checks a tenant id given as a parameter.
 pub fn check_tenant_id(id: &str) -> Result<(), ApiError> {
     if is_tenant_id(id) {
@@ -90,6 +97,7 @@ pub fn unavailable(what: &str, e: anyhow::Error) -> ApiError {
 #[openapi(
     info(title = "leadscore", description = "Lead scoring with explainable XGBoost models in sandboxed WebAssembly"),
     paths(
+        whoami,
         super::scoring::score_lead,
         super::scoring::score_batch,
         super::models::list_models,

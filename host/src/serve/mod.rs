@@ -167,6 +167,7 @@ impl Application {
                 get(models::list_models).post(models::install_model).layer(DefaultBodyLimit::max(settings.max_upload)),
             )
             .route("/models/routing", get(models::get_routing).put(models::set_routing).delete(models::clear_routing))
+            .route("/me", get(api::whoami))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
