@@ -53,10 +53,14 @@ pub enum RoutingError {
 }
 
 impl Routing {
+    /// Every version the routing names: active, split and fallback.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.active).chain(self.split.iter().map(|w| &w.version)).chain(&self.fallback)
+    }
+
     /// Checks that every named version is installed and the split is usable.
     pub fn check(&self, installed: &[&str]) -> Result<(), RoutingError> {
-        let named = std::iter::once(&self.active).chain(self.split.iter().map(|w| &w.version)).chain(&self.fallback);
-        if let Some(unknown) = named.into_iter().find(|v| !installed.contains(&v.as_str())) {
+        if let Some(unknown) = self.names().find(|v| !installed.contains(&v.as_str())) {
             return Err(RoutingError::Unknown(unknown.clone()));
         }
         if !self.split.is_empty() && self.split.iter().map(|w| w.weight as u64).sum::<u64>() == 0 {

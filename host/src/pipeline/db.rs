@@ -87,6 +87,10 @@ pub struct Scored {
     pub lead_id: String,
     /// The lead JSON.
     pub context: String,
+    /// The lead's contact name and company, for the work queue.
+    pub name: Option<String>,
+    /// Its company.
+    pub company: Option<String>,
     /// The score JSON (the explanation contract).
     pub result: Value,
     /// sha256 of the component that answered.
@@ -336,7 +340,6 @@ impl Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let fields = serde_json::from_str::<Value>(&s.context).unwrap_or(Value::Null);
             sqlx::query(
                 "INSERT INTO leads (org_id, lead_id, name, company, context, score, band, request_id, scored_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
@@ -347,8 +350,8 @@ impl Db {
             )
             .bind(&s.org_id)
             .bind(&s.lead_id)
-            .bind(fields["fields"]["name"].as_str())
-            .bind(fields["fields"]["company"].as_str())
+            .bind(&s.name)
+            .bind(&s.company)
             .bind(&s.context)
             .bind(score)
             .bind(band)

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody, unavailable};
+use super::api::{ApiError, ErrorBody};
 use crate::auth::{Caller, READ_LEADS, WRITE_LEADS};
 use crate::pipeline::db::{LeadQuery, NewRequest, RequestRow, ScoreRow};
 use crate::pipeline::{Job, with_retry};
@@ -98,9 +98,7 @@ pub async fn request_score(
         force_refresh: request.overrides.force_refresh,
     };
     let db = &state.pipeline.db;
-    let (row, fresh) = with_retry("recording the request", state.patience, || db.insert_request(&new))
-        .await
-        .map_err(|e| unavailable("database", e))?;
+    let (row, fresh) = state.stored("recording the request", || db.insert_request(&new)).await?;
     if fresh {
         let job = job_of(&row);
         // Recorded already: if the queue stays away, the sweeper enqueues it later.
@@ -165,9 +163,9 @@ pub async fn request_status(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(READ_LEADS)?;
     let db = &state.pipeline.db;
-    let row = with_retry("reading the request", state.patience, || db.request(&caller.org, &request_id))
-        .await
-        .map_err(|e| unavailable("database", e))?
+    let row = state
+        .stored("reading the request", || db.request(&caller.org, &request_id))
+        .await?
         .ok_or_else(|| not_found(format!("no request {request_id:?} for this tenant")))?;
     let mut body = json!({
         "request_id": row.request_id, "lead_id": row.lead_id, "status": row.status,
@@ -175,10 +173,7 @@ pub async fn request_status(
     });
     match row.status.as_str() {
         "SUCCESS" => {
-            let score =
-                with_retry("reading the score", state.patience, || db.score_of_request(&caller.org, &request_id))
-                    .await
-                    .map_err(|e| unavailable("database", e))?;
+            let score = state.stored("reading the score", || db.score_of_request(&caller.org, &request_id)).await?;
             body["result"] = json!(score);
         }
         "FAILED" => body["error"] = json!(row.error),
@@ -199,9 +194,9 @@ pub async fn latest_score(
 ) -> Result<Json<ScoreRow>, ApiError> {
     caller.require(READ_LEADS)?;
     let db = &state.pipeline.db;
-    with_retry("reading the score", state.patience, || db.latest_score(&caller.org, &lead_id))
-        .await
-        .map_err(|e| unavailable("database", e))?
+    state
+        .stored("reading the score", || db.latest_score(&caller.org, &lead_id))
+        .await?
         .map(Json)
         .ok_or_else(|| not_found(format!("lead {lead_id:?} has no score for this tenant")))
 }
@@ -246,9 +241,7 @@ pub async fn work_queue(
     }
     let filter = LeadQuery { band: query.band, search: query.q.filter(|q| !q.trim().is_empty()), limit, offset };
     let db = &state.pipeline.db;
-    let (leads, total) = with_retry("reading the work queue", state.patience, || db.leads(&caller.org, &filter))
-        .await
-        .map_err(|e| unavailable("database", e))?;
+    let (leads, total) = state.stored("reading the work queue", || db.leads(&caller.org, &filter)).await?;
     Ok(Json(json!({"leads": leads, "total": total, "limit": limit, "offset": offset})))
 }
 
@@ -264,16 +257,14 @@ pub async fn lead_detail(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(READ_LEADS)?;
     let db = &state.pipeline.db;
-    let context = with_retry("reading the lead", state.patience, || db.lead_context(&caller.org, &lead_id))
-        .await
-        .map_err(|e| unavailable("database", e))?
+    let context = state
+        .stored("reading the lead", || db.lead_context(&caller.org, &lead_id))
+        .await?
         .ok_or_else(|| not_found(format!("no lead {lead_id:?} for this tenant")))?;
-    let score = with_retry("reading the score", state.patience, || db.latest_score(&caller.org, &lead_id))
-        .await
-        .map_err(|e| unavailable("database", e))?;
-    let outcome = with_retry("reading the outcome", state.patience, || db.outcome(&caller.org, &lead_id))
-        .await
-        .map_err(|e| unavailable("database", e))?
+    let score = state.stored("reading the score", || db.latest_score(&caller.org, &lead_id)).await?;
+    let outcome = state
+        .stored("reading the outcome", || db.outcome(&caller.org, &lead_id))
+        .await?
         .map(|(outcome, at)| json!({"outcome": outcome, "at": at}));
     Ok(Json(json!({"lead_id": lead_id, "context": context, "score": score, "outcome": outcome})))
 }
@@ -323,17 +314,11 @@ pub async fn report_outcome(
         return Err(ApiError::bad_request("invalid_outcome", format!("at {:?} lies in the future", report.at)));
     }
     let db = &state.pipeline.db;
-    let known = with_retry("reading the lead", state.patience, || db.has_lead(&caller.org, &lead_id))
-        .await
-        .map_err(|e| unavailable("database", e))?;
+    let known = state.stored("reading the lead", || db.has_lead(&caller.org, &lead_id)).await?;
     if !known {
         return Err(not_found(format!("no lead {lead_id:?} for this tenant: outcomes are for scored leads")));
     }
-    with_retry("recording the outcome", state.patience, || {
-        db.record_outcome(&caller.org, &lead_id, &report.outcome, at)
-    })
-    .await
-    .map_err(|e| unavailable("database", e))?;
+    state.stored("recording the outcome", || db.record_outcome(&caller.org, &lead_id, &report.outcome, at)).await?;
     Ok(Json(json!({"lead_id": lead_id, "outcome": report.outcome, "at": at})))
 }
 

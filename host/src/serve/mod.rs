@@ -95,6 +95,18 @@ struct AppState {
     scoring_slots: tokio::sync::Semaphore,
 }
 
+impl AppState {
+    /// A database call that waits out a short outage (`patience`); a
+    /// database that stays away is a 503 naming what was being done.
+    async fn stored<T, F, Fut>(&self, what: &str, call: F) -> Result<T, api::ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        crate::pipeline::with_retry(what, self.patience, call).await.map_err(|e| api::unavailable("database", e))
+    }
+}
+
 /// The service, bound and ready to run.
 pub struct Application {
     listener: TcpListener,

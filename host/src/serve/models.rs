@@ -12,11 +12,10 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody, check_tenant_id, unavailable};
+use super::api::{ApiError, ErrorBody, check_tenant_id};
 use crate::auth::{ADMIN_MODELS, Caller};
 use crate::model_build::Manifest;
 use crate::model_store::InstallError;
-use crate::pipeline::with_retry;
 use crate::routing::{Router, Routing};
 
 /// One version as `GET /models` lists it.
@@ -32,7 +31,7 @@ fn model_json(manifest: &Manifest, router: &Router, routing: &Routing) -> Value 
         "installed"
     };
     let tenants: Vec<&String> =
-        router.tenants.iter().filter(|(_, r)| r.plan("", None).contains(&v)).map(|(t, _)| t).collect();
+        router.tenants.iter().filter(|(_, r)| r.names().any(|n| n == v)).map(|(t, _)| t).collect();
     json!({
         "name": manifest.name, "version": v, "sha256": manifest.sha256, "state": state,
         "loaded": router.components.contains_key(v), "built_at": manifest.built_at,
@@ -129,11 +128,9 @@ pub async fn install_model(
         .map_err(install_error)?;
     // Shared with every host through the database; they load it on the announcement.
     let m = &installed.manifest;
-    with_retry("saving the model", state.patience, || {
-        state.pipeline.db.save_model(&m.version, &m.name, &m.sha256, &manifest, &wasm)
-    })
-    .await
-    .map_err(|e| unavailable("database", e))?;
+    state
+        .stored("saving the model", || state.pipeline.db.save_model(&m.version, &m.name, &m.sha256, &manifest, &wasm))
+        .await?;
     let version = installed.manifest.version.clone();
     let component = Arc::new(installed.component);
     state.router.rcu(|current| {
@@ -218,11 +215,7 @@ pub async fn set_routing(
         .check(&state.router.load().versions())
         .map_err(|e| ApiError::bad_request("invalid_routing", e.to_string()))?;
     let saved = json!(routing);
-    with_retry("saving the routing", state.patience, || {
-        state.pipeline.db.save_routing(target.as_deref(), Some(&saved))
-    })
-    .await
-    .map_err(|e| unavailable("database", e))?;
+    state.stored("saving the routing", || state.pipeline.db.save_routing(target.as_deref(), Some(&saved))).await?;
     apply_routing(&state, target.as_deref(), Some(routing.clone()));
     state.pipeline.announce_change().await;
     tracing::info!(tenant = target.as_deref().unwrap_or("(default)"), ?routing, "routing changed");
@@ -263,9 +256,7 @@ pub async fn clear_routing(
             "name the tenant (?tenant=...): the default routing cannot be removed",
         ));
     };
-    with_retry("removing the routing", state.patience, || state.pipeline.db.save_routing(Some(&tenant), None))
-        .await
-        .map_err(|e| unavailable("database", e))?;
+    state.stored("removing the routing", || state.pipeline.db.save_routing(Some(&tenant), None)).await?;
     apply_routing(&state, Some(&tenant), None);
     state.pipeline.announce_change().await;
     tracing::info!(tenant, "tenant routing removed");

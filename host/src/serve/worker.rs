@@ -134,7 +134,7 @@ async fn score_job(state: &Arc<AppState>, job: &Job) -> Outcome {
         && let Ok(result) = serde_json::from_str::<Value>(&hit)
     {
         state.metrics.cache_lookup(true);
-        return Outcome::Scored(Box::new(scored(job, result, component.sha256(), true, false, 0)));
+        return Outcome::Scored(Box::new(scored(job, &context, result, component.sha256(), true, false, 0)));
     }
     if !job.force_refresh {
         state.metrics.cache_lookup(false);
@@ -157,15 +157,27 @@ async fn score_job(state: &Arc<AppState>, job: &Job) -> Outcome {
     let sha256 = router.components.get(&routed.version).map(|c| c.sha256().to_string()).unwrap_or_default();
     let result = serde_json::to_value(ScoreJson::from(&scored_lead)).unwrap_or(Value::Null);
     state.pipeline.cache.put(&Cache::key(&sha256, &context), result.to_string()).await;
-    Outcome::Scored(Box::new(scored(job, result, &sha256, false, routed.fell_back, latency_us)))
+    Outcome::Scored(Box::new(scored(job, &context, result, &sha256, false, routed.fell_back, latency_us)))
 }
 
-fn scored(job: &Job, result: Value, sha256: &str, cache_hit: bool, fell_back: bool, latency_us: i64) -> Scored {
+/// The record of a finished job; `context` is the job's lead JSON, parsed once.
+fn scored(
+    job: &Job,
+    context: &Value,
+    result: Value,
+    sha256: &str,
+    cache_hit: bool,
+    fell_back: bool,
+    latency_us: i64,
+) -> Scored {
+    let field = |name: &str| context["fields"][name].as_str().map(String::from);
     Scored {
         request_id: job.request_id.clone(),
         org_id: job.org_id.clone(),
         lead_id: job.lead_id.clone(),
         context: job.context.clone(),
+        name: field("name"),
+        company: field("company"),
         result,
         model_sha256: sha256.to_string(),
         cache_hit,
