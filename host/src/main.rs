@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use leadscore::component::{Runtime, RuntimeConfig};
 use leadscore::model_store::ModelStore;
-use leadscore::{auth, features_cmd, model_build, pipeline, score_cmd, serve, simulate};
+use leadscore::{auth, export_training, features_cmd, model_build, pipeline, rollout, score_cmd, serve, simulate};
 
 /// Lead scoring with explainable XGBoost models compiled to WebAssembly.
 #[derive(Parser)]
@@ -102,6 +102,13 @@ enum Command {
         /// How long a request may stay PENDING untouched before the sweeper re-enqueues it.
         #[arg(long, env = "LEADSCORE_SWEEP_AFTER_MS", default_value_t = 30_000)]
         sweep_after_ms: u64,
+        /// How often the learning monitor checks every tenant's lift, guardrail and drift.
+        #[arg(long, env = "LEADSCORE_MONITOR_EVERY_MS", default_value_t = 60_000)]
+        monitor_every_ms: u64,
+        /// Share of each tenant's leads held out as the control group (reps see
+        /// no score), until the tenant sets its own (PUT /learning/settings).
+        #[arg(long, env = "LEADSCORE_HOLDOUT_SHARE", default_value_t = 0.1)]
+        holdout_share: f64,
     },
     /// Mint a bearer token (HS256, the service's secret) for development and scripts.
     Token {
@@ -144,6 +151,65 @@ enum Command {
         /// Write the CSV here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Replay simulated leads through a running service and compare a team
+    /// working its queue in arrival order with one working it by score
+    /// (time to first touch, win rate); see docs/simulator.md.
+    SimulateRollout {
+        /// The service.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Bearer token (crm.write.leads, and crm.read.leads with --record); not needed with --dev.
+        #[arg(long, env = "LEADSCORE_TOKEN")]
+        token: Option<String>,
+        /// Leads arriving.
+        #[arg(long, default_value_t = 2000)]
+        leads: usize,
+        /// Working days (8 hours) they arrive over.
+        #[arg(long, default_value_t = 20.0)]
+        days: f64,
+        /// Reps working the queue.
+        #[arg(long, default_value_t = 4)]
+        reps: usize,
+        /// Minutes one first touch takes a rep.
+        #[arg(long, default_value_t = 19.0)]
+        minutes_per_touch: f64,
+        /// Hours of waiting over which a lead loses most of its edge (see docs/simulator.md).
+        #[arg(long, default_value_t = 4.0)]
+        decay_hours: f64,
+        /// Random seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Also queue the leads for the token's tenant and post their touches
+        /// and outcomes, so that GET /reports/lift shows the experiment.
+        #[arg(long)]
+        record: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a tenant's scored leads with known outcomes for retraining:
+    /// leads.jsonl, outcomes.jsonl and simulation.json (as `simulate` writes
+    /// them), and with --spec the feature CSV.
+    ExportTraining {
+        /// The tenant.
+        #[arg(long)]
+        org: String,
+        /// Leads scored from this date (YYYY-MM-DD) or RFC 3339 time on.
+        #[arg(long)]
+        since: String,
+        /// The directory to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write features.csv for this features.toml.
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// The service's Postgres; without it, the embedded SQLite file in --store.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+        /// The service's model store (where the embedded database lives).
+        #[arg(long, env = "LEADSCORE_STORE", default_value = "target/store")]
+        store: PathBuf,
     },
 }
 
@@ -312,9 +378,13 @@ fn run(cli: Cli) -> Result<()> {
             max_attempts,
             retry_after_ms,
             sweep_after_ms,
+            monitor_every_ms,
+            holdout_share,
             web,
             seed_leads,
         } => {
+            let learning_defaults = leadscore::learning::LearningSettings { holdout_share, ..Default::default() };
+            learning_defaults.check().map_err(|e| anyhow::anyhow!("--{}", e.replace('_', "-")))?;
             let runtime = RuntimeConfig {
                 deadline: Duration::from_millis(deadline_ms),
                 memory_limit: memory_mib << 20,
@@ -349,10 +419,12 @@ fn run(cli: Cli) -> Result<()> {
                     max_attempts,
                     retry_after: Duration::from_millis(retry_after_ms),
                     sweep_after: Duration::from_millis(sweep_after_ms),
+                    monitor_every: Duration::from_millis(monitor_every_ms.max(100)),
                     ..Default::default()
                 },
                 web: Some(web),
                 seed_leads,
+                learning_defaults,
             };
             tokio::runtime::Runtime::new()?.block_on(async {
                 let app = serve::Application::build(settings).await?;
@@ -376,10 +448,59 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::SimulateRollout {
+            url,
+            token,
+            leads,
+            days,
+            reps,
+            minutes_per_touch,
+            decay_hours,
+            seed,
+            record,
+            json,
+        } => {
+            let settings = rollout::RolloutSettings {
+                url,
+                token,
+                leads,
+                days,
+                reps,
+                minutes_per_touch,
+                decay_hours,
+                seed,
+                record,
+            };
+            let report = tokio::runtime::Runtime::new()?.block_on(rollout::run(&settings))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", rollout::text(&report));
+            }
+            Ok(())
+        }
+        Command::ExportTraining { org, since, out, spec, database_url, store } => {
+            let since = export_training::parse_since(&since)?;
+            let spec = spec.map(|path| read_spec(&path)).transpose()?;
+            let url = pipeline::database_url(database_url.as_deref(), &store);
+            let exported = tokio::runtime::Runtime::new()?.block_on(export_training::run(
+                &url,
+                &org,
+                since,
+                &out,
+                spec.as_ref().map(|s| s.features.as_slice()),
+            ))?;
+            eprintln!(
+                "exported {} leads ({} won) spanning {} months into {}",
+                exported.leads,
+                exported.won,
+                exported.months,
+                out.display()
+            );
+            Ok(())
+        }
         Command::Features { spec, leads, out } => {
-            let text = std::fs::read_to_string(&spec).with_context(|| format!("cannot read {}", spec.display()))?;
-            let spec =
-                guest_model::load::spec::parse_spec(&text).map_err(|e| anyhow::anyhow!("{}: {e}", spec.display()))?;
+            let spec = read_spec(&spec)?;
             let input = open_input(leads)?;
             match out {
                 Some(path) => {
@@ -394,4 +515,10 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// A features.toml.
+fn read_spec(path: &std::path::Path) -> Result<guest_model::load::spec::Spec> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    guest_model::load::spec::parse_spec(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

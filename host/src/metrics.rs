@@ -1,6 +1,7 @@
 //! What `/metrics` reports, in the Prometheus text format: calls into each
 //! model version, their latency, failures by kind, deadline hits, fallbacks
-//! and how full the instance pool is.
+//! and how full the instance pool is; and per tenant, the learning loop's
+//! lift, guardrail and drift (as of the last check).
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -9,6 +10,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
 use crate::routing::Attempt;
 
@@ -41,6 +43,22 @@ pub struct Metrics {
     fallbacks: Family<FallbackLabels, Counter>,
     pool_in_use: Gauge,
     cache: Family<CacheLabels, Counter>,
+    lift: Family<OrgLabels, Gauge<f64, AtomicU64>>,
+    guardrail_alert: Family<OrgLabels, Gauge>,
+    drift_psi: Family<DriftLabels, Gauge<f64, AtomicU64>>,
+    drift_alert: Family<OrgLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OrgLabels {
+    org: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DriftLabels {
+    org: String,
+    version: String,
+    feature: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -74,7 +92,55 @@ impl Metrics {
         registry.register("pool_instances_capacity", "Instances the pool can hold", capacity);
         let cache = Family::<CacheLabels, Counter>::default();
         registry.register("score_cache", "Score cache lookups of the async pipeline: hit or miss", cache.clone());
-        Metrics { registry, calls, latency, failures, deadline_hits, fallbacks, pool_in_use, cache }
+        let lift = Family::<OrgLabels, Gauge<f64, AtomicU64>>::default();
+        let guardrail_alert = Family::<OrgLabels, Gauge>::default();
+        let drift_psi = Family::<DriftLabels, Gauge<f64, AtomicU64>>::default();
+        let drift_alert = Family::<OrgLabels, Gauge>::default();
+        registry.register("lift", "Win-rate lift of scored leads over the control group", lift.clone());
+        registry.register("guardrail_alert", "1 when lift is below the tenant's floor", guardrail_alert.clone());
+        registry.register(
+            "drift_psi",
+            "Population stability index against training (feature \"score\": the score)",
+            drift_psi.clone(),
+        );
+        registry.register("drift_alert", "1 when a PSI is above the tenant's threshold", drift_alert.clone());
+        Metrics {
+            registry,
+            calls,
+            latency,
+            failures,
+            deadline_hits,
+            fallbacks,
+            pool_in_use,
+            cache,
+            lift,
+            guardrail_alert,
+            drift_psi,
+            drift_alert,
+        }
+    }
+
+    /// Records a tenant's latest lift report.
+    pub fn learning(&self, report: &crate::learning::lift::LiftReport) {
+        let org = OrgLabels { org: report.org.clone() };
+        if let Some(lift) = report.overall.lift {
+            self.lift.get_or_create(&org).set(lift);
+        }
+        self.guardrail_alert.get_or_create(&org).set(i64::from(report.guardrail.status == "alert"));
+        if let Some(drift) = &report.drift {
+            self.drift_alert.get_or_create(&org).set(i64::from(drift.alert));
+            let psi = |feature: &str, value: f64| {
+                let labels =
+                    DriftLabels { org: report.org.clone(), version: drift.version.clone(), feature: feature.into() };
+                self.drift_psi.get_or_create(&labels).set(value);
+            };
+            if let Some(score) = drift.score_psi {
+                psi("score", score);
+            }
+            for feature in &drift.features {
+                psi(&feature.feature, feature.psi);
+            }
+        }
     }
 
     /// Counts a score cache lookup.

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::component::ScorerComponent;
+use crate::learning::drift::Reference;
 use crate::report::link_name;
 
 /// What was built.
@@ -55,6 +56,10 @@ pub struct Manifest {
     /// Leads with the results the model must give them: `model install`
     /// checks that the component reproduces them.
     pub golden: Vec<GoldenLead>,
+    /// Each feature's distribution in the training population
+    /// (`reference.json` of the model directory): what drift is measured against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
 }
 
 /// A lead and what the model scores it.
@@ -145,6 +150,7 @@ pub struct ManifestBands {
 pub fn build(model_dir: &Path, out_dir: &Path, workspace: &Path) -> Result<Built> {
     let model = guest_model::load::model_dir(model_dir)?;
     let golden = golden_leads(&model)?;
+    let reference = read_reference(model_dir, &model.features.iter().map(|f| f.name.as_ref()).collect::<Vec<_>>())?;
     ensure!(
         workspace.join("guest-model/Cargo.toml").exists(),
         "{} is not the leadscore source tree (no guest-model/Cargo.toml): pass --workspace <dir>",
@@ -206,10 +212,31 @@ pub fn build(model_dir: &Path, out_dir: &Path, workspace: &Path) -> Result<Built
         imports: component.imports().to_vec(),
         built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         golden,
+        reference,
     };
     self_test(&component, &manifest.golden).context("the built component disagrees with the native library")?;
     let manifest_path = out_dir.join(format!("{stem}.manifest.json"));
     std::fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)? + "\n")
         .with_context(|| format!("cannot write {}", manifest_path.display()))?;
     Ok(Built { wasm, manifest: manifest_path })
+}
+
+/// The model directory's `reference.json`, if it has one, checked against the model's features.
+fn read_reference(model_dir: &Path, features: &[&str]) -> Result<Option<Reference>> {
+    let path = model_dir.join("reference.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let reference: Reference = serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    for feature in &reference.features {
+        ensure!(
+            features.contains(&feature.name.as_str()),
+            "{}: {} is not a model feature",
+            path.display(),
+            feature.name
+        );
+        feature.check().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    Ok(Some(reference))
 }

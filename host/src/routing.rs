@@ -36,6 +36,10 @@ pub struct Routing {
     /// Tried in order when the chosen version fails.
     #[serde(default)]
     pub fallback: Vec<String>,
+    /// Scores every lead beside the shown version, for comparison; its
+    /// results are logged and never shown.
+    #[serde(default)]
+    pub shadow: Option<String>,
 }
 
 /// A routing that cannot be applied.
@@ -55,7 +59,27 @@ pub enum RoutingError {
 impl Routing {
     /// Every version the routing names: active, split and fallback.
     pub fn names(&self) -> impl Iterator<Item = &String> {
-        std::iter::once(&self.active).chain(self.split.iter().map(|w| &w.version)).chain(&self.fallback)
+        std::iter::once(&self.active)
+            .chain(self.split.iter().map(|w| &w.version))
+            .chain(&self.fallback)
+            .chain(&self.shadow)
+    }
+
+    /// The shadow version made active: the old active version goes first in
+    /// the fallback chain, the split is dropped (it would hide the promoted
+    /// version) and no shadow remains. `None` without a shadow.
+    pub fn promoted(&self) -> Option<Routing> {
+        let shadow = self.shadow.clone()?;
+        let fallback = std::iter::once(&self.active).chain(&self.fallback).filter(|v| **v != shadow).fold(
+            Vec::new(),
+            |mut chain: Vec<String>, v| {
+                if !chain.contains(v) {
+                    chain.push(v.clone());
+                }
+                chain
+            },
+        );
+        Some(Routing { active: shadow, split: vec![], fallback, shadow: None })
     }
 
     /// Checks that every named version is installed and the split is usable.
@@ -172,8 +196,13 @@ impl Router {
 
     /// Scores one lead for a tenant, falling back along the plan when a version fails.
     pub fn score(&self, lead: &Lead, tenant: Option<&str>, requested: Option<&str>) -> Result<Routed, AllFailed> {
+        self.score_plan(lead, self.routing_for(tenant).plan(&lead.id, requested))
+    }
+
+    /// Scores one lead with the first version of `plan` that answers.
+    pub fn score_plan(&self, lead: &Lead, plan: Vec<&str>) -> Result<Routed, AllFailed> {
         let mut attempts: Vec<Attempt> = Vec::new();
-        for version in self.routing_for(tenant).plan(&lead.id, requested) {
+        for version in plan {
             let started = Instant::now();
             let outcome = match self.components.get(version) {
                 None => Err(("other", "not loaded".to_string())),

@@ -111,6 +111,11 @@ pub fn leads_json(settings: Settings) -> Vec<Value> {
     World::new(settings).leads(settings).map(|lead| lead.to_json()).collect()
 }
 
+/// Like [`leads_json`], with each lead's hidden chance of being won.
+pub fn leads_with_truth(settings: Settings) -> Vec<(Value, f64)> {
+    World::new(settings).leads(settings).map(|lead| (lead.to_json(), lead.p_win)).collect()
+}
+
 fn rfc3339(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -187,6 +192,8 @@ struct SimLead {
     fields: Map<String, Value>,
     activities: Vec<(String, i64, Map<String, Value>)>,
     won: bool,
+    /// The chance it is won, before luck (the rollout simulation's truth).
+    p_win: f64,
     closed_at: i64,
 }
 
@@ -354,7 +361,8 @@ impl World {
         // How it ends: intent and fit decide, plus luck; a few records are wrong.
         let q4 = { (month as u32 + 9) % 12 >= 9 };
         let logit = -5.5 + 1.6 * intent + 1.2 * fit - if job_seeker { 2.5 } else { 0.0 } + if q4 { 0.2 } else { 0.0 };
-        let mut won = rng.random_bool(sigmoid(logit));
+        let p_win = sigmoid(logit);
+        let mut won = rng.random_bool(p_win);
         if won && rng.random_bool(0.03) || !won && rng.random_bool(0.002) {
             won = !won; // label noise: lost to a reorg, or mis-keyed as won
         }
@@ -387,7 +395,7 @@ impl World {
         maybe(rng, "uses_competitor", json!(uses_competitor));
         fields.insert("lead_source".into(), json!(SOURCE.values[source]));
 
-        SimLead { id: format!("lead-{:06}", index + 1), as_of, fields, activities, won, closed_at }
+        SimLead { id: format!("lead-{:06}", index + 1), as_of, fields, activities, won, p_win, closed_at }
     }
 }
 

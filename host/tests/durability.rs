@@ -250,7 +250,7 @@ async fn an_install_and_a_routing_change_on_one_host_reach_the_others() {
         .text("manifest", common::services::hostile_manifest("hostile", &bytes));
     let response = common::operator().post(format!("{a}/models")).multipart(form).send().await.unwrap();
     assert_eq!(response.status(), 201);
-    let routing = json!({"active": "hostile", "split": [], "fallback": ["v12"]});
+    let routing = json!({"active": "hostile", "split": [], "fallback": ["v12"], "shadow": null});
     let acme = common::client_as("acme");
     assert_eq!(acme.put(format!("{a}/models/routing")).json(&routing).send().await.unwrap().status(), 200);
 

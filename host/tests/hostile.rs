@@ -29,7 +29,7 @@ fn a_lead() -> Lead {
 fn fallback_answers(runtime: &Arc<Runtime>, hostile: ScorerComponent) {
     let components =
         HashMap::from([("v12".to_string(), Arc::new(hostile)), ("v11".to_string(), Arc::new(v11(runtime)))]);
-    let routing = Routing { active: "v12".into(), split: vec![], fallback: vec!["v11".into()] };
+    let routing = Routing { active: "v12".into(), split: vec![], fallback: vec!["v11".into()], shadow: None };
     let routed = Router::new(components, routing).score(&a_lead(), None, None).unwrap();
     assert_eq!((routed.version.as_str(), routed.fell_back), ("v11", true));
     assert!(routed.result.is_ok());
@@ -109,6 +109,7 @@ fn a_component_that_lies_about_its_version_is_refused_at_install() {
             margin: 0.0,
             probability: 0.5,
         }],
+        reference: None,
     };
     let store_dir = tempfile::tempdir().unwrap();
     let store = ModelStore::open(store_dir.path(), Runtime::new(RuntimeConfig::default()).unwrap()).unwrap();

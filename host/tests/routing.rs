@@ -14,6 +14,7 @@ fn routing(split: &[(&str, u32)]) -> Routing {
         active: "v12".into(),
         split: split.iter().map(|&(v, w)| Weighted { version: v.into(), weight: w }).collect(),
         fallback: vec!["v11".into(), "rules-v1".into()],
+        shadow: None,
     }
 }
 
@@ -79,4 +80,18 @@ fn when_a_version_fails_the_next_in_the_chain_answers() {
     // Other tenants keep the default routing and its fallbacks.
     let routed = with_tenant.score(&lead, Some("globex"), None).unwrap();
     assert_eq!((routed.version.as_str(), routed.attempts.len()), ("v11", 2));
+}
+
+#[test]
+fn promoting_makes_the_shadow_active_and_keeps_the_old_version_as_first_fallback() {
+    assert_eq!(routing(&[]).promoted(), None, "nothing to promote without a shadow");
+    let with_shadow = Routing { shadow: Some("v13".into()), ..routing(&[("v12", 50), ("v11", 50)]) };
+    assert!(with_shadow.names().any(|v| v == "v13"), "a shadow must be installed like any named version");
+    let promoted = with_shadow.promoted().unwrap();
+    assert_eq!(promoted.active, "v13");
+    assert_eq!(promoted.fallback, ["v12", "v11", "rules-v1"]);
+    assert!(promoted.split.is_empty() && promoted.shadow.is_none());
+    // A shadow already in the fallback chain is not tried twice.
+    let in_chain = Routing { shadow: Some("v11".into()), ..routing(&[]) };
+    assert_eq!(in_chain.promoted().unwrap().fallback, ["v12", "rules-v1"]);
 }

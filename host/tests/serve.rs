@@ -14,20 +14,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// v12, v11 and rules-v1 built once into one directory.
-fn models_dir() -> &'static Path {
-    static BUILT: OnceLock<tempfile::TempDir> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let out = tempfile::tempdir().unwrap();
-            for version in ["v12", "v11", "rules-v1"] {
-                common::build_into(version, out.path());
-            }
-            out
-        })
-        .path()
-}
-
 /// v11's model built as a new version, v13: (component, manifest).
 fn v13() -> &'static (PathBuf, PathBuf) {
     static BUILT: OnceLock<(tempfile::TempDir, (PathBuf, PathBuf))> = OnceLock::new();
@@ -65,7 +51,7 @@ async fn spawn_app() -> (String, tempfile::TempDir) {
 
 /// A running service using `store` (a second one on the same store is a restart).
 async fn spawn_app_on(store: &Path) -> String {
-    common::spawn(common::settings(models_dir(), store, Default::default(), 4)).await
+    common::spawn(common::settings(common::all_versions_dir(), store, Default::default(), 4)).await
 }
 
 fn sample_lead(n: usize) -> Value {
@@ -353,9 +339,9 @@ async fn routing_and_uploaded_versions_survive_a_restart() {
     let (wasm, manifest) = v13();
     let (status, _) = upload(&url, std::fs::read(wasm).unwrap(), std::fs::read_to_string(manifest).unwrap()).await;
     assert_eq!(status, 201);
-    let routing = json!({"active": "v13", "split": [], "fallback": ["v11"]});
+    let routing = json!({"active": "v13", "split": [], "fallback": ["v11"], "shadow": "v12"});
     client.put(format!("{url}/models/routing")).json(&routing).send().await.unwrap();
-    let acme = json!({"active": "rules-v1", "split": [], "fallback": []});
+    let acme = json!({"active": "rules-v1", "split": [], "fallback": [], "shadow": null});
     common::client_as("acme").put(format!("{url}/models/routing")).json(&acme).send().await.unwrap();
 
     let restarted = spawn_app_on(store.path()).await;

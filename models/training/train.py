@@ -18,6 +18,8 @@ Writes into --out (never features.toml or training.toml):
                       months, the probability table from the validation months
     training.json     parameters used, rows and positives per split, best
                       iteration, validation metric
+    reference.json    each feature's distribution over the training months
+                      (reference.py): what the service measures drift against
 
 training.toml: every key is optional; keys may sit at the top level or in a
 [training] table.
@@ -59,6 +61,7 @@ from imblearn.over_sampling import SMOTENC
 from sklearn.metrics import log_loss, roc_auc_score
 
 import fixtures
+import reference
 
 # Our own settings (everything in training.toml that is not an XGBoost parameter).
 DEFAULT_SETTINGS = {
@@ -311,6 +314,7 @@ def main():
     # Calibration: quantiles and importance over all training months (real leads
     # only, no synthetic ones), the probability table on the validation months.
     train_rows = rows[train]
+    train_rows_frame = frame[train].reset_index(drop=True)
     margins = booster.predict(matrix(train_rows), output_margin=True)
     valid_margins = margins[valid[train]]
     sample = train_rows
@@ -345,6 +349,7 @@ def main():
     booster.save_model(args.out / "model.json")
     fixtures.write_json(args.out / "calibration.json", calibration)
     fixtures.write_json(args.out / "training.json", facts)
+    fixtures.write_json(args.out / "reference.json", reference.reference(train_rows_frame, features))
 
     print(
         f"{spec['model']['version']}: {facts['trees']} trees, validation AUC "

@@ -44,6 +44,8 @@ pub struct PipelineConfig {
     pub sweep_after: Duration,
     /// How long a cached score lives.
     pub cache_ttl: Duration,
+    /// How often the learning monitor checks lift, the guardrail and drift.
+    pub monitor_every: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -54,6 +56,7 @@ impl Default for PipelineConfig {
             retry_after: Duration::from_secs(5),
             sweep_after: Duration::from_secs(30),
             cache_ttl: Duration::from_secs(24 * 3600),
+            monitor_every: Duration::from_secs(60),
         }
     }
 }
@@ -75,12 +78,16 @@ pub struct Pipeline {
     pub config: PipelineConfig,
 }
 
+/// The database to use: `url`, or the embedded SQLite file in the store.
+pub fn database_url(url: Option<&str>, store: &Path) -> String {
+    url.map_or_else(|| format!("sqlite://{}", store.join("leadscore.db").display()), String::from)
+}
+
 impl Pipeline {
     /// Connects to the configured backends, or sets up the embedded ones
     /// (`<store>/leadscore.db`, in-process queue and cache).
     pub async fn connect(backends: &Backends, store: &Path, config: PipelineConfig) -> Result<Pipeline> {
-        let embedded = format!("sqlite://{}", store.join("leadscore.db").display());
-        let db = Db::connect(backends.database_url.as_deref().unwrap_or(&embedded)).await?;
+        let db = Db::connect(&database_url(backends.database_url.as_deref(), store)).await?;
         let (queue, cache, redis) = match &backends.redis_url {
             Some(url) => (
                 Queue::redis(url, &backends.redis_namespace).await?,

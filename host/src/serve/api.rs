@@ -92,6 +92,19 @@ pub fn unavailable(what: &str, e: anyhow::Error) -> ApiError {
     ApiError(StatusCode::SERVICE_UNAVAILABLE, "backend_unavailable", format!("{what}: {e:#}"))
 }
 
+/// A JSON request body as `T`; a 400 with `code` naming the field that is
+/// wrong otherwise (`holdout_share: invalid type: ...`).
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8], code: &'static str) -> Result<T, ApiError> {
+    let mut json = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let message = match e.path().to_string().as_str() {
+            "." => e.inner().to_string(),
+            path => format!("{path}: {}", e.inner()),
+        };
+        ApiError::bad_request(code, message)
+    })
+}
+
 /// The OpenAPI document of the service.
 #[derive(OpenApi)]
 #[openapi(
@@ -111,6 +124,12 @@ pub fn unavailable(what: &str, e: anyhow::Error) -> ApiError {
         super::leads::work_queue,
         super::leads::lead_detail,
         super::leads::report_outcome,
+        super::leads::report_touch,
+        super::models::promote_shadow,
+        super::learning::get_settings,
+        super::learning::set_settings,
+        super::learning::lift_report,
+        super::learning::shadow_report,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody};
+use super::api::{ApiError, ErrorBody, parse_body};
 use crate::auth::{Caller, READ_LEADS, WRITE_LEADS};
 use crate::pipeline::db::{LeadQuery, NewRequest, RequestRow, ScoreRow};
 use crate::pipeline::{Job, with_retry};
@@ -65,8 +65,7 @@ pub async fn request_score(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(WRITE_LEADS)?;
-    let request: ScoreRequest =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
+    let request: ScoreRequest = parse_body(&body, "invalid_request")?;
     let idempotency_key = match headers.get(IDEMPOTENCY_KEY) {
         None => None,
         Some(v) => match v.to_str() {
@@ -173,8 +172,15 @@ pub async fn request_status(
     });
     match row.status.as_str() {
         "SUCCESS" => {
-            let score = state.stored("reading the score", || db.score_of_request(&caller.org, &request_id)).await?;
-            body["result"] = json!(score);
+            let control = state.stored("reading the lead", || db.control_group(&caller.org, &row.lead_id)).await?;
+            // A control lead's score is withheld from everything reps see.
+            if control == Some(true) {
+                body["control_group"] = json!(true);
+            } else {
+                let score = state.stored("reading the score", || db.score_of_request(&caller.org, &request_id)).await?;
+                body["result"] = json!(score);
+                body["control_group"] = json!(false);
+            }
         }
         "FAILED" => body["error"] = json!(row.error),
         _ => {}
@@ -185,7 +191,10 @@ pub async fn request_status(
 /// The lead's latest score: what the badge shows.
 #[utoipa::path(
     get, path = "/leads/{lead_id}/score", params(("lead_id" = String, Path)),
-    responses((status = 200, description = "The latest score with its explanation"), (status = 404, body = ErrorBody))
+    responses(
+        (status = 200, description = "The latest score with its explanation"),
+        (status = 404, description = "No such lead (code not_found), or it is in the control group (code control_group)", body = ErrorBody),
+    )
 )]
 pub async fn latest_score(
     State(state): State<Arc<AppState>>,
@@ -194,6 +203,9 @@ pub async fn latest_score(
 ) -> Result<Json<ScoreRow>, ApiError> {
     caller.require(READ_LEADS)?;
     let db = &state.pipeline.db;
+    if state.stored("reading the lead", || db.control_group(&caller.org, &lead_id)).await? == Some(true) {
+        return Err(control_group(&lead_id));
+    }
     state
         .stored("reading the score", || db.latest_score(&caller.org, &lead_id))
         .await?
@@ -248,7 +260,7 @@ pub async fn work_queue(
 /// A lead's latest context (fields and activity) and score.
 #[utoipa::path(
     get, path = "/leads/{lead_id}", params(("lead_id" = String, Path)),
-    responses((status = 200, description = "{lead_id, context, score}"), (status = 404, body = ErrorBody))
+    responses((status = 200, description = "{lead_id, context, score, control_group, outcome}; score is null for a control-group lead"), (status = 404, body = ErrorBody))
 )]
 pub async fn lead_detail(
     State(state): State<Arc<AppState>>,
@@ -261,12 +273,18 @@ pub async fn lead_detail(
         .stored("reading the lead", || db.lead_context(&caller.org, &lead_id))
         .await?
         .ok_or_else(|| not_found(format!("no lead {lead_id:?} for this tenant")))?;
-    let score = state.stored("reading the score", || db.latest_score(&caller.org, &lead_id)).await?;
+    let control = state.stored("reading the lead", || db.control_group(&caller.org, &lead_id)).await? == Some(true);
+    let score = match control {
+        true => None,
+        false => state.stored("reading the score", || db.latest_score(&caller.org, &lead_id)).await?,
+    };
     let outcome = state
         .stored("reading the outcome", || db.outcome(&caller.org, &lead_id))
         .await?
         .map(|(outcome, at)| json!({"outcome": outcome, "at": at}));
-    Ok(Json(json!({"lead_id": lead_id, "context": context, "score": score, "outcome": outcome})))
+    Ok(Json(json!({
+        "lead_id": lead_id, "context": context, "score": score, "control_group": control, "outcome": outcome,
+    })))
 }
 
 /// The body of `POST /leads/{lead_id}/outcome`.
@@ -298,28 +316,70 @@ pub async fn report_outcome(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(WRITE_LEADS)?;
-    let report: OutcomeReport =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_outcome", e.to_string()))?;
+    let report: OutcomeReport = parse_body(&body, "invalid_outcome")?;
     if !OUTCOMES.contains(&report.outcome.as_str()) {
         let message = format!("outcome {:?}: expected one of {}", report.outcome, OUTCOMES.join(", "));
         return Err(ApiError::bad_request("invalid_outcome", message));
     }
-    let at = chrono::DateTime::parse_from_rfc3339(&report.at)
-        .map_err(|e| {
-            ApiError::bad_request("invalid_outcome", format!("at {:?}: not an RFC 3339 time: {e}", report.at))
-        })?
-        .timestamp_millis();
-    // A day of slack for clocks; a report from further ahead is a mistake.
-    if at > crate::pipeline::db::now_ms() + 86_400_000 {
-        return Err(ApiError::bad_request("invalid_outcome", format!("at {:?} lies in the future", report.at)));
-    }
+    let at = reported_time(&report.at, "invalid_outcome")?;
     let db = &state.pipeline.db;
-    let known = state.stored("reading the lead", || db.has_lead(&caller.org, &lead_id)).await?;
+    let known = state.stored("reading the lead", || db.control_group(&caller.org, &lead_id)).await?.is_some();
     if !known {
         return Err(not_found(format!("no lead {lead_id:?} for this tenant: outcomes are for scored leads")));
     }
     state.stored("recording the outcome", || db.record_outcome(&caller.org, &lead_id, &report.outcome, at)).await?;
     Ok(Json(json!({"lead_id": lead_id, "outcome": report.outcome, "at": at})))
+}
+
+/// An RFC 3339 time reported by the CRM, in ms; a day of slack for clocks,
+/// but a report from further ahead is a mistake.
+fn reported_time(text: &str, code: &'static str) -> Result<i64, ApiError> {
+    let at = chrono::DateTime::parse_from_rfc3339(text)
+        .map_err(|e| ApiError::bad_request(code, format!("at {text:?}: not an RFC 3339 time: {e}")))?
+        .timestamp_millis();
+    if at > crate::pipeline::db::now_ms() + 86_400_000 {
+        return Err(ApiError::bad_request(code, format!("at {text:?} lies in the future")));
+    }
+    Ok(at)
+}
+
+/// The body of `POST /leads/{lead_id}/touch`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TouchReport {
+    /// When a rep touched the lead (RFC 3339).
+    at: String,
+}
+
+/// Reports that a rep touched (called, mailed, met) a lead; the earliest
+/// touch counts. The lift report measures time to first touch from it.
+#[utoipa::path(
+    post, path = "/leads/{lead_id}/touch", params(("lead_id" = String, Path)), request_body = TouchReport,
+    responses(
+        (status = 200, description = "{lead_id, at}"),
+        (status = 400, description = "A time that is not RFC 3339 or lies in the future", body = ErrorBody),
+        (status = 404, description = "The tenant has no such lead", body = ErrorBody),
+    )
+)]
+pub async fn report_touch(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(lead_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(WRITE_LEADS)?;
+    let report: TouchReport = parse_body(&body, "invalid_touch")?;
+    let at = reported_time(&report.at, "invalid_touch")?;
+    let db = &state.pipeline.db;
+    if !state.stored("recording the touch", || db.record_touch(&caller.org, &lead_id, at)).await? {
+        return Err(not_found(format!("no lead {lead_id:?} for this tenant: touches are for scored leads")));
+    }
+    Ok(Json(json!({"lead_id": lead_id, "at": at})))
+}
+
+fn control_group(lead_id: &str) -> ApiError {
+    let message = format!("lead {lead_id:?} is in the control group: it is scored, but its score is not shown");
+    ApiError(StatusCode::NOT_FOUND, "control_group", message)
 }
 
 fn not_found(message: String) -> ApiError {

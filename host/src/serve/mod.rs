@@ -1,5 +1,6 @@
 //! `leadscore serve`: the sync scoring API (`scoring`), the async pipeline's
 //! API (`leads`) and workers (`worker`), model administration (`models`),
+//! the learning loop's settings, reports and monitor (`learning`),
 //! keeping in step with other hosts (`sync`), and the built web UI at `/`.
 //!
 //! At start every component in `--models` that the store lacks is checked
@@ -10,12 +11,13 @@
 
 mod api;
 mod leads;
+mod learning;
 mod models;
 mod scoring;
 mod sync;
 mod worker;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::Auth;
 use crate::component::{Runtime, RuntimeConfig};
+use crate::learning::{LearningSettings, TenantLearning};
 use crate::metrics::Metrics;
 use crate::model_store::ModelStore;
 use crate::pipeline::{Backends, Pipeline, PipelineConfig};
@@ -70,6 +73,8 @@ pub struct Settings {
     /// Lead JSON lines queued for scoring at start for the demo tenant, if
     /// it has no leads yet (`--dev` only: a work queue to look at).
     pub seed_leads: Option<PathBuf>,
+    /// The learning settings of tenants that have not saved their own.
+    pub learning_defaults: LearningSettings,
 }
 
 /// Shared by every request.
@@ -93,9 +98,27 @@ struct AppState {
     /// look like a failing version; one slot stays free for installs'
     /// checks), and a few per core, since more threads only thrash.
     scoring_slots: tokio::sync::Semaphore,
+    /// Tenants' learning-loop settings (a tenant not here has the defaults).
+    learning: ArcSwap<BTreeMap<String, TenantLearning>>,
+    learning_defaults: LearningSettings,
 }
 
 impl AppState {
+    /// A tenant's learning-loop settings and guardrail state.
+    fn learning_of(&self, org: &str) -> TenantLearning {
+        let defaults = || TenantLearning { settings: self.learning_defaults.clone(), tripped_at: None };
+        self.learning.load().get(org).cloned().unwrap_or_else(defaults)
+    }
+
+    /// Replaces a tenant's learning-loop settings and guardrail state here.
+    fn set_learning(&self, org: &str, tenant: TenantLearning) {
+        self.learning.rcu(|current| {
+            let mut next = BTreeMap::clone(current);
+            next.insert(org.to_string(), tenant.clone());
+            next
+        });
+    }
+
     /// A database call that waits out a short outage (`patience`); a
     /// database that stays away is a 503 naming what was being done.
     async fn stored<T, F, Fut>(&self, what: &str, call: F) -> Result<T, api::ApiError>
@@ -150,6 +173,8 @@ impl Application {
             host_id: format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]),
             patience: std::time::Duration::from_secs(30),
             scoring_slots: tokio::sync::Semaphore::new(scoring_slots(&settings.runtime)),
+            learning: ArcSwap::from_pointee(BTreeMap::new()),
+            learning_defaults: settings.learning_defaults.clone(),
         });
         // Other hosts' installs and the stored routing (a restart keeps it).
         sync::from_database(&state).await;
@@ -162,6 +187,7 @@ impl Application {
         );
         tracing::info!(versions = ?router.versions(), active = %router.routing.active, "models loaded");
         worker::spawn(&state);
+        tokio::spawn(learning::monitor(state.clone(), state.pipeline.config.monitor_every));
         if let Some(path) = &settings.seed_leads {
             leads::seed(&state, crate::auth::DEV_ORG, path).await?;
         }
@@ -174,11 +200,16 @@ impl Application {
             .route("/leads/{lead_id}", get(leads::lead_detail))
             .route("/leads/{lead_id}/score", get(leads::latest_score))
             .route("/leads/{lead_id}/outcome", post(leads::report_outcome))
+            .route("/leads/{lead_id}/touch", post(leads::report_touch))
+            .route("/learning/settings", get(learning::get_settings).put(learning::set_settings))
+            .route("/reports/lift", get(learning::lift_report))
+            .route("/reports/shadow", get(learning::shadow_report))
             .route(
                 "/models",
                 get(models::list_models).post(models::install_model).layer(DefaultBodyLimit::max(settings.max_upload)),
             )
             .route("/models/routing", get(models::get_routing).put(models::set_routing).delete(models::clear_routing))
+            .route("/models/routing/promote", post(models::promote_shadow))
             .route("/me", get(api::whoami))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz))
@@ -234,7 +265,7 @@ pub fn default_routing(installed: &[&str]) -> Routing {
     let mut sorted = installed.to_vec();
     sorted.sort();
     let active = chain.first().cloned().unwrap_or_else(|| sorted[0].to_string());
-    Routing { fallback: chain.into_iter().filter(|v| *v != active).collect(), active, split: vec![] }
+    Routing { fallback: chain.into_iter().filter(|v| *v != active).collect(), active, split: vec![], shadow: None }
 }
 
 /// Ready when the default routing's versions are loaded and the pool has room.

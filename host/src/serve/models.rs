@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody, check_tenant_id};
+use super::api::{ApiError, ErrorBody, check_tenant_id, parse_body};
 use crate::auth::{ADMIN_MODELS, Caller};
 use crate::model_build::Manifest;
 use crate::model_store::InstallError;
@@ -42,7 +42,11 @@ fn model_json(manifest: &Manifest, router: &Router, routing: &Routing) -> Value 
 /// The tenant whose routing a request is about: `None` is the default
 /// routing. The operator's admins may name any tenant (or none: the
 /// default); other admins only ever address their own tenant.
-fn routing_target(state: &AppState, caller: &Caller, tenant: Option<String>) -> Result<Option<String>, ApiError> {
+pub(super) fn routing_target(
+    state: &AppState,
+    caller: &Caller,
+    tenant: Option<String>,
+) -> Result<Option<String>, ApiError> {
     caller.require(ADMIN_MODELS)?;
     if caller.org == state.operator_org {
         if let Some(t) = &tenant {
@@ -180,7 +184,7 @@ fn install_error(error: InstallError) -> ApiError {
 #[into_params(parameter_in = Query)]
 pub struct RoutingQuery {
     /// A tenant's own routing; without it, the default routing.
-    tenant: Option<String>,
+    pub(super) tenant: Option<String>,
 }
 
 /// The routing that applies to a tenant (or the default routing).
@@ -208,18 +212,47 @@ pub async fn set_routing(
     body: Bytes,
 ) -> Result<Json<Routing>, ApiError> {
     let target = routing_target(&state, &caller, query.tenant)?;
-    let routing: Routing =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_routing", e.to_string()))?;
+    let routing: Routing = parse_body(&body, "invalid_routing")?;
     // Versions are only ever added, so a routing valid now stays valid.
     routing
         .check(&state.router.load().versions())
         .map_err(|e| ApiError::bad_request("invalid_routing", e.to_string()))?;
-    let saved = json!(routing);
-    state.stored("saving the routing", || state.pipeline.db.save_routing(target.as_deref(), Some(&saved))).await?;
-    apply_routing(&state, target.as_deref(), Some(routing.clone()));
-    state.pipeline.announce_change().await;
-    tracing::info!(tenant = target.as_deref().unwrap_or("(default)"), ?routing, "routing changed");
+    state.stored("saving the routing", || save_routing(&state, target.as_deref(), routing.clone())).await?;
     Ok(Json(routing))
+}
+
+/// Makes the shadow version active: the old active version goes first in
+/// the fallback chain and the shadow is cleared. The ML team promotes once
+/// `GET /reports/shadow` shows the candidate does better.
+#[utoipa::path(
+    post, path = "/models/routing/promote", params(RoutingQuery),
+    responses(
+        (status = 200, description = "The routing now in effect", body = Routing),
+        (status = 409, description = "The routing has no shadow version", body = ErrorBody),
+    )
+)]
+pub async fn promote_shadow(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(query): Query<RoutingQuery>,
+) -> Result<Json<Routing>, ApiError> {
+    let target = routing_target(&state, &caller, query.tenant)?;
+    let current = state.router.load().routing_for(target.as_deref()).clone();
+    let promoted = current.promoted().ok_or_else(|| {
+        ApiError(StatusCode::CONFLICT, "no_shadow", "the routing has no shadow version to promote".into())
+    })?;
+    state.stored("saving the routing", || save_routing(&state, target.as_deref(), promoted.clone())).await?;
+    Ok(Json(promoted))
+}
+
+/// Stores a routing (`tenant` None: the default), applies it here and tells
+/// the other hosts.
+pub(super) async fn save_routing(state: &AppState, tenant: Option<&str>, routing: Routing) -> anyhow::Result<()> {
+    state.pipeline.db.save_routing(tenant, Some(&json!(routing))).await?;
+    apply_routing(state, tenant, Some(routing.clone()));
+    state.pipeline.announce_change().await;
+    tracing::info!(tenant = tenant.unwrap_or("(default)"), ?routing, "routing changed");
+    Ok(())
 }
 
 /// Swaps in a router with a routing changed (`None`: a tenant's removed).

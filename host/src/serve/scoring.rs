@@ -110,7 +110,7 @@ async fn score_one(
     {
         return Err(ApiError::bad_request("unknown_version", format!("model_version {v:?} is not installed")));
     }
-    let (routed, _) = route_and_score(state, lead, Some(tenant), version)
+    let (routed, _) = route_and_score(state, lead, Plan::Routed { tenant: Some(tenant), requested: version })
         .await
         .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", e))?;
     match routed.result {
@@ -119,22 +119,32 @@ async fn score_one(
     }
 }
 
+/// Which versions may answer.
+pub(super) enum Plan {
+    /// The tenant's routing (with its fallbacks), the requested version first.
+    Routed { tenant: Option<String>, requested: Option<String> },
+    /// This version alone (a shadow: no fallback answers in its name).
+    Only(String),
+}
+
 /// Scores a lead with the router current at this moment (returned too: it
 /// knows the answering component), within the scoring slots, and records
 /// the metrics. `Err`: every version in the plan failed.
 pub(super) async fn route_and_score(
     state: &Arc<AppState>,
     lead: Lead,
-    tenant: Option<String>,
-    version: Option<String>,
+    plan: Plan,
 ) -> Result<(Routed, Arc<Router>), String> {
     let router = state.router.load_full();
     let lead_id = lead.id.clone();
     let _slot = state.scoring_slots.acquire().await.map_err(|e| e.to_string())?;
     let worker = router.clone();
-    let routed = tokio::task::spawn_blocking(move || worker.score(&lead, tenant.as_deref(), version.as_deref()))
-        .await
-        .map_err(|e| e.to_string())?;
+    let routed = tokio::task::spawn_blocking(move || match plan {
+        Plan::Routed { tenant, requested } => worker.score(&lead, tenant.as_deref(), requested.as_deref()),
+        Plan::Only(version) => worker.score_plan(&lead, vec![&version]),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     match routed {
         Ok(routed) => {
             state.metrics.record(&routed.attempts);

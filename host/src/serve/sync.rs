@@ -1,15 +1,25 @@
-//! Keeping a host in step with the others: the versions they installed and
-//! the routing stored in the database.
+//! Keeping a host in step with the others: the versions they installed,
+//! the routing and the tenants' learning settings stored in the database.
 
 use std::sync::Arc;
 
 use super::AppState;
+use crate::learning::TenantLearning;
 use crate::routing::{Router, Routing};
 
-/// Loads versions other hosts installed and applies the stored routing;
-/// when nothing is stored yet, stores this host's default routing.
+/// Loads versions other hosts installed and applies the stored routing
+/// (when nothing is stored yet, stores this host's default routing) and
+/// learning settings.
 pub(super) async fn from_database(state: &Arc<AppState>) {
     let db = &state.pipeline.db;
+    match db.learning_settings().await {
+        Ok(saved) => {
+            let tenants =
+                saved.into_iter().map(|(org, settings, tripped_at)| (org, TenantLearning { settings, tripped_at }));
+            state.learning.store(Arc::new(tenants.collect()));
+        }
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot read learning settings"),
+    }
     let known: Vec<String> = state.router.load().components.keys().cloned().collect();
     match db.models_except(&known.iter().map(String::as_str).collect::<Vec<_>>()).await {
         Ok(models) => {

@@ -10,8 +10,9 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::AppState;
-use super::scoring::route_and_score;
-use crate::pipeline::db::Scored;
+use super::scoring::{Plan, route_and_score};
+use crate::learning::in_control_group;
+use crate::pipeline::db::{Scored, ShadowScored};
 use crate::pipeline::{Cache, Delivery, Job, with_retry};
 use crate::report::ScoreJson;
 
@@ -124,53 +125,98 @@ async fn score_job(state: &Arc<AppState>, job: &Job) -> Outcome {
         Err(e) => return Outcome::Fail(format!("context: {e}")),
     };
     let router = state.router.load_full();
-    let primary = match &job.model_version {
-        Some(v) => v.clone(),
-        None => router.routing_for(Some(&job.org_id)).primary(&job.lead_id).to_string(),
+    let routing = router.routing_for(Some(&job.org_id));
+    let primary = job.model_version.clone().unwrap_or_else(|| routing.primary(&job.lead_id).to_string());
+    // A request for a named version is a manual check: no shadow beside it.
+    let shadow = routing.shadow.clone().filter(|_| job.model_version.is_none());
+    let hit = match router.components.get(&primary) {
+        Some(component) if !job.force_refresh => cached(state, component.sha256(), &context).await,
+        _ => None,
     };
-    if !job.force_refresh
-        && let Some(component) = router.components.get(&primary)
-        && let Some(hit) = state.pipeline.cache.get(&Cache::key(component.sha256(), &context)).await
-        && let Ok(result) = serde_json::from_str::<Value>(&hit)
-    {
-        state.metrics.cache_lookup(true);
-        return Outcome::Scored(Box::new(scored(job, &context, result, component.sha256(), true, false, 0)));
+    let mut record = match hit {
+        Some((result, sha256)) => scored(state, job, &context, Inference::cached(result, sha256)),
+        None => {
+            let plan = Plan::Routed { tenant: Some(job.org_id.clone()), requested: job.model_version.clone() };
+            match infer(state, &job.context, &context, plan).await {
+                Ok(inference) => scored(state, job, &context, inference),
+                Err(outcome) => return outcome,
+            }
+        }
+    };
+    let answered = record.result["model_version"].as_str().unwrap_or_default().to_string();
+    if let Some(version) = shadow.filter(|v| *v != answered) {
+        record.shadow = shadow_inference(state, job, &context, &version).await;
     }
-    if !job.force_refresh {
-        state.metrics.cache_lookup(false);
-    }
-    let lead = match crate::leads::parse(&job.context) {
-        Ok(lead) => lead,
-        Err(e) => return Outcome::Fail(format!("context.{e}")),
-    };
-    let started = Instant::now();
-    let (routed, router) = match route_and_score(state, lead, Some(job.org_id.clone()), job.model_version.clone()).await
-    {
-        Ok(answer) => answer,
-        Err(why) => return Outcome::Retry(why),
-    };
-    let latency_us = started.elapsed().as_micros() as i64;
-    let scored_lead = match routed.result {
-        Ok(s) => s,
-        Err(e) => return Outcome::Fail(format!("{}: {}", e.field, e.message)),
-    };
-    let sha256 = router.components.get(&routed.version).map(|c| c.sha256().to_string()).unwrap_or_default();
-    let result = serde_json::to_value(ScoreJson::from(&scored_lead)).unwrap_or(Value::Null);
-    state.pipeline.cache.put(&Cache::key(&sha256, &context), result.to_string()).await;
-    Outcome::Scored(Box::new(scored(job, &context, result, &sha256, false, routed.fell_back, latency_us)))
+    Outcome::Scored(Box::new(record))
 }
 
-/// The record of a finished job; `context` is the job's lead JSON, parsed once.
-fn scored(
-    job: &Job,
-    context: &Value,
+/// One version's answer for a job.
+struct Inference {
     result: Value,
-    sha256: &str,
+    sha256: String,
     cache_hit: bool,
     fell_back: bool,
     latency_us: i64,
-) -> Scored {
+}
+
+impl Inference {
+    fn cached(result: Value, sha256: String) -> Inference {
+        Inference { result, sha256, cache_hit: true, fell_back: false, latency_us: 0 }
+    }
+}
+
+/// A cached result of the component with this sha256 for this lead, and the sha256.
+async fn cached(state: &Arc<AppState>, sha256: &str, context: &Value) -> Option<(Value, String)> {
+    let hit = state.pipeline.cache.get(&Cache::key(sha256, context)).await;
+    state.metrics.cache_lookup(hit.is_some());
+    Some((serde_json::from_str(&hit?).ok()?, sha256.to_string()))
+}
+
+/// Scores the job's lead as `plan` says and caches the result. `Err`: what
+/// becomes of the job (a retry when every version failed; a failure when
+/// the lead itself is refused).
+async fn infer(state: &Arc<AppState>, text: &str, context: &Value, plan: Plan) -> Result<Inference, Outcome> {
+    let lead = crate::leads::parse(text).map_err(|e| Outcome::Fail(format!("context.{e}")))?;
+    let started = Instant::now();
+    let (routed, router) = route_and_score(state, lead, plan).await.map_err(Outcome::Retry)?;
+    let latency_us = started.elapsed().as_micros() as i64;
+    let scored_lead = routed.result.map_err(|e| Outcome::Fail(format!("{}: {}", e.field, e.message)))?;
+    let sha256 = router.components.get(&routed.version).map(|c| c.sha256().to_string()).unwrap_or_default();
+    let result = serde_json::to_value(ScoreJson::from(&scored_lead)).unwrap_or(Value::Null);
+    state.pipeline.cache.put(&Cache::key(&sha256, context), result.to_string()).await;
+    Ok(Inference { result, sha256, cache_hit: false, fell_back: routed.fell_back, latency_us })
+}
+
+/// The shadow version's inference for the job; a shadow that fails is
+/// logged and skipped, never failing the request.
+async fn shadow_inference(state: &Arc<AppState>, job: &Job, context: &Value, version: &str) -> Option<ShadowScored> {
+    let component = state.router.load().components.get(version).cloned()?;
+    let inference = match cached(state, component.sha256(), context).await {
+        Some((result, sha256)) => Inference::cached(result, sha256),
+        None => match infer(state, &job.context, context, Plan::Only(version.to_string())).await {
+            Ok(inference) => inference,
+            Err(_) => {
+                tracing::warn!(request_id = job.request_id, version, "the shadow version could not score the lead");
+                return None;
+            }
+        },
+    };
+    Some(ShadowScored {
+        result: inference.result,
+        model_sha256: inference.sha256,
+        cache_hit: inference.cache_hit,
+        latency_us: inference.latency_us,
+    })
+}
+
+/// The record of a finished job; `context` is the job's lead JSON, parsed once.
+fn scored(state: &AppState, job: &Job, context: &Value, inference: Inference) -> Scored {
     let field = |name: &str| context["fields"][name].as_str().map(String::from);
+    let entered_at = context["as_of"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(crate::pipeline::db::now_ms, |t| t.timestamp_millis());
+    let holdout_share = state.learning_of(&job.org_id).settings.holdout_share;
     Scored {
         request_id: job.request_id.clone(),
         org_id: job.org_id.clone(),
@@ -178,11 +224,14 @@ fn scored(
         context: job.context.clone(),
         name: field("name"),
         company: field("company"),
-        result,
-        model_sha256: sha256.to_string(),
-        cache_hit,
-        fell_back,
-        latency_us,
+        result: inference.result,
+        model_sha256: inference.sha256,
+        cache_hit: inference.cache_hit,
+        fell_back: inference.fell_back,
+        latency_us: inference.latency_us,
+        control: in_control_group(&job.org_id, &job.lead_id, holdout_share),
+        entered_at,
+        shadow: None,
     }
 }
 

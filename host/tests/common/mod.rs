@@ -137,6 +137,11 @@ pub fn settings(
         operator_org: OPERATOR.into(),
         web: None,
         seed_leads: None,
+        // No holdout unless a test asks for one: other tests expect every lead's score.
+        learning_defaults: leadscore::learning::LearningSettings {
+            holdout_share: 0.0,
+            ..leadscore::learning::LearningSettings::default()
+        },
         backends,
         pipeline: leadscore::pipeline::PipelineConfig {
             workers,
@@ -153,6 +158,21 @@ pub async fn spawn(settings: leadscore::serve::Settings) -> String {
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     url
+}
+
+/// v12, v11 and rules-v1 built into one directory (once per test binary):
+/// the default routing with its whole fallback chain.
+pub fn all_versions_dir() -> &'static Path {
+    static BUILT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = tempfile::tempdir().unwrap();
+            for version in ["v12", "v11", "rules-v1"] {
+                build_into(version, out.path());
+            }
+            out
+        })
+        .path()
 }
 
 /// A directory with the v12 component and manifest, built once per test binary.

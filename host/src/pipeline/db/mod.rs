@@ -101,6 +101,26 @@ pub struct Scored {
     pub fell_back: bool,
     /// Time spent scoring (0 on a cache hit).
     pub latency_us: i64,
+    /// Whether the lead is in the tenant's control group (used only when the
+    /// lead is first recorded: a lead keeps its group).
+    pub control: bool,
+    /// The lead's `as_of` (ms): its cohort, when first recorded.
+    pub entered_at: i64,
+    /// The shadow version's inference, logged beside the shown one.
+    pub shadow: Option<ShadowScored>,
+}
+
+/// A shadow version's result for a request: logged, never shown.
+#[derive(Clone, Debug)]
+pub struct ShadowScored {
+    /// The score JSON.
+    pub result: Value,
+    /// sha256 of its component.
+    pub model_sha256: String,
+    /// Whether it came from the cache.
+    pub cache_hit: bool,
+    /// Time spent scoring.
+    pub latency_us: i64,
 }
 
 /// A stored score.
@@ -141,6 +161,8 @@ pub struct LeadRow {
     pub band: Option<String>,
     /// When it was scored (ms).
     pub scored_at: Option<i64>,
+    /// In the control group: scored, but `score` and `band` are withheld.
+    pub control_group: bool,
 }
 
 /// Filters of the work queue.
@@ -155,6 +177,8 @@ pub struct LeadQuery {
     /// Rows to skip.
     pub offset: i64,
 }
+
+pub mod learning;
 
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -341,8 +365,8 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO leads (org_id, lead_id, name, company, context, score, band, request_id, scored_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+                "INSERT INTO leads (org_id, lead_id, name, company, context, score, band, request_id, scored_at, updated_at, \
+                 control, first_scored_at, entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $9, $11) \
                  ON CONFLICT (org_id, lead_id) DO UPDATE SET name = excluded.name, company = excluded.company, \
                  context = excluded.context, score = excluded.score, band = excluded.band, \
                  request_id = excluded.request_id, scored_at = excluded.scored_at, updated_at = excluded.updated_at \
@@ -357,30 +381,30 @@ impl Db {
             .bind(band)
             .bind(&s.request_id)
             .bind(now)
+            .bind(i64::from(s.control))
+            .bind(s.entered_at)
             .execute(&mut *tx)
             .await?;
-            let (features, contributions) = features_and_contributions(r);
-            sqlx::query(
-                "INSERT INTO lead_scoring_logs (request_id, model_version, org_id, lead_id, model_sha256, features, \
-                 contributions, score, probability, latency_us, cache_hit, fell_back, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-                 ON CONFLICT (request_id, model_version) DO NOTHING",
-            )
-            .bind(&s.request_id)
-            .bind(version)
-            .bind(&s.org_id)
-            .bind(&s.lead_id)
-            .bind(&s.model_sha256)
-            .bind(features.to_string())
-            .bind(contributions.to_string())
-            .bind(score)
-            .bind(probability)
-            .bind(s.latency_us)
-            .bind(i64::from(s.cache_hit))
-            .bind(i64::from(s.fell_back))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            let shown = Inference {
+                result: r,
+                model_sha256: &s.model_sha256,
+                cache_hit: s.cache_hit,
+                fell_back: s.fell_back,
+                latency_us: s.latency_us,
+                shadow: false,
+            };
+            log_inference(&mut tx, s, &shown, now).await?;
+            if let Some(shadow) = &s.shadow {
+                let logged = Inference {
+                    result: &shadow.result,
+                    model_sha256: &shadow.model_sha256,
+                    cache_hit: shadow.cache_hit,
+                    fell_back: false,
+                    latency_us: shadow.latency_us,
+                    shadow: true,
+                };
+                log_inference(&mut tx, s, &logged, now).await?;
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -412,11 +436,12 @@ impl Db {
         // The search text is matched literally: LIKE's wildcards in it are escaped.
         let literal = |s: &str| s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let pattern = q.search.as_deref().map(|s| format!("%{}%", literal(s)));
-        let filter = "WHERE org_id = $1 AND ($2 IS NULL OR band = $2) \
+        // Control leads have no band to filter by: their reps see none.
+        let filter = "WHERE org_id = $1 AND ($2 IS NULL OR (band = $2 AND control = 0)) \
                       AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\' OR lower(company) LIKE $3 ESCAPE '\\')";
         let rows = sqlx::query(&format!(
-            "SELECT lead_id, name, company, score, band, scored_at FROM leads {filter} \
-             ORDER BY score DESC, scored_at DESC, lead_id LIMIT $4 OFFSET $5"
+            "SELECT lead_id, name, company, score, band, scored_at, control FROM leads {filter} \
+             ORDER BY control, score * (1 - control) DESC, scored_at DESC, lead_id LIMIT $4 OFFSET $5"
         ))
         .bind(org_id)
         .bind(&q.band)
@@ -434,13 +459,20 @@ impl Db {
         let leads = rows
             .iter()
             .map(|r| {
+                // A control lead's score is recorded for the lift report, never shown.
+                let control_group = r.try_get::<i64, _>("control")? != 0;
+                let (score, band) = match control_group {
+                    true => (None, None),
+                    false => (r.try_get("score")?, r.try_get("band")?),
+                };
                 Ok(LeadRow {
                     lead_id: r.try_get("lead_id")?,
                     name: r.try_get("name")?,
                     company: r.try_get("company")?,
-                    score: r.try_get("score")?,
-                    band: r.try_get("band")?,
+                    score,
+                    band,
                     scored_at: r.try_get("scored_at")?,
+                    control_group,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -458,14 +490,15 @@ impl Db {
         Ok(context.map(|c| serde_json::from_str(&c).unwrap_or(Value::Null)))
     }
 
-    /// Whether the tenant has this lead (it was scored at least once).
-    pub async fn has_lead(&self, org_id: &str, lead_id: &str) -> Result<bool> {
-        let found: Option<String> = sqlx::query_scalar("SELECT lead_id FROM leads WHERE org_id = $1 AND lead_id = $2")
+    /// Whether the tenant's lead is in the control group; `None` when the
+    /// tenant has no such lead (it was never scored).
+    pub async fn control_group(&self, org_id: &str, lead_id: &str) -> Result<Option<bool>> {
+        let control: Option<i64> = sqlx::query_scalar("SELECT control FROM leads WHERE org_id = $1 AND lead_id = $2")
             .bind(org_id)
             .bind(lead_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(found.is_some())
+        Ok(control.map(|c| c != 0))
     }
 
     /// Records what became of a lead (the latest report wins).
@@ -601,6 +634,51 @@ fn score_row(r: &AnyRow) -> Result<ScoreRow> {
         model_version: r.try_get("model_version")?,
         timestamp: r.try_get("timestamp")?,
     })
+}
+
+/// One inference to log.
+struct Inference<'a> {
+    result: &'a Value,
+    model_sha256: &'a str,
+    cache_hit: bool,
+    fell_back: bool,
+    latency_us: i64,
+    shadow: bool,
+}
+
+/// Logs one inference of a request (the shown one, or a shadow version's).
+async fn log_inference(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    s: &Scored,
+    inference: &Inference<'_>,
+    now: i64,
+) -> Result<()> {
+    let r = inference.result;
+    let (features, contributions) = features_and_contributions(r);
+    sqlx::query(
+        "INSERT INTO lead_scoring_logs (request_id, model_version, org_id, lead_id, model_sha256, features, \
+         contributions, score, probability, latency_us, cache_hit, fell_back, created_at, shadow, band) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (request_id, model_version) DO NOTHING",
+    )
+    .bind(&s.request_id)
+    .bind(r["model_version"].as_str().unwrap_or_default())
+    .bind(&s.org_id)
+    .bind(&s.lead_id)
+    .bind(inference.model_sha256)
+    .bind(features.to_string())
+    .bind(contributions.to_string())
+    .bind(r["final_score"].as_i64().unwrap_or_default())
+    .bind(r["probability"].as_f64().unwrap_or_default())
+    .bind(inference.latency_us)
+    .bind(i64::from(inference.cache_hit))
+    .bind(i64::from(inference.fell_back))
+    .bind(now)
+    .bind(i64::from(inference.shadow))
+    .bind(r["band"].as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// `{feature: value}` and `{feature: shap}` from a score's contributions.
