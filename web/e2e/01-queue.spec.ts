@@ -1,22 +1,32 @@
-import { allLeads, apiJson, BAND_TEXT, expect, leadUrl, test, type ApiScore } from './fixtures';
+import { allLeads, apiJson, BAND_TEXT, CONTROL_PILL_TEXT, expect, leadUrl, test, type ApiScore } from './fixtures';
 
-test('every seeded lead: the badge on the queue and on the detail page equals the stored band', async ({
+test('every lead: the badge on the queue and on the detail page equals the stored band (the control group: the pill)', async ({
   page,
   request,
   host,
 }) => {
-  const leads = await allLeads(request);
-  expect(leads).toHaveLength(host.seeded);
+  const all = await allLeads(request);
+  expect(all).toHaveLength(host.leads);
+  // Leads in the control group show no score anywhere: the pill instead (see 09-control-group).
+  const leads = all.filter((l) => l.control_group !== true);
+  const control = all.filter((l) => l.control_group === true);
 
   await page.goto('/#/');
   const rows = page.getByTestId('queue-row');
-  await expect(rows).toHaveCount(host.seeded);
+  await expect(rows).toHaveCount(host.leads);
 
-  // Hottest first, as the API sorts.
+  // Scored leads hottest first, then the control group, as the API sorts.
   const shown = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-lead-id')));
-  expect(shown).toEqual(leads.map((l) => l.lead_id));
+  expect(shown).toEqual(all.map((l) => l.lead_id));
+  expect(all.slice(leads.length).every((l) => l.control_group === true)).toBe(true);
   const scores = leads.map((l) => l.score ?? -1);
   expect(scores).toEqual([...scores].sort((a, b) => b - a));
+
+  for (const lead of control) {
+    const row = page.locator(`[data-testid="queue-row"][data-lead-id="${lead.lead_id}"]`);
+    await expect(row.getByTestId('control-pill')).toHaveText(CONTROL_PILL_TEXT);
+    await expect(row.getByTestId('badge')).toHaveCount(0);
+  }
 
   let matches = 0;
   const stored = new Map<string, ApiScore>();
@@ -41,7 +51,13 @@ test('every seeded lead: the badge on the queue and on the detail page equals th
     await expect(card.getByTestId('model-version')).toHaveText(score.model_version);
     matches++;
   }
-  console.log(`badge = stored band: ${matches}/${2 * leads.length} (100 %)`);
+  for (const lead of control) {
+    await page.goto(leadUrl(lead.lead_id));
+    const card = page.getByTestId('score-card');
+    await expect(card.getByTestId('control-pill')).toHaveText(CONTROL_PILL_TEXT);
+    await expect(card.getByTestId('badge')).toHaveCount(0);
+  }
+  console.log(`badge = stored band: ${matches}/${2 * leads.length} (100 %); control-group pill: ${control.length} leads`);
 });
 
 test('filter by band, search, paging summary and keyboard navigation', async ({ page, request }) => {

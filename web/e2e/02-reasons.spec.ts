@@ -1,15 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { allLeads, expect, openLead, percentile, test } from './fixtures';
+import { expect, openLead, percentile, test, treatedLeads } from './fixtures';
 
 const TIMINGS_FILE = join(import.meta.dirname, '..', 'test-results', 'tooltip-timings.json');
 
-test('the reasons appear on hover, for every seeded lead; hover-to-visible times are recorded', async ({
+test('the reasons appear on hover, for every scored lead; hover-to-visible times are recorded', async ({
   page,
   request,
 }) => {
-  const leads = await allLeads(request);
+  // The control group has no score, so no reasons (see 09-control-group).
+  const leads = await treatedLeads(request);
   const samples: { lead_id: string; ms: number }[] = [];
 
   for (const lead of leads) {
@@ -57,7 +58,7 @@ test('the reasons appear on hover, for every seeded lead; hover-to-visible times
 });
 
 test('a click keeps the reasons open; Escape closes them; the keyboard opens them too', async ({ page, request }) => {
-  const [lead] = await allLeads(request);
+  const [lead] = await treatedLeads(request);
   await openLead(page, lead.lead_id);
   const button = page.getByTestId('why-button');
   const popover = page.getByTestId('reasons-popover');

@@ -1,7 +1,7 @@
-import { allLeads, apiJson, BAND_TEXT, expect, openLead, rescoreOnPage, test, type ApiScore } from './fixtures';
+import { apiJson, BAND_TEXT, expect, openLead, rescoreOnPage, test, treatedLeads, type ApiScore } from './fixtures';
 
 test('rescore: PENDING, then SUCCESS, and the new score’s badge', async ({ page, request }) => {
-  const leads = await allLeads(request);
+  const leads = await treatedLeads(request);
   const lead = leads[Math.floor(leads.length / 2)];
   const before = await apiJson<ApiScore>(request, `/leads/${lead.lead_id}/score`);
 
@@ -24,7 +24,7 @@ test('rescore: PENDING, then SUCCESS, and the new score’s badge', async ({ pag
 });
 
 test('rescore FAILED shows the reason and a retry', async ({ page, request }) => {
-  const [lead] = await allLeads(request);
+  const [lead] = await treatedLeads(request);
   await page.route(/\/leads\/score\/[^/]+\/status$/, (route) =>
     route.fulfill({
       json: { request_id: 'req_x', lead_id: lead.lead_id, status: 'FAILED', attempts: 3, error: 'model_failed: deadline exceeded' },
@@ -45,7 +45,7 @@ test('rescore FAILED shows the reason and a retry', async ({ page, request }) =>
 });
 
 test('a rescore with no answer within 10 s offers a retry, never a blank page', async ({ page, request }) => {
-  const [lead] = await allLeads(request);
+  const [lead] = await treatedLeads(request);
   await page.clock.install();
   await page.route(/\/leads\/score\/[^/]+\/status$/, (route) =>
     route.fulfill({ json: { request_id: 'req_x', lead_id: lead.lead_id, status: 'PENDING', attempts: 1 } }),

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 
-import { allLeads, apiJson, BAND_TEXT, expect, leadUrl, openLead, rescoreOnPage, test, type ApiScore } from './fixtures';
+import { allLeads, apiJson, BAND_TEXT, expect, leadUrl, openLead, rescoreOnPage, test, treatedLeads, type ApiScore } from './fixtures';
 
 test('a corrupted stored explanation shows the badge and "Explanation unavailable"', async ({ page, request, host }) => {
-  const leads = await allLeads(request);
+  const leads = await treatedLeads(request);
   const lead = leads[leads.length - 1];
   const sql = `UPDATE lead_scores SET explanation_json = '{not json' WHERE lead_id = '${lead.lead_id}'`;
   execFileSync('sqlite3', [host.db, sql]);
@@ -41,7 +41,7 @@ const MALFORMED: [string, unknown][] = [
 
 for (const [name, explanation] of MALFORMED) {
   test(`a malformed explanation (${name}) still shows the badge and the stub`, async ({ page, request }) => {
-    const [lead] = await allLeads(request);
+    const [lead] = await treatedLeads(request);
     await page.route(
       (url) => url.pathname === `/leads/${lead.lead_id}`,
       async (route) => {
@@ -80,7 +80,7 @@ test('an API error shows a message and a retry that works', async ({ page, reque
 });
 
 test('401 and 403 show a sign-in hint', async ({ page, request }) => {
-  const [lead] = await allLeads(request);
+  const [lead] = await treatedLeads(request);
   await page.route(
     (url) => url.pathname === `/leads/${lead.lead_id}`,
     (route) => route.fulfill({ status: 401, json: { error: { code: 'unauthorized', message: 'missing or invalid bearer token' } } }),

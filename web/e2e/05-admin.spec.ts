@@ -1,13 +1,14 @@
-import { allLeads, apiJson, expect, openLead, rescoreOnPage, test } from './fixtures';
+import { apiJson, expect, openLead, rescoreOnPage, test, treatedLeads } from './fixtures';
 
 interface Routing {
   active: string;
   split: { version: string; weight: number }[];
   fallback: string[];
+  shadow?: string | null;
 }
 
 test('making v11 active changes the version of the next score; rolling back restores v12', async ({ page, request }) => {
-  const leads = await allLeads(request);
+  const leads = await treatedLeads(request);
   const start = await apiJson<Routing>(request, '/models/routing');
   expect(start.active).toBe('v12');
 
@@ -20,7 +21,8 @@ test('making v11 active changes the version of the next score; rolling back rest
   await expect(page.getByTestId('routing-active')).toHaveText('v11');
   await expect(v11.getByTestId('version-state')).toHaveText('Active');
   const switched = await apiJson<Routing>(request, '/models/routing');
-  expect(switched).toEqual({ active: 'v11', split: [], fallback: start.fallback.filter((v) => v !== 'v11') });
+  expect(switched).toMatchObject({ active: 'v11', split: [], fallback: start.fallback.filter((v) => v !== 'v11') });
+  expect(switched.shadow ?? null).toBe(start.shadow ?? null);
 
   // The next score comes from v11.
   const lead = leads[0];

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { allLeads, expect, test } from './fixtures';
+import { expect, test, treatedLeads } from './fixtures';
 
 const DIR = join(import.meta.dirname, '..', 'screenshots');
 const SIZES = [
@@ -12,7 +12,7 @@ const SIZES = [
 for (const size of SIZES) {
   test(`screenshots at ${size.name} width (${size.width}×${size.height})`, async ({ page, request }) => {
     mkdirSync(DIR, { recursive: true });
-    const [lead] = await allLeads(request);
+    const [lead] = await treatedLeads(request);
     await page.setViewportSize({ width: size.width, height: size.height });
 
     await page.goto('/#/');

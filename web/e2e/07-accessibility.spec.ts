@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 
-import { allLeads, expect, test } from './fixtures';
+import { expect, test, treatedLeads } from './fixtures';
 
 const PAGES = [
   { name: 'work queue', path: '/#/', ready: 'queue-row' },
@@ -13,7 +13,7 @@ for (const width of [1280, 400]) {
     test(`no serious accessibility problems: ${p.name} at ${width} px`, async ({ page, request }) => {
       await page.setViewportSize({ width, height: 800 });
       if (p.path === 'lead') {
-        const [lead] = await allLeads(request);
+        const [lead] = await treatedLeads(request);
         await page.goto(`/#/leads/${lead.lead_id}`);
         await page.getByTestId('why-button').click();
       } else {

@@ -9,6 +9,8 @@ export interface ApiLead {
   score: number | null;
   band: string | null;
   scored_at: number | null;
+  /** In the holdout group: no score or band, and the UI shows the grey pill. */
+  control_group?: boolean;
 }
 
 export interface ApiScore {
@@ -22,6 +24,12 @@ export interface ApiScore {
 }
 
 export const BAND_TEXT: Record<string, string> = { hot: 'Hot', warm: 'Warm', cold: 'Cold' };
+
+export const CONTROL_PILL_TEXT = 'Not scored — control group';
+export const CONTROL_DESCRIPTION = 'This lead is in the holdout group used to measure lift; its score is hidden.';
+
+/** Tags the specs that need the learning API (control group, lift, shadow): `npm run e2e:learning`. */
+export const LEARNING = { tag: '@learning' } as const;
 
 export const test = base.extend<{ host: HostInfo }>({
   host: async ({}, use) => {
@@ -44,14 +52,24 @@ export async function allLeads(request: APIRequestContext): Promise<ApiLead[]> {
   return (await apiJson<{ leads: ApiLead[] }>(request, '/leads?limit=200')).leads;
 }
 
+/** The leads reps see scores for (not in the control group), hottest first. */
+export async function treatedLeads(request: APIRequestContext): Promise<ApiLead[]> {
+  return (await allLeads(request)).filter((l) => l.control_group !== true);
+}
+
+/** The control group's leads, newest first. */
+export async function controlLeads(request: APIRequestContext): Promise<ApiLead[]> {
+  return (await allLeads(request)).filter((l) => l.control_group === true);
+}
+
 export function leadUrl(leadId: string): string {
   return `/#/leads/${encodeURIComponent(leadId)}`;
 }
 
-/** Opens a lead's page and waits until its score card shows a badge. */
+/** Opens a lead's page and waits until its score card shows a badge (or the control-group pill). */
 export async function openLead(page: Page, leadId: string): Promise<void> {
   await page.goto(leadUrl(leadId));
-  await expect(page.getByTestId('score-card').getByTestId('badge')).toBeVisible();
+  await expect(page.getByTestId('score-card').getByTestId(/^(badge|control-pill)$/)).toBeVisible();
 }
 
 /** Rescoring from the page: PENDING, then SUCCESS. */

@@ -4,8 +4,10 @@
  *   $LEADSCORE_BIN serve --dev --addr 127.0.0.1:<free port> --store <fresh temp dir>
  *     --models $LEADSCORE_MODELS --web dist --seed-leads ../models/sample-leads.jsonl
  *
- * waits for /healthz and for every seeded lead to be scored, and returns the
- * teardown that stops it. LEADSCORE_BIN defaults to ../target/release/leadscore,
+ * waits for /healthz and for every seeded lead to be scored, gives the
+ * learning loop something to measure (a few leads for the control group, an
+ * outcome and a first touch for every lead), and returns the teardown that
+ * stops it. LEADSCORE_BIN defaults to ../target/release/leadscore,
  * LEADSCORE_MODELS to ../target/models (relative to web/).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -33,6 +35,78 @@ function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Extra leads for the control group. The host decides a lead's group from a
+ * hash of tenant and lead id (10 % by default); none of the 12 seeded leads
+ * falls in it for the dev tenant, so the setup adds these three, whose ids
+ * the hash puts in the group at the default share. The tests never rely on
+ * that: they read each lead's `control_group` from the API.
+ */
+export const HOLDOUT_LEAD_IDS = ['lead-e2e-holdout-5', 'lead-e2e-holdout-17', 'lead-e2e-holdout-26'];
+
+interface ListedLead {
+  lead_id: string;
+  score: number | null;
+  control_group?: boolean;
+}
+
+/** Scored, or scored into the control group (whose score the API hides). */
+const settled = (l: ListedLead) => l.score !== null || l.control_group === true;
+
+async function listLeads(url: string): Promise<{ total: number; leads: ListedLead[] }> {
+  const r = await fetch(`${url}leads?limit=200`);
+  if (!r.ok) throw new Error(`GET /leads → ${r.status}`);
+  return (await r.json()) as { total: number; leads: ListedLead[] };
+}
+
+async function post(url: string, path: string, body: unknown): Promise<Response> {
+  return fetch(`${url}${path.replace(/^\//, '')}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Copies of the first seeded leads under the holdout ids, sent for scoring. */
+async function addHoldoutLeads(url: string, seedLines: string[]): Promise<void> {
+  for (const [i, leadId] of HOLDOUT_LEAD_IDS.entries()) {
+    const seed = JSON.parse(seedLines[i % seedLines.length]) as { fields?: Record<string, unknown> };
+    const context = { ...seed, id: leadId, fields: { ...seed.fields, name: `Holdout Example ${i + 1}` } };
+    const r = await post(url, '/leads/score', { lead_id: leadId, context });
+    if (!r.ok) throw new Error(`POST /leads/score for ${leadId} → ${r.status}: ${await r.text()}`);
+  }
+}
+
+/**
+ * Deterministic outcomes and first touches: among scored leads the hottest
+ * half won and the rest lost; in the control group the first (newest) won
+ * and the rest lost. Outcomes are dated an hour ago; the n-th lead is first
+ * touched n hours after it arrived (its `as_of`). The lift page then has
+ * numbers in both groups.
+ */
+async function reportOutcomes(url: string, arrivals: Map<string, string>): Promise<{ won: number; lost: number }> {
+  const { leads } = await listLeads(url);
+  const at = new Date(Date.now() - 3_600_000).toISOString();
+  const treated = leads.filter((l) => l.control_group !== true); // hottest first, as the API sorts
+  const control = leads.filter((l) => l.control_group === true);
+  const outcomes = new Map<string, 'won' | 'lost'>();
+  treated.forEach((l, i) => outcomes.set(l.lead_id, i < Math.ceil(treated.length / 2) ? 'won' : 'lost'));
+  control.forEach((l, i) => outcomes.set(l.lead_id, i === 0 ? 'won' : 'lost'));
+  let n = 0;
+  for (const [leadId, outcome] of outcomes) {
+    const id = encodeURIComponent(leadId);
+    const r = await post(url, `/leads/${id}/outcome`, { outcome, at });
+    if (!r.ok) throw new Error(`POST /leads/${leadId}/outcome → ${r.status}: ${await r.text()}`);
+    const arrived = arrivals.get(leadId);
+    if (!arrived) throw new Error(`no as_of for ${leadId}`);
+    const touched = new Date(Date.parse(arrived) + ++n * 3_600_000).toISOString();
+    const t = await post(url, `/leads/${id}/touch`, { at: touched });
+    if (!t.ok) throw new Error(`POST /leads/${leadId}/touch → ${t.status}: ${await t.text()}`);
+  }
+  const won = [...outcomes.values()].filter((o) => o === 'won').length;
+  return { won, lost: outcomes.size - won };
+}
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -71,9 +145,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   if (newestMtime(join(WEB, 'src')) > statSync(join(dist, 'index.html')).mtimeMs) {
     console.warn('[e2e] warning: web/src changed after the last build; the tests run the old dist/ (npm run build)');
   }
-  const seeded = readFileSync(seeds, 'utf8')
+  const seedLines = readFileSync(seeds, 'utf8')
     .split('\n')
-    .filter((l) => l.trim()).length;
+    .filter((l) => l.trim());
+  const seeded = seedLines.length;
+  const total = seeded + HOLDOUT_LEAD_IDS.length;
 
   const store = mkdtempSync(join(tmpdir(), 'leadscore-e2e-'));
   const port = await freePort();
@@ -118,18 +194,32 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     };
     await wait('/healthz', 120_000, async () => (await fetch(`${url}healthz`)).ok);
     await wait(`the ${seeded} seeded leads to be scored`, 150_000, async () => {
-      const r = await fetch(`${url}leads?limit=200`);
-      if (!r.ok) return false;
-      const body = (await r.json()) as { total: number; leads: { score: number | null }[] };
-      return body.total === seeded && body.leads.every((l) => l.score !== null);
+      const body = await listLeads(url);
+      return body.total === seeded && body.leads.every(settled);
     });
-    console.log(`[e2e] host ready at ${url} in ${((Date.now() - started) / 1000).toFixed(1)} s (store ${store})`);
+    await addHoldoutLeads(url, seedLines);
+    await wait(`the ${HOLDOUT_LEAD_IDS.length} holdout leads to be scored`, 60_000, async () => {
+      const body = await listLeads(url);
+      return body.total === total && body.leads.every(settled);
+    });
+    const arrivals = new Map<string, string>();
+    for (const line of seedLines) {
+      const lead = JSON.parse(line) as { id: string; as_of: string };
+      arrivals.set(lead.id, lead.as_of);
+    }
+    HOLDOUT_LEAD_IDS.forEach((id, i) => arrivals.set(id, (JSON.parse(seedLines[i % seedLines.length]) as { as_of: string }).as_of));
+    const reported = await reportOutcomes(url, arrivals);
+    const control = (await listLeads(url)).leads.filter((l) => l.control_group === true).length;
+    console.log(
+      `[e2e] host ready at ${url} in ${((Date.now() - started) / 1000).toFixed(1)} s (store ${store}): ` +
+        `${total} leads, ${control} in the control group; outcomes ${reported.won} won, ${reported.lost} lost`,
+    );
   } catch (e) {
     await stop();
     throw e;
   }
 
-  const info: HostInfo = { url, store, db: join(store, 'leadscore.db'), log, seeded };
+  const info: HostInfo = { url, store, db: join(store, 'leadscore.db'), log, seeded, leads: total, holdout: HOLDOUT_LEAD_IDS };
   writeFileSync(HOST_INFO_FILE, JSON.stringify(info, null, 2));
   process.env.LEADSCORE_E2E_URL = url;
   return stop;

@@ -7,7 +7,12 @@ export interface HostInfo {
   store: string;
   db: string;
   log: string;
+  /** Leads from models/sample-leads.jsonl. */
   seeded: number;
+  /** All leads in the store: the seeded ones and the setup's holdout leads. */
+  leads: number;
+  /** The ids of the leads the setup added for the control group. */
+  holdout: string[];
 }
 
 export const HOST_INFO_FILE = join(import.meta.dirname, '..', 'test-results', 'e2e-host.json');

@@ -5,6 +5,7 @@ import { useToken } from './lib/auth';
 import { hrefWithQuery, matchRoute, parseHash, useHash } from './lib/router';
 import { AdminPage } from './pages/AdminPage';
 import { LeadPage } from './pages/LeadPage';
+import { LiftPage } from './pages/LiftPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { QueuePage } from './pages/QueuePage';
 
@@ -53,6 +54,9 @@ export function App() {
             <a className="nav__link" href={queueHref} aria-current={route.page === 'queue' || route.page === 'lead' ? 'page' : undefined}>
               Work queue
             </a>
+            <a className="nav__link" href="#/lift" aria-current={route.page === 'lift' ? 'page' : undefined}>
+              Lift
+            </a>
             <a className="nav__link" href="#/admin" aria-current={route.page === 'admin' ? 'page' : undefined}>
               Models
             </a>
@@ -66,6 +70,8 @@ export function App() {
           <QueuePage key={`queue-${token}`} query={query} />
         ) : route.page === 'lead' ? (
           <LeadPage key={`lead-${route.leadId}-${token}`} leadId={route.leadId} backHref={queueHref} />
+        ) : route.page === 'lift' ? (
+          <LiftPage key={`lift-${token}`} query={query} />
         ) : route.page === 'admin' ? (
           <AdminPage key={`admin-${token}`} />
         ) : (

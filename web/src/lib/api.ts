@@ -100,6 +100,8 @@ export interface QueueLead {
   score: number | null;
   band: Band | string | null;
   scored_at: number | null;
+  /** In the holdout group: `score` and `band` are null and must stay hidden (absent from older hosts). */
+  control_group?: boolean;
 }
 
 export interface QueuePage {
@@ -142,6 +144,8 @@ export interface LeadDetail {
   lead_id: string;
   context: LeadContext;
   score: Score | null;
+  /** In the holdout group: `score` is null and must stay hidden. */
+  control_group?: boolean;
 }
 
 export interface ScoreRequested {
@@ -159,6 +163,8 @@ export interface RequestStatus {
   updated_at?: number | string;
   result?: Score | null;
   error?: string | null;
+  /** SUCCESS for a holdout lead: scored, but no `result` (its score is hidden). */
+  control_group?: boolean;
 }
 
 export interface Weighted {
@@ -170,6 +176,8 @@ export interface Routing {
   active: string;
   split: Weighted[];
   fallback: string[];
+  /** Scores live traffic beside the active version; reps never see its scores. */
+  shadow?: string | null;
 }
 
 export interface ModelVersion {
@@ -188,6 +196,119 @@ export interface ModelsResponse {
   models: ModelVersion[];
   routing: Routing;
   tenants: Record<string, Routing>;
+}
+
+/** A 95 % interval, [low, high]. */
+export type Interval = [number, number];
+
+/** One group's outcomes: win_rate = won / decided. */
+export interface Arm {
+  leads: number;
+  decided: number;
+  won: number;
+  win_rate: number | null;
+  ci: Interval | null;
+}
+
+/** Leads reps saw scores for (treated) against the holdout (control); lift = treated / control − 1. */
+export interface Comparison {
+  treated: Arm;
+  control: Arm;
+  lift: number | null;
+  lift_ci: Interval | null;
+}
+
+export interface WeekComparison extends Comparison {
+  /** Monday of the cohort's week, YYYY-MM-DD. */
+  week_start: string;
+}
+
+export interface BandConversion extends Arm {
+  band: Band | string;
+}
+
+export interface CalibrationBin {
+  predicted: number;
+  observed: number;
+  leads: number;
+}
+
+export interface Touch {
+  touched: number;
+  median_hours: number | null;
+  hot_median_hours: number | null;
+}
+
+export type GuardrailStatus = 'ok' | 'waiting' | 'alert';
+
+export interface Guardrail {
+  status: GuardrailStatus | string;
+  message: string;
+  lift: number | null;
+  days_running: number;
+  tripped_at: number | null;
+  routed_to_rules: boolean;
+}
+
+export interface FeatureDrift {
+  feature: string;
+  psi: number | null;
+  alert: boolean;
+}
+
+export interface DriftReport {
+  version: string;
+  window_days: number;
+  leads: number;
+  threshold: number;
+  alert: boolean;
+  score_psi: number | null;
+  features: FeatureDrift[];
+}
+
+export interface LearningSettings {
+  /** 0 – 0.5: share of new leads in the control group. */
+  holdout_share: number;
+  /** The guardrail alerts when lift is below this. */
+  lift_floor: number;
+  guardrail_after_days: number;
+  guardrail_min_outcomes: number;
+  /** On alert, route the tenant to rules-v1. */
+  guardrail_to_rules: boolean;
+  /** A PSI above this is a drift alert. */
+  drift_threshold: number;
+}
+
+export interface LiftReport {
+  org: string;
+  generated_at: number;
+  settings: LearningSettings;
+  overall: Comparison;
+  /** Oldest first. */
+  weeks: WeekComparison[];
+  bands: BandConversion[];
+  auc: { value: number; leads: number; won: number } | null;
+  calibration: { brier: number; bins: CalibrationBin[] } | null;
+  first_touch: { treated: Touch; control: Touch };
+  guardrail: Guardrail;
+  drift: DriftReport | null;
+}
+
+export interface VersionMetrics {
+  auc: number | null;
+  brier: number | null;
+  mean_score: number | null;
+}
+
+export interface ShadowReport {
+  active: string;
+  shadow: string | null;
+  leads: number;
+  decided: number;
+  active_metrics: VersionMetrics;
+  shadow_metrics: VersionMetrics;
+  band_agreement: number | null;
+  mean_abs_score_diff: number | null;
 }
 
 // ---- Calls ---------------------------------------------------------------
@@ -239,6 +360,27 @@ export function fetchModels(signal?: AbortSignal): Promise<ModelsResponse> {
 
 export function putRouting(routing: Routing, signal?: AbortSignal): Promise<Routing> {
   return getJson<Routing>('/models/routing', { method: 'PUT', body: routing, signal });
+}
+
+export function fetchShadowReport(signal?: AbortSignal): Promise<ShadowReport> {
+  return getJson<ShadowReport>('/reports/shadow', { signal });
+}
+
+/** The shadow becomes active, the old active goes first in the fallback chain; 409 `no_shadow` without one. */
+export function promoteShadow(signal?: AbortSignal): Promise<Routing> {
+  return getJson<Routing>('/models/routing/promote', { method: 'POST', signal });
+}
+
+export function fetchLift(weeks: number, signal?: AbortSignal): Promise<LiftReport> {
+  return getJson<LiftReport>(`/reports/lift?weeks=${encodeURIComponent(String(weeks))}`, { signal });
+}
+
+export function fetchLearningSettings(signal?: AbortSignal): Promise<LearningSettings> {
+  return getJson<LearningSettings>('/learning/settings', { signal });
+}
+
+export function putLearningSettings(settings: LearningSettings, signal?: AbortSignal): Promise<LearningSettings> {
+  return getJson<LearningSettings>('/learning/settings', { method: 'PUT', body: settings, signal });
 }
 
 export function fetchMetricsText(signal?: AbortSignal): Promise<string> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { activityAttributes, activityLabel, confidencePercent, fieldLabel, formatFieldValue, newestFirst } from './format';
 import { matchRoute, parseHash } from './router';
-import { routingProblems, sameRouting, withActive } from './routing';
+import { normalizeRouting, rollbackTo, routingProblems, sameRouting, sameServing, withActive, withShadow } from './routing';
 
 describe('confidencePercent ("based on N % of the signals")', () => {
   it.each([
@@ -60,6 +60,7 @@ describe('hash routes', () => {
     expect(matchRoute(parseHash('').path)).toEqual({ page: 'queue' });
     expect(matchRoute(parseHash('#/').path)).toEqual({ page: 'queue' });
     expect(matchRoute(parseHash('#/admin').path)).toEqual({ page: 'admin' });
+    expect(matchRoute(parseHash('#/lift?weeks=26').path)).toEqual({ page: 'lift' });
     expect(matchRoute(parseHash('#/leads/lead-047075').path)).toEqual({ page: 'lead', leadId: 'lead-047075' });
     expect(matchRoute(parseHash('#/leads/a%2Fb').path)).toEqual({ page: 'lead', leadId: 'a/b' });
     expect(matchRoute('/nowhere')).toEqual({ page: 'not-found', path: '/nowhere' });
@@ -77,8 +78,31 @@ describe('routing edits', () => {
   const installed = ['v12', 'v11', 'rules-v1'];
 
   it('makes a version active, keeping the rest of the chain', () => {
-    expect(withActive(current, 'v11')).toEqual({ active: 'v11', split: [], fallback: ['rules-v1'] });
+    expect(withActive(current, 'v11')).toEqual({ active: 'v11', split: [], fallback: ['rules-v1'], shadow: null });
     expect(withActive({ ...current, split: [{ version: 'v11', weight: 1 }] }, 'v12').split).toEqual([]);
+  });
+
+  it('keeps the shadow when another version is made active, and clears it when the shadow is', () => {
+    expect(withActive({ ...current, shadow: 'v13' }, 'v11').shadow).toBe('v13');
+    expect(withActive({ ...current, shadow: 'v11' }, 'v11').shadow).toBeNull();
+  });
+
+  it('sends the whole routing with its shadow, set or cleared', () => {
+    expect(normalizeRouting(current)).toEqual({ ...current, shadow: null });
+    expect(withShadow(current, 'v13')).toEqual({ active: 'v12', split: [], fallback: ['v11', 'rules-v1'], shadow: 'v13' });
+    expect(withShadow({ ...current, shadow: 'v13' }, null).shadow).toBeNull();
+  });
+
+  it('tells a change of the shadow alone from a change of what serves reps', () => {
+    expect(sameServing(current, { ...current, shadow: 'v13' })).toBe(true);
+    expect(sameRouting(current, { ...current, shadow: 'v13' })).toBe(false);
+    expect(sameServing(current, withActive(current, 'v11'))).toBe(false);
+  });
+
+  it('rolls back what serves reps, keeping the current shadow unless it is the version restored', () => {
+    const promoted = { active: 'v13', split: [], fallback: ['v12', 'v11'], shadow: 'v14' };
+    expect(rollbackTo(current, promoted)).toEqual({ ...current, shadow: 'v14' });
+    expect(rollbackTo(current, { ...promoted, shadow: 'v12' }).shadow).toBeNull();
   });
 
   it('finds what the host would refuse', () => {
@@ -93,6 +117,10 @@ describe('routing edits', () => {
     expect(
       routingProblems({ ...current, split: [{ version: 'v12', weight: 1 }, { version: 'v12', weight: 2 }] }, installed),
     ).toEqual(['v12 appears twice in the split.']);
+    expect(routingProblems({ ...current, shadow: 'v99' }, installed)).toEqual(['v99 is not an installed version.']);
+    expect(routingProblems({ ...current, shadow: 'v12' }, installed)).toEqual([
+      'v12 is already the active version: a shadow scores beside it.',
+    ]);
   });
 
   it('compares routings by content', () => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 
 import { ApiError } from './api';
 
@@ -69,6 +69,29 @@ export function useDocumentTitle(title: string): void {
   useEffect(() => {
     document.title = title ? `${title} · leadscore` : 'leadscore';
   }, [title]);
+}
+
+/**
+ * An element's width, measured before the first paint and whenever its box
+ * changes (a hidden box measures 0: the last width stands). For charts,
+ * which draw at a width in pixels.
+ */
+export function useElementWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
+  const ref = useRef<T>(null);
+  const [width, setWidth] = useState(0);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => {
+      if (el.clientWidth > 0) setWidth(el.clientWidth);
+    };
+    measure();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, width];
 }
 
 export { toApiError };

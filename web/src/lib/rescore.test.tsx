@@ -95,6 +95,53 @@ describe('useRescore', () => {
   });
 });
 
+describe('useRescore and the control group', () => {
+  it('ends in `control` when the status says so, without asking for the hidden score', async () => {
+    const fetchMock = vi.fn(async (_url: string, init?: RequestInit) =>
+      init?.method === 'POST'
+        ? respond({ request_id: 'r', status: 'PENDING', status_url: '/leads/score/r/status' }, 202)
+        : respond({ request_id: 'r', lead_id: 'lead-1', status: 'SUCCESS', control_group: true }),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    const onScored = vi.fn();
+    const { result } = renderHook(() => useRescore('lead-1', { id: 'lead-1' }, onScored, { pollMs: 5 }));
+    act(() => void result.current.start());
+    await waitFor(() => expect(result.current.state).toEqual({ phase: 'control' }));
+    expect(onScored).toHaveBeenCalledWith(null);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+
+  it('treats a 404 control_group from GET /leads/{id}/score as the control group, not an error', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (init?.method === 'POST') return respond({ request_id: 'r', status: 'PENDING', status_url: '/leads/score/r/status' }, 202);
+        if (url === '/leads/lead-1/score') return respond({ error: { code: 'control_group', message: 'hidden' } }, 404);
+        return respond({ request_id: 'r', lead_id: 'lead-1', status: 'SUCCESS' });
+      }),
+    );
+    const onScored = vi.fn();
+    const { result } = renderHook(() => useRescore('lead-1', { id: 'lead-1' }, onScored, { pollMs: 5 }));
+    act(() => void result.current.start());
+    await waitFor(() => expect(result.current.state).toEqual({ phase: 'control' }));
+    expect(onScored).toHaveBeenCalledWith(null);
+  });
+
+  it('still reports any other 404 from the score as an error', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (init?.method === 'POST') return respond({ request_id: 'r', status: 'PENDING', status_url: '/leads/score/r/status' }, 202);
+        if (url === '/leads/lead-1/score') return respond({ error: { code: 'not_found', message: 'no score' } }, 404);
+        return respond({ request_id: 'r', lead_id: 'lead-1', status: 'SUCCESS' });
+      }),
+    );
+    const { result } = renderHook(() => useRescore('lead-1', { id: 'lead-1' }, () => {}, { pollMs: 5 }));
+    act(() => void result.current.start());
+    await waitFor(() => expect(result.current.state.phase).toBe('error'));
+  });
+});
+
 describe('statusPath', () => {
   it('follows the host’s status_url on this origin only', () => {
     expect(statusPath('/leads/score/abc/status', 'abc')).toBe('/leads/score/abc/status');

@@ -2,6 +2,8 @@
  * Rescoring a lead: `POST /leads/score` with `force_refresh`, then polling
  * the request's status every 300 ms until SUCCESS or FAILED. A request that
  * has not finished within the timeout stops polling and offers a retry.
+ * A lead in the control group ends in SUCCESS without a score (`control`):
+ * it was scored, but its score stays hidden.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 
@@ -13,6 +15,7 @@ export type RescoreState =
   | { phase: 'submitting' }
   | { phase: 'pending'; requestId: string; attempts: number }
   | { phase: 'success'; score: Score }
+  | { phase: 'control' }
   | { phase: 'failed'; message: string }
   | { phase: 'timeout'; requestId: string | null }
   | { phase: 'error'; error: ApiError };
@@ -43,10 +46,16 @@ export function statusPath(statusUrl: unknown, requestId: string): string {
   return `/leads/score/${encodeURIComponent(requestId)}/status`;
 }
 
+/** A 404 from `GET /leads/{id}/score` that means "scored, but in the control group". */
+export function isControlGroupError(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 404 && e.code === 'control_group';
+}
+
+/** `onScored` gets the new score, or null when the lead is in the control group (its score is hidden). */
 export function useRescore(
   leadId: string,
   context: LeadContext | null,
-  onScored: (score: Score) => void,
+  onScored: (score: Score | null) => void,
   { pollMs = POLL_INTERVAL_MS, timeoutMs = RESCORE_TIMEOUT_MS } = {},
 ) {
   const [state, setState] = useState<RescoreState>({ phase: 'idle' });
@@ -89,8 +98,15 @@ export function useRescore(
             continue;
           }
           if (status.status === 'SUCCESS') {
-            const score = status.result ?? (await fetchScore(leadId, signal));
-            setState({ phase: 'success', score });
+            let score: Score | null = null;
+            if (status.control_group !== true) {
+              try {
+                score = status.result ?? (await fetchScore(leadId, signal));
+              } catch (e) {
+                if (!isControlGroupError(e)) throw e;
+              }
+            }
+            setState(score ? { phase: 'success', score } : { phase: 'control' });
             onScoredRef.current(score);
             return;
           }

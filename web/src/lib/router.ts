@@ -1,5 +1,5 @@
 /**
- * Hash routing (`#/`, `#/leads/<id>`, `#/admin`): the API lives under
+ * Hash routing (`#/`, `#/leads/<id>`, `#/lift`, `#/admin`): the API lives under
  * `/leads/...` on the same origin, so the UI keeps its routes in the hash.
  */
 import { useSyncExternalStore } from 'react';
@@ -13,6 +13,7 @@ export interface Location {
 export type Route =
   | { page: 'queue' }
   | { page: 'lead'; leadId: string }
+  | { page: 'lift' }
   | { page: 'admin' }
   | { page: 'not-found'; path: string };
 
@@ -26,6 +27,7 @@ export function parseHash(hash: string): Location {
 export function matchRoute(path: string): Route {
   if (path === '/' || path === '') return { page: 'queue' };
   if (path === '/admin' || path === '/admin/') return { page: 'admin' };
+  if (path === '/lift' || path === '/lift/') return { page: 'lift' };
   const lead = /^\/leads\/([^/]+)\/?$/.exec(path);
   if (lead) {
     try {

@@ -14,6 +14,7 @@ export function normalizeRouting(r: Routing): Routing {
     active: r.active,
     split: (r.split ?? []).map((w) => ({ version: w.version, weight: w.weight })),
     fallback: [...(r.fallback ?? [])],
+    shadow: r.shadow ?? null,
   };
 }
 
@@ -21,12 +22,38 @@ export function sameRouting(a: Routing, b: Routing): boolean {
   return JSON.stringify(normalizeRouting(a)) === JSON.stringify(normalizeRouting(b));
 }
 
+/** The same versions serve reps' scores (active, split, fallback); the shadow aside. */
+export function sameServing(a: Routing, b: Routing): boolean {
+  return sameRouting({ ...a, shadow: null }, { ...b, shadow: null });
+}
+
+/**
+ * Rolling back to `previous` restores what served reps' scores; the current
+ * shadow keeps scoring beside it, unless it is the version rolled back to.
+ */
+export function rollbackTo(previous: Routing, current: Routing): Routing {
+  const shadow = current.shadow ?? null;
+  return { ...normalizeRouting(previous), shadow: shadow === previous.active ? null : shadow };
+}
+
 /**
  * `version` made the active version: no split, and the fallback chain as it
- * was, without the new active version.
+ * was, without the new active version; the shadow stays unless it is the
+ * version made active.
  */
 export function withActive(current: Routing, version: string): Routing {
-  return { active: version, split: [], fallback: (current.fallback ?? []).filter((v) => v !== version) };
+  const shadow = current.shadow ?? null;
+  return {
+    active: version,
+    split: [],
+    fallback: (current.fallback ?? []).filter((v) => v !== version),
+    shadow: shadow === version ? null : shadow,
+  };
+}
+
+/** The routing as it is, with `shadow` as the shadow version (null: none). */
+export function withShadow(current: Routing, shadow: string | null): Routing {
+  return { ...normalizeRouting(current), shadow };
 }
 
 /** What a person reads as the version in charge: the active one, or the split. */
@@ -38,7 +65,7 @@ export function describePrimary(r: Routing): string {
 /** Problems that the host would refuse, said before sending. */
 export function routingProblems(r: Routing, installed: string[]): string[] {
   const problems: string[] = [];
-  const named = [r.active, ...r.split.map((w) => w.version), ...r.fallback];
+  const named = [r.active, ...r.split.map((w) => w.version), ...r.fallback, ...(r.shadow ? [r.shadow] : [])];
   for (const v of new Set(named)) {
     if (!installed.includes(v)) problems.push(`${v || '(empty)'} is not an installed version.`);
   }
@@ -46,6 +73,9 @@ export function routingProblems(r: Routing, installed: string[]): string[] {
     problems.push('Split weights are whole numbers, 0 or more.');
   } else if (r.split.length > 0 && r.split.reduce((s, w) => s + w.weight, 0) === 0) {
     problems.push('The split’s weights add up to 0: give at least one version some traffic.');
+  }
+  if (r.shadow && r.shadow === r.active && r.split.length === 0) {
+    problems.push(`${r.shadow} is already the active version: a shadow scores beside it.`);
   }
   const seen = new Set<string>();
   for (const w of r.split) {

@@ -1,11 +1,13 @@
 /**
  * Model administration: the installed versions, the routing that applies to
- * this tenant (active version, A/B split, fallback chain), switching and
- * rolling back, and each version's traffic and latency from /metrics.
+ * this tenant (active version, A/B split, fallback chain, shadow), switching
+ * and rolling back, the shadow's comparison and promotion, and each
+ * version's traffic and latency from /metrics.
  */
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 
 import { ChevronIcon, CloseIcon, RefreshIcon } from '../components/Icons';
+import { ShadowCard } from '../components/ShadowCard';
 import { ErrorState, LoadingBlock, Spinner } from '../components/States';
 import {
   fetchMetricsText,
@@ -22,8 +24,9 @@ import {
   describePrimary,
   loadPrevious,
   normalizeRouting,
+  rollbackTo,
   routingProblems,
-  sameRouting,
+  sameServing,
   savePrevious,
   withActive,
   type RememberedRouting,
@@ -52,24 +55,34 @@ export function AdminPage() {
 
   const data = models.data;
 
+  /**
+   * The host saved `next`: show it at once (the versions' states follow on
+   * reload). A change of what serves reps' scores makes the routing it
+   * replaced the rollback target; a change of the shadow alone does not.
+   */
+  const committed = (next: Routing, message: string) => {
+    if (!data) return;
+    const before = normalizeRouting(data.routing);
+    const saved = normalizeRouting(next);
+    if (!sameServing(before, saved)) {
+      savePrevious(before);
+      setPrevious(loadPrevious() ?? { routing: before, replacedAt: Date.now() });
+    }
+    replaceModels({ ...data, routing: saved });
+    reloadModels();
+    setMetricsTick((n) => n + 1);
+    setEditing(false);
+    setNotice({ tone: 'success', text: message });
+  };
+
   /** Sends a routing; the one it replaces becomes the rollback target. */
   const apply = async (next: Routing, success: (r: Routing) => string) => {
     if (!data) return;
-    const before = normalizeRouting(data.routing);
     setSaving(true);
     setNotice(null);
     try {
       const saved = normalizeRouting(await putRouting(normalizeRouting(next)));
-      if (!sameRouting(before, saved)) {
-        savePrevious(before);
-        setPrevious(loadPrevious() ?? { routing: before, replacedAt: Date.now() });
-      }
-      // Show the new routing at once; the versions' states follow on reload.
-      replaceModels({ ...data, routing: saved });
-      reloadModels();
-      setMetricsTick((n) => n + 1);
-      setEditing(false);
-      setNotice({ tone: 'success', text: success(saved) });
+      committed(saved, success(saved));
     } catch (e) {
       const error = toApiError(e);
       setNotice({ tone: 'error', text: routingErrorText(error) });
@@ -93,7 +106,7 @@ export function AdminPage() {
 
   const routing = normalizeRouting(data.routing);
   const installed = data.models.map((m) => m.version);
-  const canRollBack = previous !== null && !sameRouting(previous.routing, routing);
+  const canRollBack = previous !== null && !sameServing(previous.routing, routing);
 
   return (
     <div className="page page--admin">
@@ -135,7 +148,7 @@ export function AdminPage() {
         editing={editing}
         onEdit={() => setEditing(true)}
         onRollBack={(r) =>
-          void apply(r, (s) => `Rolled back: ${describePrimary(s)} now scores new requests.`)
+          void apply(rollbackTo(r, routing), (s) => `Rolled back: ${describePrimary(s)} now scores new requests.`)
         }
       />
 
@@ -148,6 +161,14 @@ export function AdminPage() {
           onSave={(r) => void apply(r, (s) => `Routing saved: ${describePrimary(s)} now scores new requests.`)}
         />
       ) : null}
+
+      <ShadowCard
+        routing={routing}
+        installed={installed}
+        disabled={saving}
+        onChanged={committed}
+        onStale={reloadModels}
+      />
 
       <VersionsCard
         data={data}
@@ -252,6 +273,16 @@ function RoutingCard({
           </dd>
         </div>
         <div className="routing__item">
+          <dt>Shadow</dt>
+          <dd data-testid="routing-shadow">
+            {routing.shadow ? (
+              <span className="pill mono">{routing.shadow}</span>
+            ) : (
+              <span className="muted">None</span>
+            )}
+          </dd>
+        </div>
+        <div className="routing__item">
           <dt>Fallback chain</dt>
           <dd data-testid="routing-fallback">
             {routing.fallback.length === 0 ? (
@@ -318,6 +349,7 @@ function RoutingEditor({
   const [active, setActive] = useState(routing.active);
   const [split, setSplit] = useState(routing.split.map((w) => ({ version: w.version, weight: String(w.weight) })));
   const [fallback, setFallback] = useState<string[]>(routing.fallback);
+  const [shadow, setShadow] = useState<string>(routing.shadow ?? '');
   const [submitted, setSubmitted] = useState(false);
   const ids = useId();
   const firstField = useRef<HTMLSelectElement>(null);
@@ -327,6 +359,7 @@ function RoutingEditor({
     active,
     split: split.map((w) => ({ version: w.version, weight: w.weight.trim() === '' ? NaN : Number(w.weight) })),
     fallback,
+    shadow: shadow || null,
   };
   const problems = routingProblems(draft, installed);
   const unused = (list: string[]) => installed.filter((v) => !list.includes(v));
@@ -364,6 +397,24 @@ function RoutingEditor({
               ))}
             </select>
             <p className="field__help">Scores every lead when there is no split.</p>
+            <label className="field__label field__label--spaced" htmlFor={`${ids}-shadow`}>
+              Shadow version
+            </label>
+            <select
+              id={`${ids}-shadow`}
+              className="input"
+              value={shadow}
+              onChange={(e) => setShadow(e.target.value)}
+              data-testid="editor-shadow"
+            >
+              <option value="">None</option>
+              {installed.map((v) => (
+                <option key={v} value={v}>
+                  {v}
+                </option>
+              ))}
+            </select>
+            <p className="field__help">Scores every lead too, for comparison only: reps never see its scores.</p>
           </div>
 
           <fieldset className="field fieldset">
@@ -527,6 +578,7 @@ const STATE_LABEL: Record<string, string> = {
   active: 'Active',
   split: 'In split',
   fallback: 'Fallback',
+  shadow: 'Shadow',
   installed: 'Installed',
 };
 

@@ -1,7 +1,12 @@
-/** A lead: who it is, its badge with the reasons one click away, its recent activity, and Rescore. */
-import { useCallback, useMemo, useState, type ReactNode } from 'react';
+/**
+ * A lead: who it is, its badge with the reasons one click away, its recent
+ * activity, and Rescore. A lead in the control group shows the grey pill
+ * instead: no score, no band, no reasons.
+ */
+import { useCallback, useId, useMemo, useState, type ReactNode } from 'react';
 
 import { Badge } from '../components/Badge';
+import { CONTROL_GROUP_DESCRIPTION, ControlGroupPill } from '../components/ControlGroupPill';
 import { ReasonsPopover } from '../components/ReasonsPopover';
 import { ErrorState, LoadingBlock, Spinner } from '../components/States';
 import { ArrowLeftIcon, RefreshIcon } from '../components/Icons';
@@ -32,8 +37,10 @@ export function LeadPage({ leadId, backHref }: { leadId: string; backHref: strin
   useDocumentTitle(detail ? name : 'Lead');
 
   const onScored = useCallback(
-    (score: Score) => {
-      if (detail) replace({ ...detail, score });
+    (score: Score | null) => {
+      if (!detail) return;
+      // No score back: scored, but in the control group (its score is hidden).
+      replace(score ? { ...detail, score } : { ...detail, score: null, control_group: true });
     },
     [detail, replace],
   );
@@ -58,7 +65,15 @@ export function LeadPage({ leadId, backHref }: { leadId: string; backHref: strin
   );
 }
 
-function LeadView({ detail, name, onScored }: { detail: LeadDetail; name: string; onScored: (s: Score) => void }) {
+function LeadView({
+  detail,
+  name,
+  onScored,
+}: {
+  detail: LeadDetail;
+  name: string;
+  onScored: (s: Score | null) => void;
+}) {
   const fields = detail.context.fields ?? {};
   const company = typeof fields.company === 'string' ? fields.company : null;
   const subtitle = [company, typeof fields.title === 'string' ? fields.title : null].filter(Boolean).join(' · ');
@@ -76,7 +91,12 @@ function LeadView({ detail, name, onScored }: { detail: LeadDetail; name: string
         </div>
       </header>
       <div className="lead-grid">
-        <ScoreCard leadId={detail.lead_id} score={detail.score} rescore={rescore} />
+        <ScoreCard
+          leadId={detail.lead_id}
+          score={detail.control_group === true ? null : detail.score}
+          control={detail.control_group === true}
+          rescore={rescore}
+        />
         <FieldsCard fields={fields} asOf={detail.context.as_of} />
         <ActivityCard activities={detail.context.activities} />
       </div>
@@ -87,10 +107,12 @@ function LeadView({ detail, name, onScored }: { detail: LeadDetail; name: string
 function ScoreCard({
   leadId,
   score,
+  control,
   rescore,
 }: {
   leadId: string;
   score: Score | null;
+  control: boolean;
   rescore: ReturnType<typeof useRescore>;
 }) {
   const now = useNow();
@@ -105,7 +127,9 @@ function ScoreCard({
       <h2 id="score-heading" className="card__title">
         Lead score
       </h2>
-      {score ? (
+      {control ? (
+        <ControlGroupNote />
+      ) : score ? (
         <>
           <div className="score-card__main">
             <Badge band={band} size="lg" />
@@ -157,11 +181,23 @@ function ScoreCard({
           data-testid="rescore"
         >
           {busy ? <Spinner label="Rescoring" /> : <RefreshIcon />}
-          {score ? 'Rescore' : 'Score now'}
+          {score || control ? 'Rescore' : 'Score now'}
         </button>
         <RescoreStatus state={rescore.state} onRetry={() => void rescore.start()} onDismiss={rescore.reset} />
       </div>
     </section>
+  );
+}
+
+function ControlGroupNote() {
+  const id = useId();
+  return (
+    <div className="control-note">
+      <ControlGroupPill size="lg" describedBy={id} />
+      <p id={id} className="muted small" data-testid="control-description">
+        {CONTROL_GROUP_DESCRIPTION}
+      </p>
+    </div>
   );
 }
 
@@ -199,6 +235,15 @@ function RescoreStatus({
         </>
       );
       break;
+    case 'control':
+      tone = 'success';
+      body = (
+        <>
+          <span className="status-chip status-chip--success">SUCCESS</span> Rescored. The lead is in the control
+          group, so its score stays hidden.
+        </>
+      );
+      break;
     case 'failed':
       tone = 'error';
       body = (
@@ -227,7 +272,7 @@ function RescoreStatus({
               Try again
             </button>
           ) : null}
-          {state.phase === 'success' ? (
+          {state.phase === 'success' || state.phase === 'control' ? (
             <button type="button" className="link-button" onClick={onDismiss}>
               Dismiss
             </button>

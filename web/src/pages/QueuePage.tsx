@@ -1,7 +1,12 @@
-/** The work queue: the tenant's scored leads, hottest first, with band filter, search and paging. */
+/**
+ * The work queue: the tenant's scored leads, hottest first, with band filter,
+ * search and paging. Leads in the control group come last, with the grey
+ * "control group" pill and no score.
+ */
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 
 import { Badge } from '../components/Badge';
+import { CONTROL_GROUP_DESCRIPTION, ControlGroupPill } from '../components/ControlGroupPill';
 import { ChevronIcon, SearchIcon, CloseIcon } from '../components/Icons';
 import { EmptyState, ErrorState, Spinner } from '../components/States';
 import { fetchQueue, type QueueLead } from '../lib/api';
@@ -171,6 +176,8 @@ export function QueuePage({ query }: { query: URLSearchParams }) {
 function QueueList({ leads, stale }: { leads: QueueLead[]; stale: boolean }) {
   const now = useNow();
   const listRef = useRef<HTMLUListElement>(null);
+  const controlDescriptionId = useId();
+  const anyControl = leads.some((l) => l.control_group === true);
 
   // ↑/↓ move between rows; Enter opens (rows are links).
   const onKeyDown = (e: KeyboardEvent<HTMLUListElement>) => {
@@ -192,43 +199,82 @@ function QueueList({ leads, stale }: { leads: QueueLead[]; stale: boolean }) {
         <span className="queue-head__age">Scored</span>
       </div>
       <ul className="queue-list" ref={listRef} onKeyDown={onKeyDown} data-testid="queue">
-        {leads.map((lead) => {
-          const band = displayBand(lead.band, lead.score);
-          const name = lead.name?.trim() || lead.lead_id;
-          return (
-            <li key={lead.lead_id}>
-              <a
-                className="queue-row"
-                href={leadHref(lead.lead_id)}
-                data-testid="queue-row"
-                data-lead-id={lead.lead_id}
-              >
-                <span className="queue-row__badge">
-                  <Badge band={band} />
-                </span>
-                <span className="queue-row__score" data-testid="queue-score">
-                  <span className="visually-hidden">score </span>
-                  {lead.score ?? '—'}
-                </span>
-                <span className="queue-row__who">
-                  <span className="queue-row__name">{name}</span>
-                  <span className="queue-row__company">{lead.company || 'Company unknown'}</span>
-                </span>
-                <span
-                  className="queue-row__age"
-                  title={lead.scored_at ? formatDateTime(lead.scored_at) : undefined}
-                >
-                  {lead.scored_at ? `scored ${formatAge(lead.scored_at, now)}` : 'not scored'}
-                </span>
-                <span className="queue-row__chevron" aria-hidden="true">
-                  <ChevronIcon />
-                </span>
-              </a>
-            </li>
-          );
-        })}
+        {leads.map((lead) =>
+          lead.control_group === true ? (
+            <ControlRow key={lead.lead_id} lead={lead} descriptionId={controlDescriptionId} />
+          ) : (
+            <ScoredRow key={lead.lead_id} lead={lead} now={now} />
+          ),
+        )}
       </ul>
+      {anyControl ? (
+        <p id={controlDescriptionId} hidden>
+          {CONTROL_GROUP_DESCRIPTION}
+        </p>
+      ) : null}
     </div>
+  );
+}
+
+function ScoredRow({ lead, now }: { lead: QueueLead; now: number }) {
+  const band = displayBand(lead.band, lead.score);
+  return (
+    <li>
+      <a className="queue-row" href={leadHref(lead.lead_id)} data-testid="queue-row" data-lead-id={lead.lead_id}>
+        <span className="queue-row__badge">
+          <Badge band={band} />
+        </span>
+        <span className="queue-row__score" data-testid="queue-score">
+          <span className="visually-hidden">score </span>
+          {lead.score ?? '—'}
+        </span>
+        <LeadWho lead={lead} />
+        <span className="queue-row__age" title={lead.scored_at ? formatDateTime(lead.scored_at) : undefined}>
+          {lead.scored_at ? `scored ${formatAge(lead.scored_at, now)}` : 'not scored'}
+        </span>
+        <RowChevron />
+      </a>
+    </li>
+  );
+}
+
+/** A holdout lead: the grey pill across the badge and score columns, no score, no band. */
+function ControlRow({ lead, descriptionId }: { lead: QueueLead; descriptionId: string }) {
+  return (
+    <li>
+      <a
+        className="queue-row queue-row--control"
+        href={leadHref(lead.lead_id)}
+        data-testid="queue-row"
+        data-lead-id={lead.lead_id}
+        data-control-group="true"
+        aria-describedby={descriptionId}
+      >
+        <span className="queue-row__badge queue-row__badge--control">
+          <ControlGroupPill />
+        </span>
+        <LeadWho lead={lead} />
+        <span className="queue-row__age" />
+        <RowChevron />
+      </a>
+    </li>
+  );
+}
+
+function LeadWho({ lead }: { lead: QueueLead }) {
+  return (
+    <span className="queue-row__who">
+      <span className="queue-row__name">{lead.name?.trim() || lead.lead_id}</span>
+      <span className="queue-row__company">{lead.company || 'Company unknown'}</span>
+    </span>
+  );
+}
+
+function RowChevron() {
+  return (
+    <span className="queue-row__chevron" aria-hidden="true">
+      <ChevronIcon />
+    </span>
   );
 }
 

@@ -1,0 +1,42 @@
+/**
+ * Test helper: `fetch` answered by route ("GET /leads/lead-1" → body), with
+ * every call recorded. Unknown routes answer 404, as the host would.
+ */
+import { vi } from 'vitest';
+
+export type Reply = { status?: number; body?: unknown } | ((init: RequestInit | undefined, url: string) => Reply);
+
+export interface FetchCall {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+export function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+export function apiError(status: number, code: string, message: string): { status: number; body: unknown } {
+  return { status, body: { error: { code, message } } };
+}
+
+/** Stubs `fetch`; `routes` maps "METHOD /path" (query ignored unless given) to replies, a list is used in turn. */
+export function mockFetch(routes: Record<string, Reply | Reply[]>): FetchCall[] {
+  const calls: FetchCall[] = [];
+  const queues = new Map(Object.entries(routes).map(([k, v]) => [k, Array.isArray(v) ? [...v] : [v]]));
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string, init?: RequestInit) => {
+      const method = init?.method ?? 'GET';
+      const path = String(url);
+      calls.push({ method, path, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      const queue = queues.get(`${method} ${path}`) ?? queues.get(`${method} ${path.split('?')[0]}`);
+      if (!queue || queue.length === 0) return json({ error: { code: 'not_found', message: `no route ${method} ${path}` } }, 404);
+      let reply = queue.length > 1 ? queue.shift()! : queue[0];
+      if (typeof reply === 'function') reply = reply(init, path);
+      const r = reply as { status?: number; body?: unknown };
+      return json(r.body ?? {}, r.status ?? 200);
+    }),
+  );
+  return calls;
+}
