@@ -156,34 +156,8 @@ enum Command {
     /// working its queue in arrival order with one working it by score
     /// (time to first touch, win rate); see docs/simulator.md.
     SimulateRollout {
-        /// The service.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        url: String,
-        /// Bearer token (crm.write.leads, and crm.read.leads with --record); not needed with --dev.
-        #[arg(long, env = "LEADSCORE_TOKEN")]
-        token: Option<String>,
-        /// Leads arriving.
-        #[arg(long, default_value_t = 2000)]
-        leads: usize,
-        /// Working days (8 hours) they arrive over.
-        #[arg(long, default_value_t = 20.0)]
-        days: f64,
-        /// Reps working the queue.
-        #[arg(long, default_value_t = 4)]
-        reps: usize,
-        /// Minutes one first touch takes a rep.
-        #[arg(long, default_value_t = 19.0)]
-        minutes_per_touch: f64,
-        /// Hours of waiting over which a lead loses most of its edge (see docs/simulator.md).
-        #[arg(long, default_value_t = 4.0)]
-        decay_hours: f64,
-        /// Random seed.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Also queue the leads for the token's tenant and post their touches
-        /// and outcomes, so that GET /reports/lift shows the experiment.
-        #[arg(long)]
-        record: bool,
+        #[command(flatten)]
+        settings: rollout::RolloutSettings,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -448,29 +422,7 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::SimulateRollout {
-            url,
-            token,
-            leads,
-            days,
-            reps,
-            minutes_per_touch,
-            decay_hours,
-            seed,
-            record,
-            json,
-        } => {
-            let settings = rollout::RolloutSettings {
-                url,
-                token,
-                leads,
-                days,
-                reps,
-                minutes_per_touch,
-                decay_hours,
-                seed,
-                record,
-            };
+        Command::SimulateRollout { settings, json } => {
             let report = tokio::runtime::Runtime::new()?.block_on(rollout::run(&settings))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

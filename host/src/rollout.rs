@@ -33,26 +33,36 @@ use crate::simulate;
 
 const WORKDAY_HOURS: f64 = 8.0;
 
-/// What to simulate.
-#[derive(Clone, Debug)]
+/// What to simulate (the `simulate-rollout` command's options).
+#[derive(Clone, Debug, clap::Args)]
 pub struct RolloutSettings {
-    /// The service's base URL.
+    /// The service.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
-    /// Its bearer token (scope crm.write.leads; crm.read.leads to record).
+    /// Bearer token (crm.write.leads, and crm.read.leads with --record); not needed with --dev.
+    #[arg(long, env = "LEADSCORE_TOKEN")]
     pub token: Option<String>,
     /// Leads arriving.
+    #[arg(long, default_value_t = 2000)]
     pub leads: usize,
-    /// Working days they arrive over.
+    /// Working days (8 hours) they arrive over.
+    #[arg(long, default_value_t = 20.0)]
     pub days: f64,
-    /// Reps working them.
+    /// Reps working the queue.
+    #[arg(long, default_value_t = 4)]
     pub reps: usize,
-    /// Time one touch takes a rep.
+    /// Minutes one first touch takes a rep.
+    #[arg(long, default_value_t = 19.0)]
     pub minutes_per_touch: f64,
-    /// How fast waiting costs: a lead loses half its remaining edge every `decay_hours`·ln 2.
+    /// Hours of waiting over which a lead loses most of its edge (see docs/simulator.md).
+    #[arg(long, default_value_t = 4.0)]
     pub decay_hours: f64,
     /// Random seed (the leads, their arrivals and their luck).
+    #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Also queue the leads and post touches and outcomes to the service.
+    /// Also queue the leads for the token's tenant and post their touches
+    /// and outcomes, so that GET /reports/lift shows the experiment.
+    #[arg(long)]
     pub record: bool,
 }
 

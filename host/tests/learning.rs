@@ -32,40 +32,22 @@ fn new_leads(prefix: &str, count: usize) -> Vec<Value> {
         .collect()
 }
 
-async fn queue_total(client: &reqwest::Client, url: &str) -> u64 {
-    let queue: Value = client.get(format!("{url}/leads?limit=1")).send().await.unwrap().json().await.unwrap();
-    queue["total"].as_u64().unwrap()
-}
-
 /// Queues every (new) lead and waits until the tenant's work queue holds them all.
 async fn score_all(client: &reqwest::Client, url: &str, leads: &[Value]) {
-    let expected = queue_total(client, url).await + leads.len() as u64;
+    let before = common::get_json(client, &format!("{url}/leads?limit=1")).await["total"].as_u64().unwrap();
     for lead in leads {
         let body = json!({"lead_id": lead["id"], "context": lead});
         let response = client.post(format!("{url}/leads/score")).json(&body).send().await.unwrap();
         assert_eq!(response.status(), 202);
     }
-    for _ in 0..600 {
-        if queue_total(client, url).await == expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("not every lead was scored within 30 s");
+    common::wait_for_queue(client, url, before + leads.len() as u64).await;
 }
 
 /// Every lead of the tenant's work queue: (lead id, row).
 async fn work_queue(client: &reqwest::Client, url: &str) -> Vec<(String, Value)> {
     let mut rows = Vec::new();
     loop {
-        let page: Value = client
-            .get(format!("{url}/leads?limit=200&offset={}", rows.len()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = common::get_json(client, &format!("{url}/leads?limit=200&offset={}", rows.len())).await;
         let leads = page["leads"].as_array().unwrap();
         if leads.is_empty() {
             return rows;
@@ -86,12 +68,6 @@ async fn post_outcome(client: &reqwest::Client, url: &str, lead_id: &str, won: b
     assert_eq!(response.status(), 200);
 }
 
-async fn get_json(client: &reqwest::Client, url: &str) -> Value {
-    let response = client.get(url).send().await.unwrap();
-    assert_eq!(response.status(), 200, "{url}");
-    response.json().await.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_control_group_is_hidden_and_the_lift_report_recovers_a_known_lift() {
     let (url, _store) = spawn_app(common::services::shared_backends().await).await;
@@ -101,7 +77,7 @@ async fn the_control_group_is_hidden_and_the_lift_report_recovers_a_known_lift()
         "guardrail_min_outcomes": 50, "guardrail_to_rules": false, "drift_threshold": 0.2,
     });
     put_settings(&client, &url, settings.clone()).await;
-    assert_eq!(get_json(&client, &format!("{url}/learning/settings")).await, settings);
+    assert_eq!(common::get_json(&client, &format!("{url}/learning/settings")).await, settings);
     let leads = new_leads("lead", 1200);
     score_all(&client, &url, &leads).await;
 
@@ -114,13 +90,13 @@ async fn the_control_group_is_hidden_and_the_lift_report_recovers_a_known_lift()
     assert!(queue[first_control..].iter().all(|(_, l)| l["control_group"] == true && l["score"].is_null()));
     assert!(queue[..first_control].iter().all(|(_, l)| l["score"].is_i64() && l["band"].is_string()));
     for band in ["hot", "warm", "cold"] {
-        let page = get_json(&client, &format!("{url}/leads?band={band}&limit=200")).await;
+        let page = common::get_json(&client, &format!("{url}/leads?band={band}&limit=200")).await;
         assert!(page["leads"].as_array().unwrap().iter().all(|l| l["control_group"] == false));
     }
     let badge = client.get(format!("{url}/leads/{}/score", control[0])).send().await.unwrap();
     assert_eq!(badge.status(), 404);
     assert_eq!(badge.json::<Value>().await.unwrap()["error"]["code"], "control_group");
-    let detail = get_json(&client, &format!("{url}/leads/{}", control[0])).await;
+    let detail = common::get_json(&client, &format!("{url}/leads/{}", control[0])).await;
     assert_eq!((detail["control_group"].clone(), detail["score"].clone()), (json!(true), Value::Null));
 
     // Outcomes with a known effect: scored leads win 1.5 × as often; within
@@ -136,7 +112,7 @@ async fn the_control_group_is_hidden_and_the_lift_report_recovers_a_known_lift()
         let spread = 0.5 + score_of[&sample_of(id)] as f64 / 100.0;
         post_outcome(&client, &url, id, rng.random::<f64>() < base * spread).await;
     }
-    let report = get_json(&client, &format!("{url}/reports/lift?weeks=104")).await;
+    let report = common::get_json(&client, &format!("{url}/reports/lift?weeks=104")).await;
     let overall = &report["overall"];
     assert_eq!(overall["control"]["decided"].as_u64(), Some(control.len() as u64), "{overall}");
     assert_eq!(overall["treated"]["decided"].as_u64(), Some((queue.len() - control.len()) as u64));
@@ -174,7 +150,7 @@ async fn the_control_group_is_hidden_and_the_lift_report_recovers_a_known_lift()
         let response = client.post(format!("{url}/leads/{id}/touch")).json(&json!({"at": at})).send().await.unwrap();
         assert_eq!(response.status(), 200);
     }
-    let report = get_json(&client, &format!("{url}/reports/lift")).await;
+    let report = common::get_json(&client, &format!("{url}/reports/lift")).await;
     assert_eq!(report["first_touch"]["treated"]["touched"], 1);
     assert_eq!(report["first_touch"]["treated"]["median_hours"], 2.0, "the earliest touch counts");
 
@@ -190,7 +166,7 @@ async fn the_control_group_is_hidden_and_the_lift_report_recovers_a_known_lift()
 async fn bad_learning_input_is_refused_with_the_field_named() {
     let (url, _store) = spawn_app(Backends::default()).await;
     let client = common::client_as("acme");
-    let defaults = get_json(&client, &format!("{url}/learning/settings")).await;
+    let defaults = common::get_json(&client, &format!("{url}/learning/settings")).await;
     for (field, value) in [("holdout_share", json!(0.9)), ("lift_floor", json!("high")), ("drift_threshold", json!(0))]
     {
         let mut bad = defaults.clone();
@@ -203,7 +179,7 @@ async fn bad_learning_input_is_refused_with_the_field_named() {
     let mut unknown = defaults.clone();
     unknown["holdout"] = json!(0.1);
     assert_eq!(client.put(format!("{url}/learning/settings")).json(&unknown).send().await.unwrap().status(), 400);
-    assert_eq!(get_json(&client, &format!("{url}/learning/settings")).await, defaults, "nothing was saved");
+    assert_eq!(common::get_json(&client, &format!("{url}/learning/settings")).await, defaults, "nothing was saved");
     let rep = common::client_as("acme");
     let reader = reqwest::Client::new();
     let token = common::token("acme", &[leadscore::auth::READ_LEADS]);
@@ -252,7 +228,7 @@ async fn the_guardrail_routes_a_tenant_without_lift_to_rules_and_leaves_one_with
     let flat = common::client_as("flat");
     let mut routing = Value::Null;
     for _ in 0..100 {
-        routing = get_json(&flat, &format!("{url}/models/routing")).await;
+        routing = common::get_json(&flat, &format!("{url}/models/routing")).await;
         if routing["active"] == "rules-v1" {
             break;
         }
@@ -260,7 +236,7 @@ async fn the_guardrail_routes_a_tenant_without_lift_to_rules_and_leaves_one_with
     }
     assert_eq!(routing["active"], "rules-v1", "{routing}");
     assert_eq!(routing["shadow"], "v12", "the replaced model keeps scoring in shadow");
-    let report = get_json(&flat, &format!("{url}/reports/lift")).await;
+    let report = common::get_json(&flat, &format!("{url}/reports/lift")).await;
     assert_eq!(report["guardrail"]["status"], "alert", "{}", report["guardrail"]);
     assert_eq!(report["guardrail"]["routed_to_rules"], true);
     assert!(report["guardrail"]["tripped_at"].is_i64());
@@ -284,9 +260,9 @@ async fn the_guardrail_routes_a_tenant_without_lift_to_rules_and_leaves_one_with
     assert_eq!(badge["model_version"], "rules-v1", "{badge}");
 
     let lifted = common::client_as("lifted");
-    let report = get_json(&lifted, &format!("{url}/reports/lift")).await;
+    let report = common::get_json(&lifted, &format!("{url}/reports/lift")).await;
     assert_eq!(report["guardrail"]["status"], "ok", "{}", report["guardrail"]);
-    assert_eq!(get_json(&lifted, &format!("{url}/models/routing")).await["active"], "v12");
+    assert_eq!(common::get_json(&lifted, &format!("{url}/models/routing")).await["active"], "v12");
     let metrics = flat.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("leadscore_guardrail_alert{org=\"flat\"} 1"), "{metrics}");
     assert!(metrics.contains("leadscore_guardrail_alert{org=\"lifted\"} 0"));
@@ -304,7 +280,7 @@ async fn a_shadow_version_is_logged_never_shown_and_promoted_by_a_routing_change
     let leads = new_leads("lead", 30);
     score_all(&client, &url, &leads).await;
     for lead in &leads {
-        let badge = get_json(&client, &format!("{url}/leads/{}/score", lead["id"].as_str().unwrap())).await;
+        let badge = common::get_json(&client, &format!("{url}/leads/{}/score", lead["id"].as_str().unwrap())).await;
         assert_eq!(badge["model_version"], "v12", "reps only ever see the active version");
     }
     let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&database_url).await.unwrap();
@@ -322,7 +298,7 @@ async fn a_shadow_version_is_logged_never_shown_and_promoted_by_a_routing_change
     for (n, lead) in leads.iter().enumerate() {
         post_outcome(&client, &url, lead["id"].as_str().unwrap(), n % 3 == 0).await;
     }
-    let report = get_json(&client, &format!("{url}/reports/shadow")).await;
+    let report = common::get_json(&client, &format!("{url}/reports/shadow")).await;
     assert_eq!((report["active"].as_str(), report["shadow"].as_str()), (Some("v12"), Some("v11")), "{report}");
     assert_eq!((report["leads"].as_u64(), report["decided"].as_u64()), (Some(30), Some(30)));
     assert!(report["shadow_metrics"]["auc"].is_f64() && report["band_agreement"].is_f64());
@@ -335,6 +311,6 @@ async fn a_shadow_version_is_logged_never_shown_and_promoted_by_a_routing_change
     assert_eq!(again.status(), 409);
     let lead = &new_leads("after", 1)[0];
     score_all(&client, &url, std::slice::from_ref(lead)).await;
-    let badge = get_json(&client, &format!("{url}/leads/{}/score", lead["id"].as_str().unwrap())).await;
+    let badge = common::get_json(&client, &format!("{url}/leads/{}/score", lead["id"].as_str().unwrap())).await;
     assert_eq!(badge["model_version"], "v11", "the promoted version is shown from the next request");
 }

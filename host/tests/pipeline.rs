@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use leadscore::pipeline::Backends;
 use serde_json::{Value, json};
 
@@ -47,19 +45,6 @@ fn score_body(lead: &Value) -> Value {
     json!({"lead_id": lead["id"], "context": lead})
 }
 
-/// Polls a request until it is no longer PENDING.
-async fn finished(client: &reqwest::Client, url: &str, request_id: &str) -> Value {
-    for _ in 0..300 {
-        let status: Value =
-            client.get(format!("{url}/leads/score/{request_id}/status")).send().await.unwrap().json().await.unwrap();
-        if status["status"] != "PENDING" {
-            return status;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("request {request_id} still PENDING after 15 s");
-}
-
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -95,7 +80,7 @@ async fn a_request_is_accepted_then_scored_and_readable_everywhere(backend: Back
     }
     let mut scores = Vec::new();
     for (n, request_id) in request_ids.iter().enumerate() {
-        let status = finished(&client, &url, request_id).await;
+        let status = common::finished(&client, &url, request_id).await;
         assert_eq!(status["status"], "SUCCESS", "{status}");
         let result = &status["result"];
         assert_eq!(result["lead_id"], sample_lead(n)["id"]);
@@ -153,17 +138,17 @@ async fn an_idempotency_key_returns_the_same_request_and_the_cache_answers_repea
     let first = post("order-1", score_body(&lead)).await;
     let again = post("order-1", score_body(&lead)).await;
     assert_eq!(first["request_id"], again["request_id"], "a retried call is the same request");
-    let a = finished(&client, &url, first["request_id"].as_str().unwrap()).await;
+    let a = common::finished(&client, &url, first["request_id"].as_str().unwrap()).await;
     // Only once the first is scored is the cache warm: two requests for one
     // lead in the same worker batch are scored side by side and both miss.
     let other = post("order-2", score_body(&lead)).await;
     assert_ne!(first["request_id"], other["request_id"]);
-    let b = finished(&client, &url, other["request_id"].as_str().unwrap()).await;
+    let b = common::finished(&client, &url, other["request_id"].as_str().unwrap()).await;
     assert_eq!(a["result"]["score"], b["result"]["score"]);
 
     let forced =
         post("order-3", json!({"lead_id": lead["id"], "context": lead, "overrides": {"force_refresh": true}})).await;
-    finished(&client, &url, forced["request_id"].as_str().unwrap()).await;
+    common::finished(&client, &url, forced["request_id"].as_str().unwrap()).await;
     let metrics = client.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
     let count = |outcome: &str| {
         let prefix = format!("leadscore_score_cache_total{{outcome=\"{outcome}\"}} ");
@@ -180,7 +165,7 @@ async fn one_tenant_never_sees_another_tenants_requests_or_leads(backend: Backen
     let lead_id = lead["id"].as_str().unwrap();
     let (_, accepted) = request(&acme, &url, score_body(&lead)).await;
     let request_id = accepted["request_id"].as_str().unwrap();
-    finished(&acme, &url, request_id).await;
+    common::finished(&acme, &url, request_id).await;
 
     for path in
         [format!("/leads/score/{request_id}/status"), format!("/leads/{lead_id}/score"), format!("/leads/{lead_id}")]
@@ -194,7 +179,7 @@ async fn one_tenant_never_sees_another_tenants_requests_or_leads(backend: Backen
     let mut theirs = lead.clone();
     theirs["fields"]["company"] = json!("Globex Corporation");
     let (_, accepted) = request(&globex, &url, score_body(&theirs)).await;
-    finished(&globex, &url, accepted["request_id"].as_str().unwrap()).await;
+    common::finished(&globex, &url, accepted["request_id"].as_str().unwrap()).await;
     let mine: Value = acme.get(format!("{url}/leads/{lead_id}")).send().await.unwrap().json().await.unwrap();
     assert_eq!(mine["context"]["fields"]["company"], lead["fields"]["company"]);
 }
@@ -281,14 +266,14 @@ async fn a_trapping_version_falls_back_and_a_request_nothing_can_score_ends_fail
     let mut lead = sample_lead(4);
     lead["id"] = json!("boom-1");
     let (_, accepted) = request(&client, &url, score_body(&lead)).await;
-    let done = finished(&client, &url, accepted["request_id"].as_str().unwrap()).await;
+    let done = common::finished(&client, &url, accepted["request_id"].as_str().unwrap()).await;
     assert_eq!((&done["status"], &done["result"]["model_version"]), (&json!("SUCCESS"), &json!("v12")), "{done}");
 
     let alone = json!({"active": "hostile", "fallback": []});
     assert_eq!(client.put(format!("{url}/models/routing")).json(&alone).send().await.unwrap().status(), 200);
     lead["id"] = json!("boom-2");
     let (_, accepted) = request(&client, &url, score_body(&lead)).await;
-    let done = finished(&client, &url, accepted["request_id"].as_str().unwrap()).await;
+    let done = common::finished(&client, &url, accepted["request_id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "FAILED", "{done}");
     assert_eq!(done["attempts"], 3, "retried, then given up: {done}");
     assert!(done["error"].as_str().unwrap().contains("trapped"), "{done}");
@@ -300,7 +285,7 @@ async fn outcomes_are_recorded_for_the_tenants_scored_leads_and_checked(backend:
     let lead = sample_lead(5);
     let lead_id = lead["id"].as_str().unwrap().to_string();
     let (_, accepted) = request(&acme, &url, score_body(&lead)).await;
-    finished(&acme, &url, accepted["request_id"].as_str().unwrap()).await;
+    common::finished(&acme, &url, accepted["request_id"].as_str().unwrap()).await;
     let report = |client: &reqwest::Client, id: &str, body: Value| {
         let post = client.post(format!("{url}/leads/{id}/outcome")).json(&body).send();
         async move {

@@ -28,17 +28,6 @@ fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
-async fn wait_for_queue(client: &reqwest::Client, url: &str, total: usize) {
-    for _ in 0..1200 {
-        let queue: Value = client.get(format!("{url}/leads?limit=1")).send().await.unwrap().json().await.unwrap();
-        if queue["total"].as_u64() == Some(total as u64) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("not every lead was scored within 60 s");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn export_train_build_install_as_shadow_compare_and_promote() {
     let work = tempfile::tempdir().unwrap();
@@ -58,7 +47,7 @@ async fn export_train_build_install_as_shadow_compare_and_promote() {
         let body = json!({"lead_id": lead["id"], "context": lead});
         assert_eq!(client.post(format!("{url}/leads/score")).json(&body).send().await.unwrap().status(), 202);
     }
-    wait_for_queue(&client, &url, history.len()).await;
+    common::wait_for_queue(&client, &url, history.len() as u64).await;
     let post_outcome = |lead_id: Value, outcome: &Value| {
         let body = json!({"outcome": outcome["outcome"], "at": outcome["closed_at"]});
         client.post(format!("{url}/leads/{}/outcome", lead_id.as_str().unwrap())).json(&body).send()
@@ -134,22 +123,15 @@ async fn export_train_build_install_as_shadow_compare_and_promote() {
         let body = json!({"lead_id": lead["id"], "context": lead});
         client.post(format!("{url}/leads/score")).json(&body).send().await.unwrap();
     }
-    wait_for_queue(&client, &url, simulated.len()).await;
+    common::wait_for_queue(&client, &url, simulated.len() as u64).await;
     for outcome in &outcomes[history.len()..] {
         post_outcome(outcome["lead_id"].clone(), outcome).await.unwrap();
     }
     for lead in fresh {
-        let badge: Value = client
-            .get(format!("{url}/leads/{}/score", lead["id"].as_str().unwrap()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let badge = common::get_json(&client, &format!("{url}/leads/{}/score", lead["id"].as_str().unwrap())).await;
         assert_eq!(badge["model_version"], "v12", "the shadow is never shown");
     }
-    let report: Value = client.get(format!("{url}/reports/shadow")).send().await.unwrap().json().await.unwrap();
+    let report = common::get_json(&client, &format!("{url}/reports/shadow")).await;
     assert_eq!(
         (report["shadow"].as_str(), report["leads"].as_u64()),
         (Some("v13"), Some(fresh.len() as u64)),
@@ -166,22 +148,8 @@ async fn export_train_build_install_as_shadow_compare_and_promote() {
     let body = json!({"lead_id": lead["id"], "context": lead, "overrides": {"force_refresh": true}});
     let queued: Value =
         client.post(format!("{url}/leads/score")).json(&body).send().await.unwrap().json().await.unwrap();
-    let mut status = Value::Null;
-    for _ in 0..200 {
-        status = client
-            .get(format!("{url}{}", queued["status_url"].as_str().unwrap()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if status["status"] != "PENDING" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let status = common::finished(&client, &url, queued["request_id"].as_str().unwrap()).await;
     assert_eq!(status["result"]["model_version"], "v13", "{status}");
-    let lift: Value = client.get(format!("{url}/reports/lift")).send().await.unwrap().json().await.unwrap();
+    let lift = common::get_json(&client, &format!("{url}/reports/lift")).await;
     assert_eq!(lift["drift"]["version"], "v13", "drift is measured against the promoted version's training data");
 }

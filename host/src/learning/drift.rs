@@ -104,8 +104,12 @@ pub struct DriftReport {
     pub leads: usize,
     /// The tenant's PSI threshold.
     pub threshold: f64,
-    /// Any PSI above the threshold (with at least `MIN_LEADS_FOR_ALERT` leads).
+    /// Leads needed before a PSI above the threshold is an alert.
+    pub min_leads: usize,
+    /// Any PSI above the threshold, with at least `min_leads` leads.
     pub alert: bool,
+    /// The score's PSI is above the threshold, with at least `min_leads` leads.
+    pub score_alert: bool,
     /// PSI of the score (training scores are uniform: the score is the
     /// percentile among the training population).
     pub score_psi: Option<f64>,
@@ -143,13 +147,15 @@ pub fn drift(
         deciles[(*score / 10).clamp(0, 9) as usize] += 1;
     }
     let score_psi = stats::psi(&[0.1; 10], &deciles);
-    let alert = enough && (features.iter().any(|f| f.alert) || score_psi.is_some_and(|p| p > threshold));
+    let score_alert = enough && score_psi.is_some_and(|p| p > threshold);
     DriftReport {
         version: version.to_string(),
         window_days,
         leads: recent.len(),
         threshold,
-        alert,
+        min_leads: MIN_LEADS_FOR_ALERT,
+        alert: score_alert || features.iter().any(|f| f.alert),
+        score_alert,
         score_psi,
         features,
     }

@@ -152,6 +152,36 @@ pub fn settings(
     }
 }
 
+/// GET `url` and its JSON body; fails unless the answer is 200.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200, "GET {url}");
+    response.json().await.unwrap()
+}
+
+/// Polls a request until it is no longer PENDING; returns its status.
+pub async fn finished(client: &reqwest::Client, url: &str, request_id: &str) -> serde_json::Value {
+    for _ in 0..300 {
+        let status = get_json(client, &format!("{url}/leads/score/{request_id}/status")).await;
+        if status["status"] != "PENDING" {
+            return status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("request {request_id} still PENDING after 15 s");
+}
+
+/// Waits until the tenant's work queue holds `total` leads (60 s at most).
+pub async fn wait_for_queue(client: &reqwest::Client, url: &str, total: u64) {
+    for _ in 0..1200 {
+        if get_json(client, &format!("{url}/leads?limit=1")).await["total"].as_u64() == Some(total) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the work queue did not reach {total} leads within 60 s");
+}
+
 /// Starts a service in this process; returns its base URL.
 pub async fn spawn(settings: leadscore::serve::Settings) -> String {
     let app = leadscore::serve::Application::build(settings).await.unwrap();

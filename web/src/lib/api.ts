@@ -261,7 +261,11 @@ export interface DriftReport {
   window_days: number;
   leads: number;
   threshold: number;
+  /** Leads needed before a PSI above the threshold is an alert (fewer: noise). */
+  min_leads: number;
   alert: boolean;
+  /** The score's PSI is above the threshold (with at least min_leads leads). */
+  score_alert: boolean;
   score_psi: number | null;
   features: FeatureDrift[];
 }

@@ -122,6 +122,8 @@ describe('driftRows', () => {
   const drift: DriftReport = {
     version: 'v12',
     window_days: 7,
+    min_leads: 100,
+    score_alert: false,
     leads: 340,
     threshold: 0.2,
     alert: true,
@@ -149,10 +151,11 @@ describe('driftRows', () => {
     expect(rows.filter((r) => r.alert).map((r) => r.key)).toEqual(['pricing_page_visits_7d', 'email_opens_30d']);
   });
 
-  it('flags the score when its PSI is above the threshold', () => {
-    expect(driftRows({ ...drift, score_psi: 0.25, features: [] })).toEqual([
+  it('flags the score as the host judged it (above the threshold, with enough leads)', () => {
+    expect(driftRows({ ...drift, score_psi: 0.25, score_alert: true, features: [] })).toEqual([
       { key: '(score)', label: 'Score', feature: null, psi: 0.25, alert: true },
     ]);
+    expect(driftRows({ ...drift, score_psi: 0.25, leads: 40, features: [] })[0]).toMatchObject({ alert: false });
     expect(driftRows({ ...drift, score_psi: null, features: [] })[0]).toMatchObject({ psi: null, alert: false });
   });
 });

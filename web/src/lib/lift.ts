@@ -157,7 +157,7 @@ export function driftRows(drift: DriftReport): DriftRow[] {
     label: 'Score',
     feature: null,
     psi: scorePsi,
-    alert: scorePsi !== null && isNumber(drift.threshold) && scorePsi > drift.threshold,
+    alert: drift.score_alert === true,
   };
   const features = (drift.features ?? [])
     .map<DriftRow>((f) => ({

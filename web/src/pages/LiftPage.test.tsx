@@ -57,6 +57,8 @@ const REPORT: LiftReport = {
   drift: {
     version: 'v12',
     window_days: 7,
+    min_leads: 100,
+    score_alert: false,
     leads: 340,
     threshold: 0.2,
     alert: true,

@@ -114,7 +114,11 @@ function LiftReportView({ report }: { report: LiftReport }) {
               <p className="muted small" data-testid="drift-summary">
                 <span className="mono">{report.drift.version}</span>, last {report.drift.window_days} days (
                 {report.drift.leads.toLocaleString()} leads) against its training data. PSI above{' '}
-                {formatDecimal(report.drift.threshold, 2)} is an alert.
+                {formatDecimal(report.drift.threshold, 2)} is an alert
+                {report.drift.leads < report.drift.min_leads
+                  ? `, once there are ${report.drift.min_leads} leads: with fewer, PSI is mostly noise`
+                  : ''}
+                .
               </p>
               {report.drift.alert ? (
                 <p className="notice notice--error" data-testid="drift-alert">
