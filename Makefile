@@ -9,7 +9,7 @@ LEADSCORE := target/release/leadscore
 MODELS_OUT := target/models
 SERVED_MODELS := models/v12 models/v11 models/rules-v1
 
-.PHONY: run test components web-test web-build web-deps build models lint bench bench-scoring bench-serving bench-pipeline toolchain venv services clean
+.PHONY: run test components web-test web-build web-deps build models lint bench bench-scoring bench-serving bench-pipeline bench-reports toolchain venv services clean
 
 ## run: build everything and serve it (UI and API) on the embedded default (SQLite, in-process queue) in development mode
 run: build web-build
@@ -63,10 +63,13 @@ models: build venv
 	scripts/make-models
 
 ## bench: the scoring benchmark (native, component, XGBoost), the serving benchmark (HTTP load) and the pipeline benchmark
-bench: bench-scoring bench-serving bench-pipeline
+bench: bench-scoring bench-serving bench-pipeline bench-reports
 
 bench-pipeline: build services
 	scripts/bench-pipeline
+
+bench-reports: build services
+	scripts/bench-reports
 
 bench-scoring: build venv
 	scripts/bench-scoring
