@@ -120,8 +120,13 @@ async fn report(state: &AppState, org: &str, weeks: usize) -> Result<LiftReport>
 /// carries the training distribution.
 async fn drift_of(state: &AppState, org: &str, settings: &LearningSettings) -> Result<Option<DriftReport>> {
     let version = state.router.load().routing_for(Some(org)).active.clone();
-    let Some(reference) = state.store.list()?.into_iter().find(|m| m.version == version).and_then(|m| m.reference)
-    else {
+    // A manifest that cannot be read leaves the report without drift rather
+    // than failing it (the caller retries only database errors).
+    let manifests = state.store.list().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot read installed manifests: no drift");
+        vec![]
+    });
+    let Some(reference) = manifests.into_iter().find(|m| m.version == version).and_then(|m| m.reference) else {
         return Ok(None);
     };
     let since = now_ms() - i64::from(DRIFT_WINDOW_DAYS) * DAY_MS;
