@@ -172,14 +172,12 @@ pub async fn request_status(
     });
     match row.status.as_str() {
         "SUCCESS" => {
-            let control = state.stored("reading the lead", || db.control_group(&caller.org, &row.lead_id)).await?;
+            let score = state.stored("reading the score", || db.score_of_request(&caller.org, &request_id)).await?;
             // A control lead's score is withheld from everything reps see.
-            if control == Some(true) {
-                body["control_group"] = json!(true);
-            } else {
-                let score = state.stored("reading the score", || db.score_of_request(&caller.org, &request_id)).await?;
+            let control = score.as_ref().is_some_and(|s| s.control_group);
+            body["control_group"] = json!(control);
+            if !control {
                 body["result"] = json!(score);
-                body["control_group"] = json!(false);
             }
         }
         "FAILED" => body["error"] = json!(row.error),
@@ -203,14 +201,11 @@ pub async fn latest_score(
 ) -> Result<Json<ScoreRow>, ApiError> {
     caller.require(READ_LEADS)?;
     let db = &state.pipeline.db;
-    if state.stored("reading the lead", || db.control_group(&caller.org, &lead_id)).await? == Some(true) {
-        return Err(control_group(&lead_id));
+    match state.stored("reading the score", || db.latest_score(&caller.org, &lead_id)).await? {
+        Some(score) if score.control_group => Err(control_group(&lead_id)),
+        Some(score) => Ok(Json(score)),
+        None => Err(not_found(format!("lead {lead_id:?} has no score for this tenant"))),
     }
-    state
-        .stored("reading the score", || db.latest_score(&caller.org, &lead_id))
-        .await?
-        .map(Json)
-        .ok_or_else(|| not_found(format!("lead {lead_id:?} has no score for this tenant")))
 }
 
 /// Filters and page of the work queue.
@@ -269,11 +264,10 @@ pub async fn lead_detail(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(READ_LEADS)?;
     let db = &state.pipeline.db;
-    let context = state
-        .stored("reading the lead", || db.lead_context(&caller.org, &lead_id))
+    let (context, control) = state
+        .stored("reading the lead", || db.lead(&caller.org, &lead_id))
         .await?
         .ok_or_else(|| not_found(format!("no lead {lead_id:?} for this tenant")))?;
-    let control = state.stored("reading the lead", || db.control_group(&caller.org, &lead_id)).await? == Some(true);
     let score = match control {
         true => None,
         false => state.stored("reading the score", || db.latest_score(&caller.org, &lead_id)).await?,

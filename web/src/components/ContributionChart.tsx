@@ -2,10 +2,11 @@
  * Signed SHAP contributions as horizontal bars: what pushed this lead's
  * score up (warm colour, right of zero) and down (cool colour, left).
  */
-import { useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useMemo } from 'react';
 import { Bar, BarChart, LabelList, Rectangle, ReferenceLine, XAxis, YAxis, type BarShapeProps } from 'recharts';
 
 import { featureLabel, topContributions, type Contribution } from '../lib/explanation';
+import { useElementWidth } from '../lib/hooks';
 
 export const UP_COLOUR = '#c2410c';
 export const DOWN_COLOUR = '#1d4ed8';
@@ -82,8 +83,7 @@ export function ContributionChart({
   /** The width to draw at before the chart can be measured (e.g. while hidden). */
   initialWidth?: () => number;
 }) {
-  const wrapperRef = useRef<HTMLDivElement>(null);
-  const [width, setWidth] = useState(() => Math.floor(initialWidth?.() ?? 0));
+  const [wrapperRef, width] = useElementWidth<HTMLDivElement>(initialWidth);
   const labelWidth = width < 360 ? 118 : 160;
   // About 7 px a character at 12 px (DejaVu Sans, the widest of the usual UI fonts).
   const Tick = useMemo(() => makeTick(Math.floor((labelWidth - 8) / 7.1)), [labelWidth]);
@@ -93,21 +93,6 @@ export function ContributionChart({
     shap: c.shap,
     value: formatValue(c.value),
   }));
-
-  // Sized to its box before the first paint, and whenever the box changes
-  // (a hidden box measures 0: the last width stands).
-  useLayoutEffect(() => {
-    const el = wrapperRef.current;
-    if (!el) return;
-    const measure = () => {
-      if (el.clientWidth > 0) setWidth(el.clientWidth);
-    };
-    measure();
-    if (typeof ResizeObserver === 'undefined') return;
-    const observer = new ResizeObserver(measure);
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
 
   if (rows.length === 0) {
     return <p className="muted small">No single signal moved this score.</p>;

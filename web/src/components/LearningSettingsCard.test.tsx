@@ -4,20 +4,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { apiError, mockFetch } from '../test/fetchMock';
 import { LearningSettingsCard } from './LearningSettingsCard';
+import { DEFAULT_SETTINGS } from '../test/learning';
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
 });
-
-const SETTINGS = {
-  holdout_share: 0.1,
-  lift_floor: 0.05,
-  guardrail_after_days: 30,
-  guardrail_min_outcomes: 50,
-  guardrail_to_rules: false,
-  drift_threshold: 0.2,
-};
 
 const type = (testId: string, value: string) => fireEvent.change(screen.getByTestId(testId), { target: { value } });
 
@@ -33,7 +25,7 @@ describe('LearningSettingsCard', () => {
 
   it('shows the settings, refuses out-of-range values before sending, and saves the full object', async () => {
     const calls = mockFetch({
-      'GET /learning/settings': { body: SETTINGS },
+      'GET /learning/settings': { body: DEFAULT_SETTINGS },
       'PUT /learning/settings': (init) => ({ body: JSON.parse(String(init?.body)) }),
     });
     const onSaved = vi.fn();
@@ -58,7 +50,7 @@ describe('LearningSettingsCard', () => {
     fireEvent.click(screen.getByTestId('save-learning-settings'));
     await waitFor(() => expect(screen.getByTestId('learning-settings-notice').textContent).toContain('Settings saved'));
     const put = calls.find((c) => c.method === 'PUT');
-    expect(put?.body).toEqual({ ...SETTINGS, holdout_share: 0.2, guardrail_min_outcomes: 40, guardrail_to_rules: true });
+    expect(put?.body).toEqual({ ...DEFAULT_SETTINGS, holdout_share: 0.2, guardrail_min_outcomes: 40, guardrail_to_rules: true });
     expect(onSaved).toHaveBeenCalledWith(put?.body);
     expect(screen.getByTestId('setting-holdout_share').textContent).toBe('20 %');
     expect(screen.getByTestId('setting-guardrail_to_rules').textContent).toContain('rules-v1');
@@ -66,7 +58,7 @@ describe('LearningSettingsCard', () => {
 
   it('shows the host’s message when it refuses the settings (400)', async () => {
     mockFetch({
-      'GET /learning/settings': { body: SETTINGS },
+      'GET /learning/settings': { body: DEFAULT_SETTINGS },
       'PUT /learning/settings': apiError(400, 'invalid_settings', 'drift_threshold 0.0005: expected 0.001 – 10'),
     });
     render(<LearningSettingsCard />);

@@ -17,8 +17,9 @@ import {
   type NumericSetting,
   type SettingsDraft,
 } from '../lib/learningSettings';
+import { FormActions } from './FormActions';
 import { CloseIcon } from './Icons';
-import { ErrorState, Spinner } from './States';
+import { ErrorState } from './States';
 
 type Notice = { tone: 'success' | 'error'; text: string } | null;
 
@@ -213,14 +214,7 @@ export function SettingsForm({
           Some settings are out of range: see the fields marked.
         </p>
       ) : null}
-      <div className="form-actions">
-        <button type="button" className="button button--ghost" onClick={onCancel} disabled={saving}>
-          Cancel
-        </button>
-        <button type="submit" className="button button--primary" disabled={saving} data-testid="save-learning-settings">
-          {saving ? <Spinner label="Saving" /> : null} Save settings
-        </button>
-      </div>
+      <FormActions saving={saving} onCancel={onCancel} submitLabel="Save settings" submitTestId="save-learning-settings" />
     </form>
   );
 }

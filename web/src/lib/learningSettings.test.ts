@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import type { LearningSettings } from './api';
 import { draftOf, formatSetting, parseDraft, settingProblem } from './learningSettings';
-
-const DEFAULTS: LearningSettings = {
-  holdout_share: 0.1,
-  lift_floor: 0.05,
-  guardrail_after_days: 30,
-  guardrail_min_outcomes: 50,
-  guardrail_to_rules: false,
-  drift_threshold: 0.2,
-};
+import { DEFAULT_SETTINGS } from '../test/learning';
 
 describe('learning settings form', () => {
   it('shows shares as percents and reads them back exactly', () => {
-    const draft = draftOf({ ...DEFAULTS, holdout_share: 0.07 });
+    const draft = draftOf({ ...DEFAULT_SETTINGS, holdout_share: 0.07 });
     expect(draft).toEqual({
       holdout_share: '7',
       lift_floor: '5',
@@ -23,7 +14,7 @@ describe('learning settings form', () => {
       guardrail_to_rules: false,
       drift_threshold: '0.2',
     });
-    expect(parseDraft(draft)).toEqual({ settings: { ...DEFAULTS, holdout_share: 0.07 }, problems: null });
+    expect(parseDraft(draft)).toEqual({ settings: { ...DEFAULT_SETTINGS, holdout_share: 0.07 }, problems: null });
   });
 
   it('mirrors the host’s ranges', () => {
@@ -48,7 +39,7 @@ describe('learning settings form', () => {
   });
 
   it('names every field that is out of range and sends nothing', () => {
-    const result = parseDraft({ ...draftOf(DEFAULTS), holdout_share: '60', guardrail_min_outcomes: 'x' });
+    const result = parseDraft({ ...draftOf(DEFAULT_SETTINGS), holdout_share: '60', guardrail_min_outcomes: 'x' });
     expect(result.settings).toBeNull();
     expect(Object.keys(result.problems ?? {})).toEqual(['holdout_share', 'guardrail_min_outcomes']);
   });

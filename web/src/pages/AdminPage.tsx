@@ -9,6 +9,7 @@ import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type React
 import { ChevronIcon, CloseIcon, RefreshIcon } from '../components/Icons';
 import { ShadowCard } from '../components/ShadowCard';
 import { ErrorState, LoadingBlock, Spinner } from '../components/States';
+import { FormActions } from '../components/FormActions';
 import {
   fetchMetricsText,
   fetchModels,
@@ -554,14 +555,7 @@ function RoutingEditor({
             ))}
           </ul>
         ) : null}
-        <div className="form-actions">
-          <button type="button" className="button button--ghost" onClick={onCancel} disabled={saving}>
-            Cancel
-          </button>
-          <button type="submit" className="button button--primary" disabled={saving} data-testid="save-routing">
-            {saving ? <Spinner label="Saving" /> : null} Save routing
-          </button>
-        </div>
+        <FormActions saving={saving} onCancel={onCancel} submitLabel="Save routing" submitTestId="save-routing" />
       </form>
     </section>
   );

@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LiftReport } from '../lib/api';
 import { apiError, mockFetch } from '../test/fetchMock';
 import { LiftPage, weeksFrom } from './LiftPage';
+import { DEFAULT_SETTINGS } from '../test/learning';
 
 beforeAll(() => {
   Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 600 });
@@ -15,15 +16,6 @@ afterEach(() => {
   vi.unstubAllGlobals();
   window.location.hash = '';
 });
-
-const SETTINGS = {
-  holdout_share: 0.1,
-  lift_floor: 0.05,
-  guardrail_after_days: 30,
-  guardrail_min_outcomes: 50,
-  guardrail_to_rules: false,
-  drift_threshold: 0.2,
-};
 
 const arm = (leads: number, decided: number, won: number, ci: [number, number] | null) => ({
   leads,
@@ -36,7 +28,7 @@ const arm = (leads: number, decided: number, won: number, ci: [number, number] |
 const REPORT: LiftReport = {
   org: 'demo',
   generated_at: Date.UTC(2026, 10, 27),
-  settings: SETTINGS,
+  settings: DEFAULT_SETTINGS,
   overall: { treated: arm(900, 400, 60, [0.12, 0.19]), control: arm(100, 80, 10, [0.07, 0.21]), lift: 0.21, lift_ci: [0.05, 0.4] },
   weeks: [
     { week_start: '2026-11-16', treated: arm(90, 40, 6, [0.07, 0.29]), control: arm(10, 8, 1, [0.02, 0.47]), lift: 0.2, lift_ci: [-0.5, 2] },
@@ -72,7 +64,7 @@ const REPORT: LiftReport = {
 
 describe('LiftPage', () => {
   it('shows the headline lift, the guardrail, weeks, bands, ranking, first touch and drift', async () => {
-    const calls = mockFetch({ 'GET /reports/lift': { body: REPORT }, 'GET /learning/settings': { body: SETTINGS } });
+    const calls = mockFetch({ 'GET /reports/lift': { body: REPORT }, 'GET /learning/settings': { body: DEFAULT_SETTINGS } });
     render(<LiftPage query={new URLSearchParams()} />);
     const headline = await screen.findByTestId('lift-headline');
     expect(headline.textContent).toBe('Scored leads win 21 % more often (95 % CI 5 % – 40 %)');

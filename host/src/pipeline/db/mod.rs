@@ -144,6 +144,9 @@ pub struct ScoreRow {
     pub model_version: String,
     /// When (ms since the epoch).
     pub timestamp: i64,
+    /// The lead is in the control group: the score is never shown.
+    #[serde(skip)]
+    pub control_group: bool,
 }
 
 /// A lead in the work queue.
@@ -412,7 +415,7 @@ impl Db {
 
     /// The result of a tenant's request, if it has one.
     pub async fn score_of_request(&self, org_id: &str, request_id: &str) -> Result<Option<ScoreRow>> {
-        let row = sqlx::query(&format!("{SCORE_COLUMNS} WHERE org_id = $1 AND request_id = $2"))
+        let row = sqlx::query(&format!("{SCORE_COLUMNS} WHERE s.org_id = $1 AND s.request_id = $2"))
             .bind(org_id)
             .bind(request_id)
             .fetch_optional(&self.pool)
@@ -422,12 +425,13 @@ impl Db {
 
     /// A lead's latest score.
     pub async fn latest_score(&self, org_id: &str, lead_id: &str) -> Result<Option<ScoreRow>> {
-        let row =
-            sqlx::query(&format!("{SCORE_COLUMNS} WHERE org_id = $1 AND lead_id = $2 ORDER BY timestamp DESC LIMIT 1"))
-                .bind(org_id)
-                .bind(lead_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(&format!(
+            "{SCORE_COLUMNS} WHERE s.org_id = $1 AND s.lead_id = $2 ORDER BY s.timestamp DESC LIMIT 1"
+        ))
+        .bind(org_id)
+        .bind(lead_id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| score_row(&r)).transpose()
     }
 
@@ -479,15 +483,17 @@ impl Db {
         Ok((leads, total))
     }
 
-    /// A tenant's lead: its latest context.
-    pub async fn lead_context(&self, org_id: &str, lead_id: &str) -> Result<Option<Value>> {
-        let context: Option<String> =
-            sqlx::query_scalar("SELECT context FROM leads WHERE org_id = $1 AND lead_id = $2")
-                .bind(org_id)
-                .bind(lead_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(context.map(|c| serde_json::from_str(&c).unwrap_or(Value::Null)))
+    /// A tenant's lead: its latest context, and whether it is in the control group.
+    pub async fn lead(&self, org_id: &str, lead_id: &str) -> Result<Option<(Value, bool)>> {
+        let row = sqlx::query("SELECT context, control FROM leads WHERE org_id = $1 AND lead_id = $2")
+            .bind(org_id)
+            .bind(lead_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let context: String = row.try_get("context")?;
+        let control: i64 = row.try_get("control")?;
+        Ok(Some((serde_json::from_str(&context).unwrap_or(Value::Null), control != 0)))
     }
 
     /// Whether the tenant's lead is in the control group; `None` when the
@@ -616,8 +622,10 @@ fn request_row(r: &AnyRow) -> Result<RequestRow> {
     })
 }
 
-const SCORE_COLUMNS: &str = "SELECT request_id, lead_id, score, band, probability, confidence, explanation_json, \
-                             model_version, timestamp FROM lead_scores";
+/// A score with its lead's control-group flag (`s` is the score, `l` the lead).
+const SCORE_COLUMNS: &str = "SELECT s.request_id, s.lead_id, s.score, s.band, s.probability, s.confidence, \
+                             s.explanation_json, s.model_version, s.timestamp, COALESCE(l.control, 0) AS control \
+                             FROM lead_scores s LEFT JOIN leads l ON l.org_id = s.org_id AND l.lead_id = s.lead_id";
 
 fn score_row(r: &AnyRow) -> Result<ScoreRow> {
     let text: String = r.try_get("explanation_json")?;
@@ -633,6 +641,7 @@ fn score_row(r: &AnyRow) -> Result<ScoreRow> {
         explanation: serde_json::from_str(&text).unwrap_or(Value::String(text)),
         model_version: r.try_get("model_version")?,
         timestamp: r.try_get("timestamp")?,
+        control_group: r.try_get::<i64, _>("control")? != 0,
     })
 }
 
