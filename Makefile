@@ -9,7 +9,7 @@ LEADSCORE := target/release/leadscore
 MODELS_OUT := target/models
 SERVED_MODELS := models/v12 models/v11 models/rules-v1
 
-.PHONY: run test components web-test web-build web-deps build models lint bench bench-scoring bench-serving bench-pipeline bench-reports toolchain venv services clean
+.PHONY: run test api-test components web-test web-build web-deps build models lint bench bench-scoring bench-serving bench-pipeline bench-reports toolchain venv services clean
 
 ## run: build everything and serve it (UI and API) on the embedded default (SQLite, in-process queue) in development mode
 run: build web-build
@@ -21,6 +21,12 @@ run: build web-build
 test: toolchain venv services lint
 	$(CARGO) test --release --workspace
 	$(MAKE) --no-print-directory web-test
+	$(MAKE) --no-print-directory api-test
+	$(MAKE) --no-print-directory fuzz-smoke
+
+## api-test: Schemathesis against the service's own OpenAPI document (no 5xx, no undocumented answer)
+api-test: venv components
+	scripts/schemathesis
 
 ## web-test: the UI's unit tests, its build, and the end-to-end tests in Debian's chromium against a real host
 # (with the binary `cargo test` built: building it again with other features would recompile half the tree)
@@ -77,14 +83,30 @@ bench-scoring: build venv
 bench-serving: build
 	scripts/bench-serving
 
+## fuzz: fuzz guest-model's parsers (lead JSON, XGBoost JSON, features.toml) for FUZZ_SECONDS (600) each; docs/fuzzing.md
+.PHONY: fuzz fuzz-smoke fuzz-tools
+FUZZ_SECONDS ?= 600
+fuzz: fuzz-tools
+	scripts/fuzz $(FUZZ_SECONDS)
+
+## fuzz-smoke: every fuzz target for 20 s (run by `make test`; without AddressSanitizer, which
+## guest-model's safe Rust gains little from, so that it builds sooner and runs 5–10× more inputs)
+fuzz-smoke: fuzz-tools
+	FUZZ_SANITIZER=none scripts/fuzz 20
+
+fuzz-tools:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
 
+# Training and the oracle tests (models/training), and the API tests (scripts/schemathesis).
+VENV_REQUIREMENTS := models/training/requirements.txt scripts/schemathesis-requirements.txt
 venv: $(VENV)/.installed
-$(VENV)/.installed: models/training/requirements.txt
+$(VENV)/.installed: $(VENV_REQUIREMENTS)
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r models/training/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(addprefix -r ,$(VENV_REQUIREMENTS))
 	touch $@
 
 services:

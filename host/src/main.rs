@@ -72,6 +72,10 @@ enum Command {
         max_batch: usize,
         #[command(flatten)]
         auth: AuthArgs,
+        /// With --dev: listen on a non-loopback --addr anyway (development mode
+        /// trusts a public secret and lets requests without a token in).
+        #[arg(long, requires = "dev")]
+        dev_allow_remote: bool,
         /// The tenant whose admins install models and set the default routing.
         #[arg(long, env = "LEADSCORE_OPERATOR_ORG", default_value = "leadscore")]
         operator_org: String,
@@ -109,6 +113,21 @@ enum Command {
         /// no score), until the tenant sets its own (PUT /learning/settings).
         #[arg(long, env = "LEADSCORE_HOLDOUT_SHARE", default_value_t = 0.1)]
         holdout_share: f64,
+        /// Oldest `as_of` a lead may have, in days before now.
+        #[arg(long, env = "LEADSCORE_AS_OF_MAX_AGE_DAYS", default_value_t = 1826)]
+        as_of_max_age_days: u64,
+        /// How far after now a lead's `as_of` or a reported touch or outcome
+        /// may lie, in hours (clocks differ).
+        #[arg(long, env = "LEADSCORE_FUTURE_SLACK_HOURS", default_value_t = 24)]
+        future_slack_hours: u64,
+        /// How long before a lead's arrival (the `as_of` it was first scored
+        /// with) a touch or outcome may be dated, in hours.
+        #[arg(long, env = "LEADSCORE_REPORT_SLACK_HOURS", default_value_t = 24)]
+        report_slack_hours: u64,
+        /// Label the learning loop's figures in /metrics with tenant ids
+        /// (/metrics needs no token: off by default).
+        #[arg(long, env = "LEADSCORE_METRICS_TENANT_LABELS")]
+        metrics_tenant_labels: bool,
     },
     /// Mint a bearer token (HS256, the service's secret) for development and scripts.
     Token {
@@ -187,15 +206,22 @@ enum Command {
     },
 }
 
-/// Where token secrets and keys come from.
+/// Where token secrets and keys come from, and what tokens must claim.
 #[derive(clap::Args)]
 struct AuthArgs {
-    /// HS256 secret for bearer tokens.
+    /// HS256 secret for bearer tokens, at least 32 bytes (`openssl rand -hex 32`).
     #[arg(long, env = "LEADSCORE_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
     /// RS256 public key (PEM file) for bearer tokens.
     #[arg(long, env = "LEADSCORE_JWT_PUBLIC_KEY")]
     jwt_public_key: Option<PathBuf>,
+    /// Accept only tokens whose `aud` claim names one of these (comma-separated).
+    /// Without it, a token carrying `aud` is refused.
+    #[arg(long, env = "LEADSCORE_JWT_AUDIENCE", value_delimiter = ',')]
+    jwt_audience: Vec<String>,
+    /// Accept only tokens whose `iss` claim is this issuer.
+    #[arg(long, env = "LEADSCORE_JWT_ISSUER")]
+    jwt_issuer: Option<String>,
     /// Development: requests without a token act as the demo tenant with
     /// every scope, and the development secret is used if none is given.
     #[arg(long)]
@@ -205,20 +231,40 @@ struct AuthArgs {
 impl AuthArgs {
     fn secret(&self) -> Result<Vec<u8>> {
         match (&self.jwt_secret, self.dev) {
-            (Some(secret), _) => Ok(secret.as_bytes().to_vec()),
+            (Some(secret), _) => {
+                auth::check_secret(secret.as_bytes())?;
+                Ok(secret.as_bytes().to_vec())
+            }
             (None, true) => Ok(auth::DEV_SECRET.as_bytes().to_vec()),
             (None, false) => anyhow::bail!("no token secret: set --jwt-secret or LEADSCORE_JWT_SECRET (or pass --dev)"),
         }
     }
 
     fn auth(&self) -> Result<auth::Auth> {
-        match &self.jwt_public_key {
+        auth::check_claim_values(&self.jwt_audience, self.jwt_issuer.as_deref())?;
+        if let Some(secret) = &self.jwt_secret {
+            auth::check_secret(secret.as_bytes())?; // even beside a public key: a bad secret is a mistake
+        }
+        let auth = match &self.jwt_public_key {
             Some(path) => {
                 let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-                auth::Auth::rs256(&pem, self.dev)
+                auth::Auth::rs256(&pem, self.dev)?
             }
-            None => Ok(auth::Auth::hs256(&self.secret().context("tokens cannot be checked")?, self.dev)),
+            None => auth::Auth::hs256_checked(&self.secret().context("tokens cannot be checked")?, self.dev)?,
+        };
+        if auth.is_rs256() && self.jwt_audience.is_empty() {
+            eprintln!(
+                "warning: RS256 without --jwt-audience: tokens carrying an `aud` claim (every identity provider's) \
+                 are refused; set --jwt-audience to this service's audience"
+            );
         }
+        Ok(auth.with_audience(&self.jwt_audience).with_issuer(self.jwt_issuer.as_deref()))
+    }
+
+    /// An HS256 token with the configured secret, audience and issuer.
+    fn mint(&self, org: &str, scopes: &[&str], valid_for: Duration) -> Result<String> {
+        auth::check_claim_values(&self.jwt_audience, self.jwt_issuer.as_deref())?;
+        auth::mint_for(&self.secret()?, org, scopes, valid_for, &self.jwt_audience, self.jwt_issuer.as_deref())
     }
 }
 
@@ -333,7 +379,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Token { org, scopes, days, auth } => {
             let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
-            println!("{}", auth::mint(&auth.secret()?, &org, &scopes, Duration::from_secs(days * 86_400))?);
+            println!("{}", auth.mint(&org, &scopes, Duration::from_secs(days * 86_400))?);
             Ok(())
         }
         Command::Serve {
@@ -344,6 +390,7 @@ fn run(cli: Cli) -> Result<()> {
             memory_mib,
             max_batch,
             auth,
+            dev_allow_remote,
             operator_org,
             database_url,
             redis_url,
@@ -354,9 +401,18 @@ fn run(cli: Cli) -> Result<()> {
             sweep_after_ms,
             monitor_every_ms,
             holdout_share,
+            as_of_max_age_days,
+            future_slack_hours,
+            report_slack_hours,
+            metrics_tenant_labels,
             web,
             seed_leads,
         } => {
+            // Auth first: a bad secret or a remote --dev stops here, before anything loads.
+            if auth.dev {
+                auth::check_dev_addr(addr, dev_allow_remote)?;
+            }
+            let checked_auth = std::sync::Arc::new(auth.auth()?);
             let learning_defaults = leadscore::learning::LearningSettings { holdout_share, ..Default::default() };
             learning_defaults.check().map_err(|e| anyhow::anyhow!("--{}", e.replace('_', "-")))?;
             let runtime = RuntimeConfig {
@@ -369,12 +425,7 @@ fn run(cli: Cli) -> Result<()> {
             anyhow::ensure!(max_attempts >= 1, "--max-attempts must be at least 1");
             init_logging();
             let dev_token = match auth.dev {
-                true => Some(auth::mint(
-                    &auth.secret()?,
-                    auth::DEV_ORG,
-                    &auth::ALL_SCOPES,
-                    Duration::from_secs(30 * 86_400),
-                )?),
+                true => Some(auth.mint(auth::DEV_ORG, &auth::ALL_SCOPES, Duration::from_secs(30 * 86_400))?),
                 false => None,
             };
             let settings = serve::Settings {
@@ -385,7 +436,7 @@ fn run(cli: Cli) -> Result<()> {
                 max_batch,
                 max_body: 1 << 20,
                 max_upload: 64 << 20,
-                auth: std::sync::Arc::new(auth.auth()?),
+                auth: checked_auth,
                 operator_org,
                 backends: pipeline::Backends { database_url, redis_url, redis_namespace },
                 pipeline: pipeline::PipelineConfig {
@@ -399,6 +450,12 @@ fn run(cli: Cli) -> Result<()> {
                 web: Some(web),
                 seed_leads,
                 learning_defaults,
+                bounds: serve::TimeBounds {
+                    as_of_max_age: Duration::from_secs(as_of_max_age_days.saturating_mul(86_400)),
+                    future_slack: Duration::from_secs(future_slack_hours.saturating_mul(3_600)),
+                    report_slack: Duration::from_secs(report_slack_hours.saturating_mul(3_600)),
+                },
+                metrics_tenant_labels,
             };
             tokio::runtime::Runtime::new()?.block_on(async {
                 let app = serve::Application::build(settings).await?;

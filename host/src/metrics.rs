@@ -1,7 +1,10 @@
 //! What `/metrics` reports, in the Prometheus text format: calls into each
 //! model version, their latency, failures by kind, deadline hits, fallbacks
-//! and how full the instance pool is; and per tenant, the learning loop's
-//! lift, guardrail and drift (as of the last check).
+//! and how full the instance pool is; and the learning loop's lift,
+//! guardrail and drift (as of the last check): per tenant only when
+//! `--metrics-tenant-labels` asks for it (`/metrics` needs no token, and
+//! tenants' names are not for everyone who can reach it), otherwise as
+//! counts of tenants alerting.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -47,6 +50,13 @@ pub struct Metrics {
     guardrail_alert: Family<OrgLabels, Gauge>,
     drift_psi: Family<DriftLabels, Gauge<f64, AtomicU64>>,
     drift_alert: Family<OrgLabels, Gauge>,
+    /// Whether the per-tenant families above are registered.
+    tenant_labels: bool,
+    /// Without tenant labels: each tenant's latest (guardrail, drift) alerts,
+    /// counted into the two gauges below.
+    alerts: std::sync::Mutex<std::collections::HashMap<String, (bool, bool)>>,
+    guardrail_alerts: Gauge,
+    drift_alerts: Gauge,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -72,8 +82,9 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    /// Registers every metric; `pool_capacity` is the runtime's instance limit.
-    pub fn new(pool_capacity: u32) -> Metrics {
+    /// Registers every metric; `pool_capacity` is the runtime's instance
+    /// limit; `tenant_labels`: report the learning loop per tenant.
+    pub fn new(pool_capacity: u32, tenant_labels: bool) -> Metrics {
         let mut registry = Registry::with_prefix("leadscore");
         let calls = Family::<VersionLabels, Counter>::default();
         let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
@@ -96,14 +107,25 @@ impl Metrics {
         let guardrail_alert = Family::<OrgLabels, Gauge>::default();
         let drift_psi = Family::<DriftLabels, Gauge<f64, AtomicU64>>::default();
         let drift_alert = Family::<OrgLabels, Gauge>::default();
-        registry.register("lift", "Win-rate lift of scored leads over the control group", lift.clone());
-        registry.register("guardrail_alert", "1 when lift is below the tenant's floor", guardrail_alert.clone());
-        registry.register(
-            "drift_psi",
-            "Population stability index against training (feature \"score\": the score)",
-            drift_psi.clone(),
-        );
-        registry.register("drift_alert", "1 when a PSI is above the tenant's threshold", drift_alert.clone());
+        let guardrail_alerts = Gauge::default();
+        let drift_alerts = Gauge::default();
+        if tenant_labels {
+            registry.register("lift", "Win-rate lift of scored leads over the control group", lift.clone());
+            registry.register("guardrail_alert", "1 when lift is below the tenant's floor", guardrail_alert.clone());
+            registry.register(
+                "drift_psi",
+                "Population stability index against training (feature \"score\": the score)",
+                drift_psi.clone(),
+            );
+            registry.register("drift_alert", "1 when a PSI is above the tenant's threshold", drift_alert.clone());
+        } else {
+            registry.register(
+                "guardrail_alert_tenants",
+                "Tenants whose lift is below their floor",
+                guardrail_alerts.clone(),
+            );
+            registry.register("drift_alert_tenants", "Tenants with a PSI above their threshold", drift_alerts.clone());
+        }
         Metrics {
             registry,
             calls,
@@ -117,11 +139,24 @@ impl Metrics {
             guardrail_alert,
             drift_psi,
             drift_alert,
+            tenant_labels,
+            alerts: Default::default(),
+            guardrail_alerts,
+            drift_alerts,
         }
     }
 
     /// Records a tenant's latest lift report.
     pub fn learning(&self, report: &crate::learning::lift::LiftReport) {
+        if !self.tenant_labels {
+            let guardrail = report.guardrail.status == "alert";
+            let drift = report.drift.as_ref().is_some_and(|d| d.alert);
+            let mut alerts = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+            alerts.insert(report.org.clone(), (guardrail, drift));
+            self.guardrail_alerts.set(alerts.values().filter(|a| a.0).count() as i64);
+            self.drift_alerts.set(alerts.values().filter(|a| a.1).count() as i64);
+            return;
+        }
         let org = OrgLabels { org: report.org.clone() };
         if let Some(lift) = report.overall.lift {
             self.lift.get_or_create(&org).set(lift);

@@ -42,6 +42,17 @@ pub enum InstallError {
         /// The sha256 of what is installed.
         installed: String,
     },
+    /// This version is installed already, with these bytes but another
+    /// manifest (its golden leads, bands or features say something else).
+    #[error(
+        "{version} is already installed with this component but another manifest ({fields} differ): versions never change, build a new version"
+    )]
+    ManifestConflict {
+        /// The version.
+        version: String,
+        /// The top-level manifest fields that differ.
+        fields: String,
+    },
     /// The store could not be written.
     #[error("model store: {0}")]
     Io(#[from] std::io::Error),
@@ -89,6 +100,13 @@ impl ModelStore {
         let dir = self.dir.join(format!("{}-{}", manifest.name, manifest.version));
         if let Ok(installed) = self.manifest_at(&dir) {
             if installed.sha256 == actual {
+                let differ = manifest_differences(&dir, manifest_json)?;
+                if !differ.is_empty() {
+                    return Err(InstallError::ManifestConflict {
+                        version: manifest.version,
+                        fields: differ.join(", "),
+                    });
+                }
                 let component = self.runtime.load(wasm).map_err(InstallError::Component)?;
                 return Ok(Installed { manifest: installed, dir, new: false, component });
             }
@@ -140,6 +158,27 @@ impl ModelStore {
         let text = std::fs::read_to_string(dir.join("manifest.json"))?;
         serde_json::from_str(&text).map_err(|e| InstallError::Manifest(format!("{}: {e}", dir.display())))
     }
+}
+
+/// The top-level fields in which `uploaded` differs from the manifest
+/// installed in `dir`, leaving out `built_at` (a rebuild of the same model
+/// gives the same bytes at another time: that is the same version).
+fn manifest_differences(dir: &Path, uploaded: &str) -> Result<Vec<String>, InstallError> {
+    let read = |text: &str, what: &str| {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+            .map_err(|e| InstallError::Manifest(format!("{what}: {e}")))
+    };
+    let installed = read(&std::fs::read_to_string(dir.join("manifest.json"))?, "installed manifest")?;
+    let uploaded = read(uploaded, "manifest")?;
+    let mut fields: Vec<String> = installed
+        .keys()
+        .chain(uploaded.keys())
+        .filter(|k| *k != "built_at" && installed.get(*k) != uploaded.get(*k))
+        .cloned()
+        .collect();
+    fields.sort();
+    fields.dedup();
+    Ok(fields)
 }
 
 /// Where the component's own description differs from its manifest.

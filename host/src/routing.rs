@@ -54,6 +54,15 @@ pub enum RoutingError {
     /// A version appears twice in the split.
     #[error("version {0:?} appears twice in the split")]
     Duplicate(String),
+    /// A version appears twice in the fallback chain.
+    #[error("fallback: version {0:?} appears twice")]
+    DuplicateFallback(String),
+    /// The active version is its own fallback.
+    #[error("fallback: {0:?} is the active version (a fallback is tried after it fails)")]
+    ActiveInFallback(String),
+    /// The shadow version is also shown.
+    #[error("shadow: {0:?} is shown already (active or in the split): a shadow is scored beside the shown version")]
+    ShadowShown(String),
 }
 
 impl Routing {
@@ -93,6 +102,23 @@ impl Routing {
         for (i, w) in self.split.iter().enumerate() {
             if self.split[..i].iter().any(|other| other.version == w.version) {
                 return Err(RoutingError::Duplicate(w.version.clone()));
+            }
+        }
+        for (i, v) in self.fallback.iter().enumerate() {
+            if self.fallback[..i].contains(v) {
+                return Err(RoutingError::DuplicateFallback(v.clone()));
+            }
+        }
+        if self.split.is_empty() && self.fallback.contains(&self.active) {
+            return Err(RoutingError::ActiveInFallback(self.active.clone()));
+        }
+        if let Some(shadow) = &self.shadow {
+            let shown = match self.split.is_empty() {
+                true => *shadow == self.active,
+                false => self.split.iter().any(|w| w.version == *shadow),
+            };
+            if shown {
+                return Err(RoutingError::ShadowShown(shadow.clone()));
             }
         }
         Ok(())

@@ -17,6 +17,8 @@ async fn spawn_app(backends: Backends) -> (String, tempfile::TempDir) {
     let store = tempfile::tempdir().unwrap();
     let mut settings = common::settings(common::all_versions_dir(), store.path(), backends, 2);
     settings.pipeline.monitor_every = Duration::from_millis(200);
+    // These tests read each tenant's figures in /metrics (off by default).
+    settings.metrics_tenant_labels = true;
     (common::spawn(settings).await, store)
 }
 

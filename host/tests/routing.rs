@@ -48,6 +48,24 @@ fn routings_naming_missing_versions_or_no_weight_are_refused() {
 }
 
 #[test]
+fn routings_that_repeat_a_version_or_shadow_the_shown_one_are_refused() {
+    let installed = ["v11", "v12", "rules-v1"];
+    let with = |fallback: &[&str], shadow: Option<&str>| Routing {
+        fallback: fallback.iter().map(|v| v.to_string()).collect(),
+        shadow: shadow.map(String::from),
+        ..routing(&[])
+    };
+    let twice = with(&["v11", "v11"], None);
+    assert_eq!(twice.check(&installed), Err(RoutingError::DuplicateFallback("v11".into())));
+    let own_fallback = with(&["v12", "v11"], None);
+    assert_eq!(own_fallback.check(&installed), Err(RoutingError::ActiveInFallback("v12".into())));
+    assert_eq!(with(&["v11"], Some("v12")).check(&installed), Err(RoutingError::ShadowShown("v12".into())));
+    let split_shadow = Routing { shadow: Some("v11".into()), ..routing(&[("v12", 1), ("v11", 1)]) };
+    assert_eq!(split_shadow.check(&installed), Err(RoutingError::ShadowShown("v11".into())));
+    assert_eq!(with(&["v11", "rules-v1"], Some("rules-v1")).check(&installed), Ok(()), "a fallback may be the shadow");
+}
+
+#[test]
 fn when_a_version_fails_the_next_in_the_chain_answers() {
     let normal = Runtime::new(RuntimeConfig::default()).unwrap();
     // v12 runs in a runtime with room for one instance, which the test holds:

@@ -433,3 +433,137 @@ async fn no_request_fails_while_routing_flips_and_a_version_is_installed_under_l
     let v13_answers = answers.iter().filter(|(_, _, v)| v == "v13").count();
     assert!(v13_answers > 0, "the version installed under load served once routed");
 }
+
+/// Every rejection, axum's own included, is `{"error": {"code", "message"}}`.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rejection_has_the_json_error_shape() {
+    let (url, _store) = spawn_app().await;
+    let client = common::operator();
+    let cases = [
+        (client.get(format!("{url}/no-such-route")), 404, "not_found", "/no-such-route"),
+        (client.delete(format!("{url}/leads")), 405, "method_not_allowed", "DELETE"),
+        (client.get(format!("{url}/leads?limit=many")), 400, "invalid_request", "limit"),
+        (client.get(format!("{url}/reports/lift?weeks=-1")), 400, "invalid_request", "weeks"),
+        (client.post(format!("{url}/score-lead")).body("x".repeat((1 << 20) + 1)), 413, "payload_too_large", "1 MiB"),
+        (client.post(format!("{url}/score-lead/batch")).json(&json!([[]])), 400, "invalid_batch", "JSON object"),
+        (client.post(format!("{url}/score-lead/batch")).json(&json!({"leads": [], "x": 1})), 400, "invalid_batch", "x"),
+        (client.put(format!("{url}/models/routing")).json(&json!(["v12"])), 400, "invalid_routing", "JSON object"),
+        (client.post(format!("{url}/models")).body("not a form"), 400, "invalid_request", "multipart"),
+    ];
+    for (request, status, code, says) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status, "{code}");
+        let content_type = response.headers()[reqwest::header::CONTENT_TYPE].to_str().unwrap().to_string();
+        assert!(content_type.starts_with("application/json"), "{code}: {content_type}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(says), "{says}: {body}");
+    }
+}
+
+/// Install uploads: each part once, no Rust `Debug` in messages, a 413
+/// naming the limit, and the same bytes with another manifest refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_name_what_is_wrong_and_an_installed_version_never_changes_its_manifest() {
+    let small = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(common::all_versions_dir(), small.path(), Default::default(), 2);
+    settings.max_upload = 256 << 10;
+    let url = common::spawn(settings).await;
+    let client = common::operator();
+    let post = |form: reqwest::multipart::Form| client.post(format!("{url}/models")).multipart(form).send();
+    let part = |bytes: Vec<u8>| reqwest::multipart::Part::bytes(bytes).file_name("component.wasm");
+    let twice = reqwest::multipart::Form::new().part("component", part(vec![0; 8])).part("component", part(vec![1; 8]));
+    let evil = reqwest::multipart::Form::new().text("evil", "1");
+    let huge = reqwest::multipart::Form::new().part("component", part(vec![0; 512 << 10])).text("manifest", "{}");
+    for (form, status, says) in [(twice, 400, "appears twice"), (evil, 400, "\"evil\""), (huge, 413, "256 KiB")] {
+        let response = post(form).await.unwrap();
+        assert_eq!(response.status(), status, "{says}");
+        let body: Value = response.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says) && !message.contains("Some("), "{says}: {message}");
+    }
+
+    let (url, _store) = spawn_app().await;
+    let wasm = std::fs::read(&v13().0).unwrap();
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(&v13().1).unwrap()).unwrap();
+    assert_eq!(upload(&url, wasm.clone(), manifest.to_string()).await.0, 201);
+    let mut rebuilt = manifest.clone();
+    rebuilt["built_at"] = json!("2030-01-01T00:00:00Z");
+    assert_eq!(upload(&url, wasm.clone(), rebuilt.to_string()).await.0, 200, "a rebuild at another time is identical");
+    let mut other = manifest.clone();
+    other["bands"]["hot"] = json!(95);
+    let (status, body) = upload(&url, wasm, other.to_string()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("version_conflict")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("bands"), "{body}");
+}
+
+/// A tenant's admin sees only their own tenant among those routed to a
+/// version; `/metrics` (no token) names no tenant unless asked to.
+#[tokio::test(flavor = "multi_thread")]
+async fn tenants_see_only_themselves_and_metrics_name_no_tenant() {
+    let (url, _store) = spawn_app().await;
+    for tenant in ["acme", "globex"] {
+        let routing = json!({"active": "v11", "fallback": ["rules-v1"]});
+        let set = common::operator().put(format!("{url}/models/routing?tenant={tenant}")).json(&routing);
+        assert_eq!(set.send().await.unwrap().status(), 200);
+    }
+    let routed = |list: &Value| -> Vec<String> {
+        let v11 = list["models"].as_array().unwrap().iter().find(|m| m["version"] == "v11").unwrap();
+        v11["routed_for_tenants"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect()
+    };
+    let as_acme = common::get_json(&common::client_as("acme"), &format!("{url}/models")).await;
+    assert_eq!(routed(&as_acme), ["acme"]);
+    assert_eq!(as_acme["tenants"].as_object().unwrap().keys().collect::<Vec<_>>(), ["acme"]);
+    let as_operator = common::get_json(&common::operator(), &format!("{url}/models")).await;
+    assert_eq!(routed(&as_operator), ["acme", "globex"]);
+
+    let metrics = reqwest::get(format!("{url}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("org=") && !metrics.contains("globex"), "{metrics}");
+    assert!(metrics.contains("leadscore_guardrail_alert_tenants"), "{metrics}");
+}
+
+/// Every operation documents its success body's schema and its errors; the
+/// public endpoints are there and need no token; parameters carry their
+/// constraints and request bodies their schemas.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_describes_every_operation_completely() {
+    let (url, _store) = spawn_app().await;
+    let doc = common::get_json(&common::operator(), &format!("{url}/openapi.json")).await;
+    let public = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
+    for path in public {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} is documented");
+    }
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = operation["responses"].as_object().unwrap();
+            let success: Vec<_> = responses.iter().filter(|(status, _)| status.starts_with('2')).collect();
+            assert!(!success.is_empty(), "{method} {path} has a success response");
+            for (status, response) in success {
+                let content = response["content"].as_object();
+                assert!(
+                    content.is_some_and(|c| c.values().all(|m| m["schema"].is_object())),
+                    "{method} {path} {status}"
+                );
+            }
+            if public.contains(&path.as_str()) {
+                assert_eq!(operation["security"], json!([{}]), "{path} needs no token");
+            } else {
+                assert!(responses.contains_key("401") && responses.contains_key("403"), "{method} {path}");
+            }
+            if operation["requestBody"].is_object() {
+                assert!(responses.contains_key("413") && responses.contains_key("400"), "{method} {path}");
+            }
+        }
+    }
+    assert!(operations >= 24, "{operations} operations");
+    let lead_body = &doc["paths"]["/score-lead"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(lead_body["$ref"], "#/components/schemas/Lead");
+    assert_eq!(doc["components"]["schemas"]["Lead"]["properties"]["as_of"]["format"], "date-time");
+    let params = doc["paths"]["/leads"]["get"]["parameters"].as_array().unwrap();
+    let param = |name: &str| params.iter().find(|p| p["name"] == name).unwrap()["schema"].clone();
+    assert_eq!((param("limit")["minimum"].as_f64(), param("limit")["maximum"].as_f64()), (Some(1.0), Some(200.0)));
+    assert_eq!(param("offset")["minimum"].as_f64(), Some(0.0));
+    assert!(param("band")["pattern"].as_str().unwrap().contains("warm"));
+}

@@ -7,6 +7,16 @@ use serde::Deserialize;
 
 use crate::tree::{Ensemble, Link, Node, Split};
 
+/// Deepest tree accepted (root = depth 0). XGBoost grows at most 30 levels
+/// depth-wise; the explainer, the scorer and the baked component walk trees
+/// recursively, so a deeper tree could overflow their stacks.
+const MAX_TREE_DEPTH: usize = 128;
+
+/// Most 32-bit words the category bitsets of a model may take (16 MiB): a
+/// set is as long as its largest code, so without a bound a few bytes of
+/// JSON (one code near 2^24) would cost 2 MiB each.
+const MAX_CATEGORY_WORDS: usize = 1 << 22;
+
 /// What the model file says about itself besides the trees.
 #[derive(Debug)]
 pub struct XgbModel {
@@ -40,6 +50,10 @@ pub fn parse(text: &str) -> Result<XgbModel, String> {
         return Err("multi-target models are not supported".into());
     }
     let num_features = number(&param.num_feature, "num_feature")?;
+    // Feature indices are u32, as in XGBoost (bst_feature_t).
+    if u32::try_from(num_features).is_err() {
+        return Err(format!("num_feature {num_features} is too large (at most {})", u32::MAX));
+    }
     let booster = learner.gradient_booster;
     let model = match booster.name.as_str() {
         "gbtree" => booster.model.ok_or("gradient_booster.model is missing")?,
@@ -268,11 +282,16 @@ impl TreeJson {
         let categorical = self.categorical_sets()?;
         let first = nodes.len();
         let mut visited = vec![false; n];
-        // Explicit stack: (old node id, slot in `nodes` whose child pointer to fix).
-        let mut stack = vec![(0usize, None::<(usize, bool)>)];
-        while let Some((old, parent)) = stack.pop() {
+        // Explicit stack: (old node id, slot in `nodes` whose child pointer to fix, depth).
+        let mut stack = vec![(0usize, None::<(usize, bool)>, 0usize)];
+        while let Some((old, parent, depth)) = stack.pop() {
             if std::mem::replace(&mut visited[old], true) {
                 return Err(format!("node {old} is reached twice (the tree has a cycle)"));
+            }
+            if depth > MAX_TREE_DEPTH {
+                return Err(format!(
+                    "node {old} is {depth} levels deep: trees deeper than {MAX_TREE_DEPTH} levels are not supported (train with a smaller max_depth)"
+                ));
             }
             let at = nodes.len();
             if let Some((p, is_left)) = parent {
@@ -305,15 +324,22 @@ impl TreeJson {
                         .find(|(id, _)| *id == old)
                         .ok_or(format!("categorical node {old} has no category set"))?;
                     let start = words.len() as u32;
-                    words.extend(bitset(&set.1)?);
+                    let set = bitset(&set.1)?;
+                    if words.len() + set.len() > MAX_CATEGORY_WORDS {
+                        return Err(format!(
+                            "categorical node {old}: the model's category sets take more than {} MiB",
+                            (MAX_CATEGORY_WORDS * 4) >> 20
+                        ));
+                    }
+                    words.extend(set);
                     Split::Categorical { start, len: words.len() as u32 - start }
                 }
                 other => return Err(format!("node {old} has unknown split_type {other}")),
             };
             nodes.push(Node::split(split, feature as u32, value, (0, 0), self.default_left[old].get(), cover));
             // Right pushed first so the left subtree is laid out first.
-            stack.push((right, Some((at, false))));
-            stack.push((left, Some((at, true))));
+            stack.push((right, Some((at, false)), depth + 1));
+            stack.push((left, Some((at, true)), depth + 1));
         }
         debug_assert!(
             nodes[first..].iter().all(|n| n.is_leaf() || (n.left as usize > first && n.right as usize > first))
@@ -329,9 +355,11 @@ impl TreeJson {
         }
         (0..nodes.len())
             .map(|i| {
-                let (start, size) = (segments[i] as usize, sizes[i] as usize);
-                let cats =
-                    self.categories.get(start..start + size).ok_or(format!("category segment {i} is out of range"))?;
+                let out_of_range = || format!("category segment {i} is out of range");
+                let (start, size) = (usize::try_from(segments[i]), usize::try_from(sizes[i]));
+                let (start, size) = (start.map_err(|_| out_of_range())?, size.map_err(|_| out_of_range())?);
+                let end = start.checked_add(size).ok_or_else(out_of_range)?;
+                let cats = self.categories.get(start..end).ok_or_else(out_of_range)?;
                 Ok((nodes[i] as usize, cats.to_vec()))
             })
             .collect()
@@ -367,5 +395,118 @@ mod tests {
         assert_eq!(parse_base_score("5E-1"), Ok(0.5));
         assert_eq!(parse_base_score("[2.5E-1]"), Ok(0.25));
         assert!(parse_base_score("[1E-1,2E-1]").unwrap_err().contains("several values"));
+    }
+
+    // Inputs that crashed the xgboost_model fuzz target (fuzz/,
+    // docs/fuzzing.md): each used to parse into a model that crashed later,
+    // or to panic or exhaust memory here.
+
+    /// A binary:logistic model of `num_feature` columns with these trees.
+    fn model_json(num_feature: &str, trees: Vec<serde_json::Value>) -> String {
+        serde_json::json!({"learner": {
+            "learner_model_param": {"base_score": "5E-1", "num_class": "0", "num_feature": num_feature},
+            "gradient_booster": {"name": "gbtree", "model": {"trees": trees}},
+            "objective": {"name": "binary:logistic"},
+        }})
+        .to_string()
+    }
+
+    /// One split on `feature` (categorical with `categories` if given) and two leaves.
+    fn stump(feature: i64, categories: Option<serde_json::Value>) -> serde_json::Value {
+        let mut tree = serde_json::json!({
+            "left_children": [1, -1, -1], "right_children": [2, -1, -1], "split_indices": [feature, 0, 0],
+            "split_conditions": [0.5, 0.1, -0.1], "default_left": [0, 0, 0], "sum_hessian": [2.0, 1.0, 1.0],
+        });
+        if let Some(categories) = categories {
+            for (key, value) in categories.as_object().unwrap() {
+                tree[key] = value.clone();
+            }
+            tree["split_type"] = serde_json::json!([1, 0, 0]);
+        }
+        tree
+    }
+
+    /// A tree whose splits on feature 0 go `depth` levels deep: split k
+    /// (node 2k, threshold k) has the leaf 2k + 1 on its left and the next
+    /// split on its right; each leaf has cover 1.
+    fn chain(depth: usize) -> serde_json::Value {
+        let n = 2 * depth + 1;
+        let split = |i: usize| i.is_multiple_of(2) && i + 1 < n;
+        let child = |i: usize, offset: usize| if split(i) { (i + offset) as i64 } else { -1 };
+        let value = |i: usize| {
+            if split(i) {
+                (i / 2) as f64
+            } else if i % 4 == 1 {
+                0.1
+            } else {
+                -0.1
+            }
+        };
+        let cover = |i: usize| if split(i) { (depth - i / 2 + 1) as f64 } else { 1.0 };
+        serde_json::json!({
+            "left_children": (0..n).map(|i| child(i, 1)).collect::<Vec<_>>(),
+            "right_children": (0..n).map(|i| child(i, 2)).collect::<Vec<_>>(),
+            "split_indices": vec![0; n],
+            "split_conditions": (0..n).map(value).collect::<Vec<_>>(),
+            "default_left": vec![0; n],
+            "sum_hessian": (0..n).map(cover).collect::<Vec<_>>(),
+        })
+    }
+
+    #[test]
+    fn a_num_feature_beyond_u32_is_refused_not_truncated() {
+        // 2^32 + 1 used to become 1 column while splits on feature 2 passed
+        // the check against 2^32 + 1: scoring then indexed past the row.
+        let error = parse(&model_json("4294967297", vec![stump(2, None)])).unwrap_err();
+        assert!(error.contains("num_feature 4294967297 is too large"), "{error}");
+        assert_eq!(parse(&model_json("4294967295", vec![stump(2, None)])).unwrap().ensemble.num_features, u32::MAX);
+    }
+
+    #[test]
+    fn negative_category_segments_and_sizes_are_refused() {
+        // A negative segment or size overflowed `start + size` (a panic with
+        // overflow checks, as in debug builds and the fuzzer).
+        for (segment, size) in [(-1, 2), (0, -1), (-1, -1), (i64::MIN, i64::MIN)] {
+            let sets = serde_json::json!({"categories": [1, 2], "categories_nodes": [0],
+                "categories_segments": [segment], "categories_sizes": [size]});
+            let error = parse(&model_json("1", vec![stump(0, Some(sets))])).unwrap_err();
+            assert!(error.contains("category segment 0 is out of range"), "{segment}, {size}: {error}");
+        }
+    }
+
+    #[test]
+    fn trees_deeper_than_the_limit_are_refused() {
+        // A 10,000-level tree (477 KB of JSON) parsed, then overflowed the
+        // stack of the explainer's and the scorer's recursive tree walks.
+        for depth in [MAX_TREE_DEPTH + 1, 10_000] {
+            let error = parse(&model_json("1", vec![chain(depth)])).unwrap_err();
+            assert!(error.contains(&format!("deeper than {MAX_TREE_DEPTH} levels")), "{error}");
+        }
+        let deepest = parse(&model_json("1", vec![chain(MAX_TREE_DEPTH)])).unwrap().ensemble;
+        assert_eq!(deepest.nodes.len(), 2 * MAX_TREE_DEPTH + 1);
+        let explainer = crate::shap::Explainer::new(&deepest);
+        let mut phi = [0.0];
+        explainer.shap_values(&deepest, &[3.0], &mut phi, &mut Default::default());
+        let margin = deepest.predict_margin(&[3.0]) as f64;
+        assert!(
+            (explainer.base_value + phi[0] - margin).abs() < 1e-4,
+            "{} + {} vs {margin}",
+            explainer.base_value,
+            phi[0]
+        );
+    }
+
+    #[test]
+    fn category_sets_cannot_take_unbounded_memory() {
+        // Each set is as long as its largest code: one code of 2^24 - 1 costs
+        // 2 MiB, so 1,500 such trees (400 KB of JSON) asked for over 3 GiB.
+        let sets = serde_json::json!({"categories": [16_777_215], "categories_nodes": [0],
+            "categories_segments": [0], "categories_sizes": [1]});
+        let trees = |count: usize| vec![stump(0, Some(sets.clone())); count];
+        let per_set = (1 << 24) / 32;
+        let fits = MAX_CATEGORY_WORDS / per_set;
+        assert_eq!(parse(&model_json("1", trees(fits))).unwrap().ensemble.category_words.len(), fits * per_set);
+        let error = parse(&model_json("1", trees(fits + 1))).unwrap_err();
+        assert!(error.contains("category sets take more than 16 MiB"), "{error}");
     }
 }

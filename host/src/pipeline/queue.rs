@@ -116,16 +116,22 @@ impl Queue {
         })
     }
 
-    /// Acknowledges handled deliveries.
+    /// Acknowledges handled deliveries and deletes their entries.
     pub async fn ack(&self, deliveries: &[Delivery]) -> Result<()> {
         if let Queue::Redis(q) = self {
             let ids: Vec<&str> = deliveries.iter().map(|d| d.entry.as_str()).collect();
-            if !ids.is_empty() {
-                let mut conn = q.commands.clone();
-                let _: i64 = conn.xack(&q.stream, GROUP, &ids).await?;
-            }
+            q.ack_and_delete(&ids).await?;
         }
         Ok(())
+    }
+
+    /// Entries in the stream now: waiting, or delivered and not yet
+    /// acknowledged (0 for the in-process queue, which keeps no log).
+    pub async fn len(&self) -> Result<u64> {
+        match self {
+            Queue::Redis(q) => Ok(q.commands.clone().xlen(&q.stream).await?),
+            Queue::Local(_) => Ok(0),
+        }
     }
 
     /// Puts a job back to be tried again after `delay` (the in-process queue;
@@ -142,6 +148,27 @@ impl Queue {
 }
 
 impl RedisQueue {
+    /// Acknowledges entries and deletes them in one transaction. The stream
+    /// only ever holds what a worker or the sweeper may still need: entries
+    /// not yet read, and entries read but not acknowledged (their worker may
+    /// have died; `XAUTOCLAIM` hands them to another). An acknowledged entry
+    /// is done for good (its outcome is in the database), so deleting it loses
+    /// nothing, and without the delete every request's lead JSON would stay
+    /// in Redis forever.
+    async fn ack_and_delete(&self, ids: &[&str]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.commands.clone();
+        let _: (i64, i64) = redis::pipe()
+            .atomic()
+            .xack(&self.stream, GROUP, ids)
+            .xdel(&self.stream, ids)
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
     async fn ensure_group(&self) -> Result<()> {
         let mut conn = self.commands.clone();
         let created: redis::RedisResult<()> = conn.xgroup_create_mkstream(&self.stream, GROUP, "0").await;
@@ -250,8 +277,8 @@ impl RedisQueue {
         }
         if !unreadable.is_empty() {
             tracing::warn!(entries = ?unreadable, "unreadable stream entries dropped");
-            let mut conn = self.commands.clone();
-            let _: i64 = conn.xack(&self.stream, GROUP, &unreadable).await?;
+            let ids: Vec<&str> = unreadable.iter().map(String::as_str).collect();
+            self.ack_and_delete(&ids).await?;
         }
         Ok(jobs)
     }

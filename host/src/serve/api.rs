@@ -2,6 +2,7 @@
 //! caller, and the OpenAPI document generated from the handlers.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -9,7 +10,7 @@ use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::AppState;
@@ -36,9 +37,9 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `invalid_lead`, `unknown_version`, ...
-    code: String,
+    pub code: String,
     /// For people: names the field or the check that failed.
-    message: String,
+    pub message: String,
 }
 
 impl IntoResponse for ApiError {
@@ -70,11 +71,89 @@ impl From<AuthError> for ApiError {
     }
 }
 
+/// The request body limits, named in a 413.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimits {
+    /// Any JSON body, in bytes.
+    pub json: usize,
+    /// A component upload (`POST /models`), in bytes.
+    pub upload: usize,
+}
+
+/// Gives every error response the one JSON shape, `{"error": {"code",
+/// "message"}}`, including the ones axum writes itself as plain text or
+/// with no body: a body over its limit (413), a query string or path that
+/// does not parse, a malformed multipart form, no such route (404) and a
+/// method the route does not take (405).
+pub async fn json_errors(
+    State(limits): State<BodyLimits>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10).await.map(|b| String::from_utf8_lossy(&b).trim().to_string());
+    let text = text.unwrap_or_default();
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            let limit = if path == "/models" { limits.upload } else { limits.json };
+            ("payload_too_large", format!("the request body is larger than the limit of {} for {path}", size(limit)))
+        }
+        StatusCode::NOT_FOUND => ("not_found", format!("no route {method} {path}")),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts.headers.get(axum::http::header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let takes = match allowed {
+                "" => "see /openapi.json for the methods it takes".to_string(),
+                allowed => format!("it takes {allowed}"),
+            };
+            ("method_not_allowed", format!("{path} does not take {method}: {takes}"))
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", text),
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => ("invalid_request", text),
+        _ => ("error", if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text }),
+    };
+    let mut rewritten = ApiError(status, code, message).into_response();
+    if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {
+        rewritten.headers_mut().insert(axum::http::header::ALLOW, allow.clone());
+    }
+    rewritten
+}
+
+/// Bytes for people: `1 MiB`, `64 MiB`, `256 KiB`, `512 bytes`.
+pub fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// The caller as the service sees them.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// Their tenant.
+    org: String,
+    /// Their scopes.
+    scopes: Vec<String>,
+    /// Whether the service runs in development mode (requests without a
+    /// token act as the demo tenant).
+    dev: bool,
+}
+
 /// Who the caller is: their tenant and scopes, as the service sees them
 /// (the UI shows it; a token-less `--dev` request is the demo tenant).
-#[utoipa::path(get, path = "/me", responses((status = 200, description = "{org, scopes, dev}"), (status = 401, body = ErrorBody)))]
-pub async fn whoami(State(state): State<Arc<AppState>>, caller: Caller) -> Json<serde_json::Value> {
-    Json(serde_json::json!({"org": caller.org, "scopes": caller.scopes, "dev": state.auth.dev()}))
+#[utoipa::path(get, path = "/me", responses((status = 200, body = Me)))]
+pub async fn whoami(State(state): State<Arc<AppState>>, caller: Caller) -> Json<Me> {
+    Json(Me { org: caller.org, scopes: caller.scopes, dev: state.auth.dev() })
 }
 
 /// Checks a tenant id given as a parameter.
@@ -86,6 +165,121 @@ pub fn check_tenant_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The longest id (lead, request) the API takes, in characters.
+pub const MAX_ID_CHARS: usize = 200;
+
+/// Checks an id given in a path or a body (`field` names it): 1–200
+/// characters (not bytes), no control characters (Postgres cannot store
+/// U+0000 and SQLite can: refusing them keeps both backends alike, and no CRM
+/// id has one), and no whitespace around it (a padded id would be another
+/// lead than the one the CRM means).
+pub fn check_id(field: &str, id: &str) -> Result<(), ApiError> {
+    let chars = id.chars().count();
+    if chars == 0 || chars > MAX_ID_CHARS {
+        return Err(ApiError::bad_request("invalid_request", format!("{field}: 1–{MAX_ID_CHARS} characters")));
+    }
+    if id.trim() != id {
+        return Err(ApiError::bad_request("invalid_request", format!("{field}: whitespace before or after the id")));
+    }
+    check_text(field, id, "invalid_request")
+}
+
+/// Refuses text with control characters (U+0000–U+001F, U+007F–U+009F).
+pub fn check_text(field: &str, text: &str, code: &'static str) -> Result<(), ApiError> {
+    match text.chars().find(|c| c.is_control()) {
+        Some(c) => {
+            Err(ApiError::bad_request(code, format!("{field}: control character U+{:04X} not allowed", c as u32)))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The path of the first string (key or value) in `json` holding U+0000,
+/// which Postgres cannot store in text: `fields.name`, `activities[2].page`.
+pub fn find_nul(json: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    match json {
+        Value::String(s) if s.contains('\0') => Some(path.to_string()),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| find_nul(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| match k.contains('\0') {
+            true => Some(join(&k.escape_debug().to_string())),
+            false => find_nul(v, &join(k)),
+        }),
+        _ => None,
+    }
+}
+
+/// How far from now the times the API takes may lie: a lead's `as_of`, and
+/// the touches and outcomes reported for it. A lead scored as of year 9999
+/// would be the newest weekly cohort for good, and a touch dated year 1
+/// would make its lead's time to first touch 0 for good.
+#[derive(Clone, Debug)]
+pub struct TimeBounds {
+    /// A lead's `as_of` lies at most this long before now (default 5 years).
+    pub as_of_max_age: Duration,
+    /// Any time lies at most this far after now: clocks differ (default 1 day).
+    pub future_slack: Duration,
+    /// A touch or outcome lies at most this long before the `as_of` its lead
+    /// was first scored with (its arrival; default 1 day).
+    pub report_slack: Duration,
+}
+
+impl Default for TimeBounds {
+    fn default() -> TimeBounds {
+        const DAY: Duration = Duration::from_secs(86_400);
+        TimeBounds { as_of_max_age: 1826 * DAY, future_slack: DAY, report_slack: DAY }
+    }
+}
+
+impl TimeBounds {
+    /// Checks a lead's `as_of` (ms) against `now` (ms); the error is the message.
+    pub fn check_as_of(&self, as_of: i64, now: i64) -> Result<(), String> {
+        let earliest = now.saturating_sub(self.as_of_max_age.as_millis() as i64);
+        let latest = now.saturating_add(self.future_slack.as_millis() as i64);
+        if as_of < earliest {
+            return Err(format!(
+                "as_of: {} lies more than {} days before now",
+                rfc3339(as_of),
+                self.as_of_max_age.as_secs() / 86_400
+            ));
+        }
+        if as_of > latest {
+            return Err(format!("as_of: {} lies in the future", rfc3339(as_of)));
+        }
+        Ok(())
+    }
+
+    /// Checks that a reported time (ms) is not in the future (beyond the
+    /// clocks' slack); the error is the message.
+    pub fn check_not_future(&self, at: i64, now: i64) -> Result<(), String> {
+        match at > now.saturating_add(self.future_slack.as_millis() as i64) {
+            true => Err(format!("at {} lies in the future", rfc3339(at))),
+            false => Ok(()),
+        }
+    }
+
+    /// Checks a reported time (ms) of a lead that arrived at `arrived` (ms,
+    /// the `as_of` it was first scored with); the error is the message.
+    pub fn check_report(&self, at: i64, arrived: i64, now: i64) -> Result<(), String> {
+        self.check_not_future(at, now)?;
+        let earliest = arrived.saturating_sub(self.report_slack.as_millis() as i64);
+        if at < earliest {
+            return Err(format!(
+                "at {} lies before the lead arrived ({}, the as_of it was first scored with)",
+                rfc3339(at),
+                rfc3339(arrived)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Milliseconds since the epoch as RFC 3339 text.
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| format!("{ms} ms"), |t| t.to_rfc3339())
+}
+
 /// A 500 for a backend that failed (after its retries); the message says which.
 pub fn unavailable(what: &str, e: anyhow::Error) -> ApiError {
     tracing::error!(error = %format!("{e:#}"), what, "backend unavailable");
@@ -95,6 +289,11 @@ pub fn unavailable(what: &str, e: anyhow::Error) -> ApiError {
 /// A JSON request body as `T`; a 400 with `code` naming the field that is
 /// wrong otherwise (`holdout_share: invalid type: ...`).
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8], code: &'static str) -> Result<T, ApiError> {
+    // serde reads a struct from a JSON array too (`[[]]` would be a batch):
+    // every body this API takes is an object.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request(code, "the body must be a JSON object"));
+    }
     let mut json = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut json).map_err(|e| {
         let message = match e.path().to_string().as_str() {
@@ -103,6 +302,42 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8], code: &'static st
         };
         ApiError::bad_request(code, message)
     })
+}
+
+/// A lead, as the lead JSON of the README (for the OpenAPI document; the
+/// lead reader in `guest-model` is what checks it).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Lead)]
+#[allow(dead_code)]
+pub struct LeadDoc {
+    /// The CRM's lead id (in `POST /leads/score`'s context it may be left out).
+    #[schema(max_length = 200)]
+    id: String,
+    /// When the lead is scored: activity windows end here and later
+    /// activities are ignored. Within 5 years before now and a day after (the
+    /// service's bounds).
+    #[schema(format = DateTime)]
+    as_of: String,
+    /// Field name → number, string, boolean or null (null: absent).
+    #[schema(value_type = Option<Object>)]
+    fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// What the lead did, in any order.
+    activities: Option<Vec<ActivityDoc>>,
+}
+
+/// One activity of a lead: its kind, when, and any attributes (name →
+/// number, string, boolean or null), such as `page` or `campaign`.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Activity)]
+#[allow(dead_code)]
+pub struct ActivityDoc {
+    /// page_view, email_open, demo_request, ...
+    #[schema(min_length = 1)]
+    kind: String,
+    /// When it happened.
+    #[schema(format = DateTime)]
+    at: String,
 }
 
 /// The OpenAPI document of the service.
@@ -130,15 +365,87 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8], code: &'static st
         super::learning::set_settings,
         super::learning::lift_report,
         super::learning::shadow_report,
+        super::healthz,
+        super::readyz,
+        super::metrics,
+        super::openapi_json,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses, &Links),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
 
+/// The endpoints anyone may call, without a token.
+pub const PUBLIC_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
+
 /// The document served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// Documents the error responses every operation shares instead of
+/// repeating them on each: 401 and 403 (token and scope) on every one that
+/// needs a token, 400 on every one with parameters or a body (a query, path
+/// or body that does not parse), and 413 on every one with a body.
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, RefOr, ResponseBuilder, content::ContentBuilder, security::SecurityRequirement};
+        let error = |description: &str| {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+            RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let public = PUBLIC_PATHS.contains(&path.as_str());
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                let mut add = |status: &str, description: &str| {
+                    responses.entry(status.to_string()).or_insert_with(|| error(description));
+                };
+                if public {
+                    // No token needed: override the document-wide requirement.
+                    operation.security = Some(vec![SecurityRequirement::default()]);
+                } else {
+                    add("401", "No token, or a token that is malformed, expired or wrongly signed");
+                    add("403", "The token lacks the scope, or the tenant may not do this");
+                }
+                let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                if has_params || operation.request_body.is_some() {
+                    add("400", "A parameter or the body is malformed (the message names it)");
+                }
+                if operation.request_body.is_some() {
+                    add("413", "The body is larger than the limit");
+                }
+            }
+        }
+    }
+}
+
+/// OpenAPI links: where the ids a queued request's answer carries lead (its
+/// status, its lead's badge, detail and outcome), so that a client, or a
+/// test tool walking the API, can follow them.
+struct Links;
+
+impl utoipa::Modify for Links {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, link::LinkBuilder};
+        let links: [(&str, &str, &str, &str); 4] = [
+            ("status", "request_status", "request_id", "$response.body#/request_id"),
+            ("badge", "latest_score", "lead_id", "$request.body#/lead_id"),
+            ("lead", "lead_detail", "lead_id", "$request.body#/lead_id"),
+            ("outcome", "report_outcome", "lead_id", "$request.body#/lead_id"),
+        ];
+        for (name, operation_id, key, value) in links {
+            let accepted = doc.paths.paths.get_mut("/leads/score").and_then(|item| item.post.as_mut());
+            let Some(RefOr::T(response)) = accepted.and_then(|o| o.responses.responses.get_mut("202")) else {
+                continue;
+            };
+            let link = LinkBuilder::new().operation_id(operation_id).parameter(key, value).build();
+            response.links.insert(name.to_string(), RefOr::T(link));
+        }
+    }
 }
 
 /// Declares the bearer-token scheme every endpoint uses.

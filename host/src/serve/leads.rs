@@ -8,21 +8,26 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody, parse_body};
+use super::api::{ApiError, ErrorBody, TimeBounds, check_id, check_text, find_nul, parse_body};
 use crate::auth::{Caller, READ_LEADS, WRITE_LEADS};
-use crate::pipeline::db::{LeadQuery, NewRequest, RequestRow, ScoreRow};
+use crate::pipeline::db::{LeadQuery, LeadRow, NewRequest, RequestRow, ScoreRow};
 use crate::pipeline::{Job, with_retry};
 
 /// The body of `POST /leads/score`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreRequest {
-    /// The CRM's lead id.
+    /// The CRM's lead id: 1–200 characters, no control characters, no
+    /// whitespace around it.
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+    )]
     lead_id: String,
     /// The lead JSON (`id` may be left out: it is the lead id).
     #[schema(value_type = Object)]
@@ -45,6 +50,45 @@ pub struct Overrides {
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
+/// The lead a path names.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // documents the path parameter; the handlers take `Path<String>`
+pub struct LeadPath {
+    /// The CRM's lead id: 1–200 characters, no control characters, no
+    /// whitespace around it.
+    #[param(
+        max_length = 200,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+    )]
+    lead_id: String,
+}
+
+/// The request a path names.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // documents the path parameter; the handler takes `Path<String>`
+pub struct RequestPath {
+    /// The request id `POST /leads/score` answered with.
+    #[param(
+        max_length = 200,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+    )]
+    request_id: String,
+}
+
+/// The answer to `POST /leads/score`: where to poll.
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    /// The request (`req_` and 32 hex digits).
+    request_id: String,
+    /// PENDING, or what an earlier request with the same Idempotency-Key became.
+    #[schema(pattern = "^(PENDING|SUCCESS|FAILED)$")]
+    status: String,
+    /// `/leads/score/{request_id}/status`.
+    status_url: String,
+}
+
 /// Queues a lead for scoring. The request is recorded before the answer, so
 /// an accepted request is never lost; with an `Idempotency-Key` a retried
 /// call returns the first request.
@@ -52,9 +96,8 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
     post, path = "/leads/score", request_body = ScoreRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Returns the earlier request for a repeated key")),
     responses(
-        (status = 202, description = "{request_id, status, status_url}"),
+        (status = 202, description = "Recorded and queued", body = Accepted),
         (status = 400, description = "Malformed request or lead (the message names the field)", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 503, description = "The database stayed unavailable", body = ErrorBody),
     )
 )]
@@ -63,7 +106,7 @@ pub async fn request_score(
     caller: Caller,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     caller.require(WRITE_LEADS)?;
     let request: ScoreRequest = parse_body(&body, "invalid_request")?;
     let idempotency_key = match headers.get(IDEMPOTENCY_KEY) {
@@ -78,7 +121,7 @@ pub async fn request_score(
             }
         },
     };
-    let context = checked_context(&request)?;
+    let (lead_id, context) = checked_context(&request, &state.bounds)?;
     if let Some(v) = &request.overrides.model_version
         && !state.router.load().components.contains_key(v)
     {
@@ -90,7 +133,7 @@ pub async fn request_score(
     let new = NewRequest {
         request_id: format!("req_{}", uuid::Uuid::new_v4().simple()),
         org_id: caller.org.clone(),
-        lead_id: request.lead_id.clone(),
+        lead_id,
         idempotency_key,
         context,
         model_version: request.overrides.model_version.clone(),
@@ -107,20 +150,16 @@ pub async fn request_score(
         }
     }
     let status_url = format!("/leads/score/{}/status", row.request_id);
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"request_id": row.request_id, "status": row.status, "status_url": status_url})),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(Accepted { request_id: row.request_id, status: row.status, status_url })))
 }
 
-/// The lead JSON to score: a JSON object that parses as a lead, whose `id`
-/// (filled in when missing) is the lead id. Checked here so that nothing
-/// unparsable ever reaches the queue.
-fn checked_context(request: &ScoreRequest) -> Result<String, ApiError> {
-    let lead_id = request.lead_id.trim();
-    if lead_id.is_empty() || lead_id.len() > 200 {
-        return Err(ApiError::bad_request("invalid_request", "lead_id: 1–200 characters"));
-    }
+/// The lead id and the lead JSON to score: a JSON object that parses as a
+/// lead, whose `id` (filled in when missing) is the lead id, with its `as_of`
+/// within `bounds`. Checked here so that nothing unparsable or unstorable
+/// ever reaches the queue.
+fn checked_context(request: &ScoreRequest, bounds: &TimeBounds) -> Result<(String, String), ApiError> {
+    let lead_id = request.lead_id.as_str();
+    check_id("lead_id", lead_id)?;
     let Value::Object(mut context) = request.context.clone() else {
         return Err(ApiError::bad_request("invalid_request", "context: expected the lead JSON object"));
     };
@@ -133,9 +172,16 @@ fn checked_context(request: &ScoreRequest) -> Result<String, ApiError> {
             return Err(ApiError::bad_request("invalid_lead", format!("context.id {id} is not lead_id {lead_id:?}")));
         }
     }
-    let text = Value::Object(context).to_string();
-    crate::leads::parse(&text).map_err(|e| ApiError::bad_request("invalid_lead", format!("context.{e}")))?;
-    Ok(text)
+    let context = Value::Object(context);
+    if let Some(path) = find_nul(&context, "context") {
+        return Err(ApiError::bad_request("invalid_lead", format!("{path}: the character U+0000 is not allowed")));
+    }
+    let text = context.to_string();
+    let lead = crate::leads::parse(&text).map_err(|e| ApiError::bad_request("invalid_lead", format!("context.{e}")))?;
+    bounds
+        .check_as_of(lead.as_of_ms, crate::pipeline::db::now_ms())
+        .map_err(|e| ApiError::bad_request("invalid_lead", format!("context.{e}")))?;
+    Ok((lead_id.to_string(), text))
 }
 
 /// A request as queued.
@@ -150,37 +196,74 @@ pub(super) fn job_of(row: &RequestRow) -> Job {
     }
 }
 
+/// A request as `GET /leads/score/{request_id}/status` shows it.
+#[derive(Serialize, ToSchema)]
+pub struct RequestStatus {
+    /// The request.
+    request_id: String,
+    /// Its lead.
+    lead_id: String,
+    /// PENDING, SUCCESS or FAILED.
+    #[schema(pattern = "^(PENDING|SUCCESS|FAILED)$")]
+    status: String,
+    /// Delivery attempts that failed so far.
+    attempts: i64,
+    /// When it was accepted (ms since the epoch).
+    created_at: i64,
+    /// When it last changed (ms since the epoch).
+    updated_at: i64,
+    /// SUCCESS only: whether the lead is in the control group (its result is withheld).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    control_group: Option<bool>,
+    /// SUCCESS outside the control group: the score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<ScoreRow>,
+    /// FAILED: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
 /// A request's status: PENDING, SUCCESS with the result, or FAILED with the reason.
 #[utoipa::path(
-    get, path = "/leads/score/{request_id}/status", params(("request_id" = String, Path)),
-    responses((status = 200, description = "{request_id, lead_id, status, result | error, attempts}"), (status = 404, body = ErrorBody))
+    get, path = "/leads/score/{request_id}/status", params(RequestPath),
+    responses(
+        (status = 200, body = RequestStatus),
+        (status = 404, body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
+    )
 )]
 pub async fn request_status(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(request_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RequestStatus>, ApiError> {
     caller.require(READ_LEADS)?;
+    check_id("request_id", &request_id)?;
     let db = &state.pipeline.db;
     let row = state
         .stored("reading the request", || db.request(&caller.org, &request_id))
         .await?
         .ok_or_else(|| not_found(format!("no request {request_id:?} for this tenant")))?;
-    let mut body = json!({
-        "request_id": row.request_id, "lead_id": row.lead_id, "status": row.status,
-        "attempts": row.attempts, "created_at": row.created_at, "updated_at": row.updated_at,
-    });
-    match row.status.as_str() {
+    let mut body = RequestStatus {
+        request_id: row.request_id,
+        lead_id: row.lead_id,
+        status: row.status,
+        attempts: row.attempts,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        control_group: None,
+        result: None,
+        error: None,
+    };
+    match body.status.as_str() {
         "SUCCESS" => {
             let score = state.stored("reading the score", || db.score_of_request(&caller.org, &request_id)).await?;
             // A control lead's score is withheld from everything reps see.
             let control = score.as_ref().is_some_and(|s| s.control_group);
-            body["control_group"] = json!(control);
-            if !control {
-                body["result"] = json!(score);
-            }
+            body.control_group = Some(control);
+            body.result = score.filter(|_| !control);
         }
-        "FAILED" => body["error"] = json!(row.error),
+        "FAILED" => body.error = row.error,
         _ => {}
     }
     Ok(Json(body))
@@ -188,10 +271,11 @@ pub async fn request_status(
 
 /// The lead's latest score: what the badge shows.
 #[utoipa::path(
-    get, path = "/leads/{lead_id}/score", params(("lead_id" = String, Path)),
+    get, path = "/leads/{lead_id}/score", params(LeadPath),
     responses(
-        (status = 200, description = "The latest score with its explanation"),
+        (status = 200, description = "The latest score with its explanation", body = ScoreRow),
         (status = 404, description = "No such lead (code not_found), or it is in the control group (code control_group)", body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
     )
 )]
 pub async fn latest_score(
@@ -200,6 +284,7 @@ pub async fn latest_score(
     Path(lead_id): Path<String>,
 ) -> Result<Json<ScoreRow>, ApiError> {
     caller.require(READ_LEADS)?;
+    check_id("lead_id", &lead_id)?;
     let db = &state.pipeline.db;
     match state.stored("reading the score", || db.latest_score(&caller.org, &lead_id)).await? {
         Some(score) if score.control_group => Err(control_group(&lead_id)),
@@ -213,25 +298,44 @@ pub async fn latest_score(
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// hot, warm or cold.
+    #[param(pattern = "^(hot|warm|cold)$")]
     band: Option<String>,
-    /// Name or company contains this.
+    /// Name or company contains this (no control characters).
     q: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Leads to skip.
+    #[param(minimum = 0)]
     offset: Option<i64>,
+}
+
+/// A page of the work queue.
+#[derive(Serialize, ToSchema)]
+pub struct WorkQueue {
+    /// The leads, hottest first (control-group leads last, without score).
+    leads: Vec<LeadRow>,
+    /// Leads matching the filters, on every page.
+    total: i64,
+    /// The page size.
+    limit: i64,
+    /// Leads skipped.
+    offset: i64,
 }
 
 /// The tenant's scored leads, hottest first.
 #[utoipa::path(
     get, path = "/leads", params(QueueQuery),
-    responses((status = 200, description = "{leads: [...], total, limit, offset}"), (status = 400, body = ErrorBody))
+    responses(
+        (status = 200, body = WorkQueue),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
+    )
 )]
 pub async fn work_queue(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Query(query): Query<QueueQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WorkQueue>, ApiError> {
     caller.require(READ_LEADS)?;
     if let Some(band) = &query.band
         && !["hot", "warm", "cold"].contains(&band.as_str())
@@ -246,23 +350,57 @@ pub async fn work_queue(
     if offset < 0 {
         return Err(ApiError::bad_request("invalid_query", "offset: 0 or more"));
     }
+    if let Some(q) = &query.q {
+        check_text("q", q, "invalid_query")?;
+    }
     let filter = LeadQuery { band: query.band, search: query.q.filter(|q| !q.trim().is_empty()), limit, offset };
     let db = &state.pipeline.db;
     let (leads, total) = state.stored("reading the work queue", || db.leads(&caller.org, &filter)).await?;
-    Ok(Json(json!({"leads": leads, "total": total, "limit": limit, "offset": offset})))
+    Ok(Json(WorkQueue { leads, total, limit, offset }))
+}
+
+/// A lead as `GET /leads/{lead_id}` shows it.
+#[derive(Serialize, ToSchema)]
+pub struct LeadDetail {
+    /// The lead.
+    lead_id: String,
+    /// Its latest lead JSON (fields and activities).
+    #[schema(value_type = Object)]
+    context: Value,
+    /// Its latest score; null for a control-group lead.
+    score: Option<ScoreRow>,
+    /// In the control group: scored, but the score is not shown.
+    control_group: bool,
+    /// What became of it, if reported.
+    outcome: Option<Outcome>,
+}
+
+/// A reported outcome.
+#[derive(Serialize, ToSchema)]
+pub struct Outcome {
+    /// won, lost or disqualified.
+    #[schema(pattern = "^(won|lost|disqualified)$")]
+    outcome: String,
+    /// When it happened (ms since the epoch).
+    at: i64,
 }
 
 /// A lead's latest context (fields and activity) and score.
 #[utoipa::path(
-    get, path = "/leads/{lead_id}", params(("lead_id" = String, Path)),
-    responses((status = 200, description = "{lead_id, context, score, control_group, outcome}; score is null for a control-group lead"), (status = 404, body = ErrorBody))
+    get, path = "/leads/{lead_id}", params(LeadPath),
+    responses(
+        (status = 200, body = LeadDetail),
+        (status = 404, body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
+    )
 )]
 pub async fn lead_detail(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(lead_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LeadDetail>, ApiError> {
     caller.require(READ_LEADS)?;
+    check_id("lead_id", &lead_id)?;
     let db = &state.pipeline.db;
     let (context, control) = state
         .stored("reading the lead", || db.lead(&caller.org, &lead_id))
@@ -275,10 +413,8 @@ pub async fn lead_detail(
     let outcome = state
         .stored("reading the outcome", || db.outcome(&caller.org, &lead_id))
         .await?
-        .map(|(outcome, at)| json!({"outcome": outcome, "at": at}));
-    Ok(Json(json!({
-        "lead_id": lead_id, "context": context, "score": score, "control_group": control, "outcome": outcome,
-    })))
+        .map(|(outcome, at)| Outcome { outcome, at });
+    Ok(Json(LeadDetail { lead_id, context, score, control_group: control, outcome }))
 }
 
 /// The body of `POST /leads/{lead_id}/outcome`.
@@ -286,9 +422,25 @@ pub async fn lead_detail(
 #[serde(deny_unknown_fields)]
 pub struct OutcomeReport {
     /// won, lost or disqualified.
+    #[schema(pattern = "^(won|lost|disqualified)$")]
     outcome: String,
-    /// When it happened (RFC 3339).
+    /// When it happened (RFC 3339): not in the future, nor (beyond the
+    /// report slack) before the lead arrived.
+    #[schema(format = DateTime)]
     at: String,
+}
+
+/// A recorded outcome or touch.
+#[derive(Serialize, ToSchema)]
+pub struct Recorded {
+    /// The lead.
+    lead_id: String,
+    /// The outcome (absent for a touch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(won|lost|disqualified)$")]
+    outcome: Option<String>,
+    /// When it happened (ms since the epoch).
+    at: i64,
 }
 
 const OUTCOMES: [&str; 3] = ["won", "lost", "disqualified"];
@@ -296,11 +448,12 @@ const OUTCOMES: [&str; 3] = ["won", "lost", "disqualified"];
 /// Reports what became of a scored lead: the labels the learning loop
 /// measures lift and retrains on. A later report replaces an earlier one.
 #[utoipa::path(
-    post, path = "/leads/{lead_id}/outcome", params(("lead_id" = String, Path)), request_body = OutcomeReport,
+    post, path = "/leads/{lead_id}/outcome", params(LeadPath), request_body = OutcomeReport,
     responses(
-        (status = 200, description = "{lead_id, outcome, at}"),
-        (status = 400, description = "Unknown outcome, or a time that is not RFC 3339 or lies in the future", body = ErrorBody),
+        (status = 200, body = Recorded),
+        (status = 400, description = "Unknown outcome, or a time that is not RFC 3339, lies in the future or before the lead arrived", body = ErrorBody),
         (status = 404, description = "The tenant has no such lead", body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
     )
 )]
 pub async fn report_outcome(
@@ -308,32 +461,43 @@ pub async fn report_outcome(
     caller: Caller,
     Path(lead_id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Recorded>, ApiError> {
     caller.require(WRITE_LEADS)?;
     let report: OutcomeReport = parse_body(&body, "invalid_outcome")?;
     if !OUTCOMES.contains(&report.outcome.as_str()) {
         let message = format!("outcome {:?}: expected one of {}", report.outcome, OUTCOMES.join(", "));
         return Err(ApiError::bad_request("invalid_outcome", message));
     }
-    let at = reported_time(&report.at, "invalid_outcome")?;
+    check_id("lead_id", &lead_id)?;
+    let at = reported_time(&state, &caller.org, &lead_id, &report.at, "invalid_outcome", "outcomes").await?;
     let db = &state.pipeline.db;
-    let known = state.stored("reading the lead", || db.control_group(&caller.org, &lead_id)).await?.is_some();
-    if !known {
-        return Err(not_found(format!("no lead {lead_id:?} for this tenant: outcomes are for scored leads")));
-    }
     state.stored("recording the outcome", || db.record_outcome(&caller.org, &lead_id, &report.outcome, at)).await?;
-    Ok(Json(json!({"lead_id": lead_id, "outcome": report.outcome, "at": at})))
+    Ok(Json(Recorded { lead_id, outcome: Some(report.outcome), at }))
 }
 
-/// An RFC 3339 time reported by the CRM, in ms; a day of slack for clocks,
-/// but a report from further ahead is a mistake.
-fn reported_time(text: &str, code: &'static str) -> Result<i64, ApiError> {
+/// An RFC 3339 time reported by the CRM for a scored lead, in ms: not in
+/// the future (beyond the clocks' slack) and not before the lead arrived
+/// (beyond the report slack). A 404 when the tenant has no such lead
+/// (`what`: outcomes or touches, for the message).
+async fn reported_time(
+    state: &AppState,
+    org: &str,
+    lead_id: &str,
+    text: &str,
+    code: &'static str,
+    what: &str,
+) -> Result<i64, ApiError> {
     let at = chrono::DateTime::parse_from_rfc3339(text)
         .map_err(|e| ApiError::bad_request(code, format!("at {text:?}: not an RFC 3339 time: {e}")))?
         .timestamp_millis();
-    if at > crate::pipeline::db::now_ms() + 86_400_000 {
-        return Err(ApiError::bad_request(code, format!("at {text:?} lies in the future")));
-    }
+    let now = crate::pipeline::db::now_ms();
+    state.bounds.check_not_future(at, now).map_err(|e| ApiError::bad_request(code, e))?;
+    let db = &state.pipeline.db;
+    let arrived = state
+        .stored("reading the lead", || db.lead_arrival(org, lead_id))
+        .await?
+        .ok_or_else(|| not_found(format!("no lead {lead_id:?} for this tenant: {what} are for scored leads")))?;
+    state.bounds.check_report(at, arrived, now).map_err(|e| ApiError::bad_request(code, e))?;
     Ok(at)
 }
 
@@ -341,18 +505,21 @@ fn reported_time(text: &str, code: &'static str) -> Result<i64, ApiError> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TouchReport {
-    /// When a rep touched the lead (RFC 3339).
+    /// When a rep touched the lead (RFC 3339): not in the future, nor
+    /// (beyond the report slack) before the lead arrived.
+    #[schema(format = DateTime)]
     at: String,
 }
 
 /// Reports that a rep touched (called, mailed, met) a lead; the earliest
 /// touch counts. The lift report measures time to first touch from it.
 #[utoipa::path(
-    post, path = "/leads/{lead_id}/touch", params(("lead_id" = String, Path)), request_body = TouchReport,
+    post, path = "/leads/{lead_id}/touch", params(LeadPath), request_body = TouchReport,
     responses(
-        (status = 200, description = "{lead_id, at}"),
-        (status = 400, description = "A time that is not RFC 3339 or lies in the future", body = ErrorBody),
+        (status = 200, body = Recorded),
+        (status = 400, description = "A time that is not RFC 3339, lies in the future or before the lead arrived", body = ErrorBody),
         (status = 404, description = "The tenant has no such lead", body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
     )
 )]
 pub async fn report_touch(
@@ -360,15 +527,16 @@ pub async fn report_touch(
     caller: Caller,
     Path(lead_id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Recorded>, ApiError> {
     caller.require(WRITE_LEADS)?;
     let report: TouchReport = parse_body(&body, "invalid_touch")?;
-    let at = reported_time(&report.at, "invalid_touch")?;
+    check_id("lead_id", &lead_id)?;
+    let at = reported_time(&state, &caller.org, &lead_id, &report.at, "invalid_touch", "touches").await?;
     let db = &state.pipeline.db;
     if !state.stored("recording the touch", || db.record_touch(&caller.org, &lead_id, at)).await? {
         return Err(not_found(format!("no lead {lead_id:?} for this tenant: touches are for scored leads")));
     }
-    Ok(Json(json!({"lead_id": lead_id, "at": at})))
+    Ok(Json(Recorded { lead_id, outcome: None, at }))
 }
 
 fn control_group(lead_id: &str) -> ApiError {

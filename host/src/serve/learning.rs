@@ -57,7 +57,11 @@ pub async fn get_settings(
 /// tripped guardrail.
 #[utoipa::path(
     put, path = "/learning/settings", params(RoutingQuery), request_body = LearningSettings,
-    responses((status = 200, body = LearningSettings), (status = 400, description = "A field is missing or out of range", body = ErrorBody))
+    responses(
+        (status = 200, body = LearningSettings),
+        (status = 400, description = "A field is missing or out of range", body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
+    )
 )]
 pub async fn set_settings(
     State(state): State<Arc<AppState>>,
@@ -80,6 +84,7 @@ pub async fn set_settings(
 #[into_params(parameter_in = Query)]
 pub struct LiftQuery {
     /// The last this many weekly cohorts, 1–104 (default 12).
+    #[param(minimum = 1, maximum = 104)]
     weeks: Option<usize>,
 }
 
@@ -88,7 +93,7 @@ pub struct LiftQuery {
 /// calibration; time to first touch; the guardrail; drift.
 #[utoipa::path(
     get, path = "/reports/lift", params(LiftQuery),
-    responses((status = 200, body = LiftReport), (status = 400, body = ErrorBody))
+    responses((status = 200, body = LiftReport), (status = 400, body = ErrorBody), (status = 503, description = "The database stayed unavailable", body = ErrorBody))
 )]
 pub async fn lift_report(
     State(state): State<Arc<AppState>>,
@@ -137,7 +142,7 @@ async fn drift_of(state: &AppState, org: &str, settings: &LearningSettings) -> R
 /// The shadow version against the active one, on the leads both scored.
 #[utoipa::path(
     get, path = "/reports/shadow", params(RoutingQuery),
-    responses((status = 200, body = ShadowReport), (status = 403, body = ErrorBody))
+    responses((status = 200, body = ShadowReport), (status = 503, description = "The database stayed unavailable", body = ErrorBody))
 )]
 pub async fn shadow_report(
     State(state): State<Arc<AppState>>,

@@ -29,7 +29,6 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router as Http};
-use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -41,7 +40,7 @@ use crate::model_store::ModelStore;
 use crate::pipeline::{Backends, Pipeline, PipelineConfig};
 use crate::routing::{Router, Routing};
 
-pub use api::ApiDoc;
+pub use api::{ApiDoc, TimeBounds};
 
 /// How the service runs.
 #[derive(Clone, Debug)]
@@ -75,6 +74,12 @@ pub struct Settings {
     pub seed_leads: Option<PathBuf>,
     /// The learning settings of tenants that have not saved their own.
     pub learning_defaults: LearningSettings,
+    /// How far from now a lead's `as_of` and reported times may lie.
+    pub bounds: TimeBounds,
+    /// Whether `/metrics` labels the learning loop's figures with tenant ids.
+    /// Off by default: `/metrics` needs no token, and tenants' names and
+    /// figures are not for everyone who can reach it.
+    pub metrics_tenant_labels: bool,
 }
 
 /// Shared by every request.
@@ -84,6 +89,8 @@ struct AppState {
     runtime: Arc<Runtime>,
     metrics: Metrics,
     max_batch: usize,
+    /// Largest component upload, in bytes (named in the 413).
+    max_upload: usize,
     /// Held while a component is installed.
     installing: tokio::sync::Mutex<()>,
     auth: Arc<Auth>,
@@ -101,6 +108,7 @@ struct AppState {
     /// Tenants' learning-loop settings (a tenant not here has the defaults).
     learning: ArcSwap<BTreeMap<String, TenantLearning>>,
     learning_defaults: LearningSettings,
+    bounds: TimeBounds,
 }
 
 impl AppState {
@@ -162,10 +170,11 @@ impl Application {
         let routing = default_routing(&components.keys().map(String::as_str).collect::<Vec<_>>());
         let state = Arc::new(AppState {
             router: ArcSwap::from_pointee(Router::new(components, routing)),
-            metrics: Metrics::new(settings.runtime.max_instances),
+            metrics: Metrics::new(settings.runtime.max_instances, settings.metrics_tenant_labels),
             store,
             runtime,
             max_batch: settings.max_batch,
+            max_upload: settings.max_upload,
             installing: tokio::sync::Mutex::new(()),
             auth: settings.auth.clone(),
             operator_org: settings.operator_org.clone(),
@@ -175,6 +184,7 @@ impl Application {
             scoring_slots: tokio::sync::Semaphore::new(scoring_slots(&settings.runtime)),
             learning: ArcSwap::from_pointee(BTreeMap::new()),
             learning_defaults: settings.learning_defaults.clone(),
+            bounds: settings.bounds.clone(),
         });
         // Other hosts' installs and the stored routing (a restart keeps it).
         sync::from_database(&state).await;
@@ -211,10 +221,10 @@ impl Application {
             .route("/models/routing", get(models::get_routing).put(models::set_routing).delete(models::clear_routing))
             .route("/models/routing/promote", post(models::promote_shadow))
             .route("/me", get(api::whoami))
-            .route("/healthz", get(|| async { "ok" }))
+            .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
-            .route("/openapi.json", get(|| async { Json(api::openapi()) }))
+            .route("/openapi.json", get(openapi_json))
             .layer(DefaultBodyLimit::max(settings.max_body))
             .layer(TraceLayer::new_for_http())
             .with_state(state);
@@ -225,6 +235,8 @@ impl Application {
             Some(dir) => tracing::warn!(dir = %dir.display(), "no built web UI there (make build builds it)"),
             None => {}
         }
+        let limits = api::BodyLimits { json: settings.max_body, upload: settings.max_upload };
+        app = app.layer(axum::middleware::from_fn_with_state(limits, api::json_errors));
         let listener =
             TcpListener::bind(settings.addr).await.with_context(|| format!("cannot listen on {}", settings.addr))?;
         Ok(Application { listener, app })
@@ -268,17 +280,50 @@ pub fn default_routing(installed: &[&str]) -> Routing {
     Routing { fallback: chain.into_iter().filter(|v| *v != active).collect(), active, split: vec![], shadow: None }
 }
 
+/// Alive: answers `ok` while the process serves.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Whether this host can take requests.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// Whether it is ready.
+    ready: bool,
+    /// The default routing's versions are loaded.
+    routing_loaded: bool,
+    /// Component instances alive now.
+    pool_in_use: u32,
+}
+
 /// Ready when the default routing's versions are loaded and the pool has room.
+#[utoipa::path(
+    get, path = "/readyz",
+    responses((status = 200, body = Readiness), (status = 503, description = "Not ready", body = Readiness))
+)]
 async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let router = state.router.load();
     let loaded = router.routing.check(&router.versions()).is_ok();
     let in_use = state.runtime.instances_in_use();
     let room = in_use < state.runtime.config().max_instances;
-    let status = if loaded && room { 200 } else { 503 };
-    let body = json!({"ready": status == 200, "routing_loaded": loaded, "pool_in_use": in_use});
-    (axum::http::StatusCode::from_u16(status).unwrap_or_default(), Json(body))
+    let ready = loaded && room;
+    let status = if ready { axum::http::StatusCode::OK } else { axum::http::StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(Readiness { ready, routing_loaded: loaded, pool_in_use: in_use }))
 }
 
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "The OpenAPI document", body = Object)))]
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(api::openapi())
+}
+
+/// Prometheus metrics (OpenMetrics text): model calls, latency, failures,
+/// fallbacks, the instance pool, the score cache and the learning loop.
+#[utoipa::path(
+    get, path = "/metrics",
+    responses((status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text"))
+)]
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let text = state.metrics.render(state.runtime.instances_in_use());
     ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)

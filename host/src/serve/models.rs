@@ -1,25 +1,52 @@
 //! Model administration: `GET/POST /models` (list, upload and install) and
 //! `GET/PUT/DELETE /models/routing` (the default routing or a tenant's own).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody, check_tenant_id, parse_body};
+use super::api::{ApiError, ErrorBody, check_tenant_id, parse_body, size};
 use crate::auth::{ADMIN_MODELS, Caller};
 use crate::model_build::Manifest;
 use crate::model_store::InstallError;
 use crate::routing::{Router, Routing};
 
-/// One version as `GET /models` lists it.
-fn model_json(manifest: &Manifest, router: &Router, routing: &Routing) -> Value {
+/// One installed version, as `GET /models` lists it.
+#[derive(Serialize, ToSchema)]
+pub struct ModelInfo {
+    /// The model's name.
+    name: String,
+    /// Its version.
+    version: String,
+    /// The component's sha256 (hex).
+    sha256: String,
+    /// Its part in the caller's routing: active, split, fallback or installed.
+    #[schema(pattern = "^(active|split|fallback|installed)$")]
+    state: &'static str,
+    /// Whether this host has it loaded.
+    loaded: bool,
+    /// When it was built (RFC 3339).
+    built_at: String,
+    /// Trees in the ensemble.
+    num_trees: u32,
+    /// Features the model reads.
+    features: usize,
+    /// Tenants whose own routing names it: the caller's tenant only, unless
+    /// the caller is the operator.
+    routed_for_tenants: Vec<String>,
+}
+
+/// `manifest` as `GET /models` lists it; `viewer`: the tenant whose admin
+/// asks (`None`: the operator, who sees every tenant that routes to it).
+fn model_info(manifest: &Manifest, router: &Router, routing: &Routing, viewer: Option<&str>) -> ModelInfo {
     let v = manifest.version.as_str();
     let state = if routing.active == v && routing.split.is_empty() {
         "active"
@@ -30,13 +57,34 @@ fn model_json(manifest: &Manifest, router: &Router, routing: &Routing) -> Value 
     } else {
         "installed"
     };
-    let tenants: Vec<&String> =
-        router.tenants.iter().filter(|(_, r)| r.names().any(|n| n == v)).map(|(t, _)| t).collect();
-    json!({
-        "name": manifest.name, "version": v, "sha256": manifest.sha256, "state": state,
-        "loaded": router.components.contains_key(v), "built_at": manifest.built_at,
-        "num_trees": manifest.num_trees, "features": manifest.features.len(), "routed_for_tenants": tenants,
-    })
+    let routed_for_tenants = router
+        .tenants
+        .iter()
+        .filter(|(t, r)| viewer.is_none_or(|viewer| viewer == t.as_str()) && r.names().any(|n| n == v))
+        .map(|(t, _)| t.clone())
+        .collect();
+    ModelInfo {
+        name: manifest.name.clone(),
+        version: v.to_string(),
+        sha256: manifest.sha256.clone(),
+        state,
+        loaded: router.components.contains_key(v),
+        built_at: manifest.built_at.clone(),
+        num_trees: manifest.num_trees,
+        features: manifest.features.len(),
+        routed_for_tenants,
+    }
+}
+
+/// The answer of `GET /models`.
+#[derive(Serialize, ToSchema)]
+pub struct ModelList {
+    /// Every installed version.
+    models: Vec<ModelInfo>,
+    /// The routing that applies to the caller (the default for the operator).
+    routing: Routing,
+    /// Tenants' own routings the caller may see (the operator sees all).
+    tenants: BTreeMap<String, Routing>,
 }
 
 /// The tenant whose routing a request is about: `None` is the default
@@ -67,22 +115,26 @@ pub(super) fn routing_target(
 /// Installed versions with their state in the caller's routing (`active`,
 /// `split`, `fallback` or `installed`), that routing, and the tenants' own
 /// routings the caller may see (the operator sees all).
-#[utoipa::path(get, path = "/models", responses((status = 200, description = "{models, routing, tenants}")))]
-pub async fn list_models(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get, path = "/models",
+    responses((status = 200, body = ModelList), (status = 500, description = "The model store cannot be read", body = ErrorBody))
+)]
+pub async fn list_models(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<ModelList>, ApiError> {
     caller.require(ADMIN_MODELS)?;
     let router = state.router.load();
     let operator = caller.org == state.operator_org;
     let routing = if operator { &router.routing } else { router.routing_for(Some(&caller.org)) };
     let manifests =
         state.store.list().map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()))?;
-    let models: Vec<Value> = manifests.iter().map(|m| model_json(m, &router, routing)).collect();
-    let tenants: serde_json::Map<String, Value> = router
+    let viewer = (!operator).then_some(caller.org.as_str());
+    let models = manifests.iter().map(|m| model_info(m, &router, routing, viewer)).collect();
+    let tenants = router
         .tenants
         .iter()
         .filter(|(t, _)| operator || **t == caller.org)
-        .map(|(t, r)| (t.clone(), json!(r)))
+        .map(|(t, r)| (t.clone(), r.clone()))
         .collect();
-    Ok(Json(json!({"models": models, "routing": routing, "tenants": tenants})))
+    Ok(Json(ModelList { models, routing: routing.clone(), tenants }))
 }
 
 /// The upload of `POST /models`.
@@ -103,25 +155,28 @@ pub struct InstallForm {
     post, path = "/models",
     request_body(content = InstallForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, description = "Installed and loaded"),
-        (status = 200, description = "Already installed, identical"),
+        (status = 201, description = "Installed and loaded", body = ModelInfo),
+        (status = 200, description = "Already installed, identical", body = ModelInfo),
         (status = 400, description = "Malformed upload or manifest, or sha256 mismatch", body = ErrorBody),
-        (status = 409, description = "The version is installed with other bytes", body = ErrorBody),
+        (status = 409, description = "The version is installed with other bytes or another manifest", body = ErrorBody),
+        (status = 413, description = "The upload is larger than the limit", body = ErrorBody),
         (status = 422, description = "Not a scorer component, a forbidden import, model-info disagrees, or the self-test failed", body = ErrorBody),
+        (status = 500, description = "The model store cannot be written", body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
     )
 )]
 pub async fn install_model(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     multipart: Multipart,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ModelInfo>), ApiError> {
     caller.require(ADMIN_MODELS)?;
     if caller.org != state.operator_org {
         let message =
             format!("models are shared by every tenant: only the operator ({}) installs them", state.operator_org);
         return Err(ApiError(StatusCode::FORBIDDEN, "forbidden", message));
     }
-    let (wasm, manifest) = read_upload(multipart).await?;
+    let (wasm, manifest) = read_upload(multipart, state.max_upload).await?;
     // One install at a time: each compiles on every core.
     let _one_at_a_time = state.installing.lock().await;
     let worker = state.clone();
@@ -146,17 +201,35 @@ pub async fn install_model(
     tracing::info!(version, sha256 = %installed.manifest.sha256, new = installed.new, "model installed");
     let status = if installed.new { StatusCode::CREATED } else { StatusCode::OK };
     let router = state.router.load();
-    Ok((status, Json(model_json(&installed.manifest, &router, &router.routing))))
+    Ok((status, Json(model_info(&installed.manifest, &router, &router.routing, None))))
 }
 
-async fn read_upload(mut multipart: Multipart) -> Result<(Bytes, String), ApiError> {
+/// The two parts of an install upload, each exactly once. A part larger
+/// than the upload limit is a 413 naming the limit.
+async fn read_upload(mut multipart: Multipart, max_upload: usize) -> Result<(Bytes, String), ApiError> {
     let bad = |message: String| ApiError::bad_request("invalid_upload", message);
+    let failed = |what: &str, e: axum::extract::multipart::MultipartError| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the upload is larger than the limit of {}", size(max_upload)),
+        ),
+        _ => bad(format!("{what}: {}", e.body_text())),
+    };
     let (mut wasm, mut manifest) = (None, None);
-    while let Some(field) = multipart.next_field().await.map_err(|e| bad(format!("not a multipart form: {e}")))? {
-        match field.name() {
-            Some("component") => wasm = Some(field.bytes().await.map_err(|e| bad(format!("component: {e}")))?),
-            Some("manifest") => manifest = Some(field.text().await.map_err(|e| bad(format!("manifest: {e}")))?),
-            other => return Err(bad(format!("unexpected field {other:?}: send `component` and `manifest`"))),
+    while let Some(field) = multipart.next_field().await.map_err(|e| failed("not a multipart form", e))? {
+        let name = field.name().unwrap_or_default().to_string();
+        let twice = || bad(format!("the field `{name}` appears twice: send each of `component` and `manifest` once"));
+        match name.as_str() {
+            "component" if wasm.is_some() => return Err(twice()),
+            "manifest" if manifest.is_some() => return Err(twice()),
+            "component" => wasm = Some(field.bytes().await.map_err(|e| failed("component", e))?),
+            "manifest" => manifest = Some(field.text().await.map_err(|e| failed("manifest", e))?),
+            "" => return Err(bad("a form field without a name: send `component` and `manifest`".into())),
+            other => {
+                let shown: String = other.chars().take(100).collect();
+                return Err(bad(format!("unexpected field {shown:?}: send `component` and `manifest`")));
+            }
         }
     }
     match (wasm, manifest) {
@@ -173,7 +246,9 @@ fn install_error(error: InstallError) -> ApiError {
         InstallError::Component(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_component"),
         InstallError::Disagrees(_) => (StatusCode::UNPROCESSABLE_ENTITY, "manifest_disagrees"),
         InstallError::SelfTest(_) => (StatusCode::UNPROCESSABLE_ENTITY, "self_test_failed"),
-        InstallError::Conflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
+        InstallError::Conflict { .. } | InstallError::ManifestConflict { .. } => {
+            (StatusCode::CONFLICT, "version_conflict")
+        }
         InstallError::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store"),
     };
     ApiError(status, code, error.to_string())
@@ -184,11 +259,15 @@ fn install_error(error: InstallError) -> ApiError {
 #[into_params(parameter_in = Query)]
 pub struct RoutingQuery {
     /// A tenant's own routing; without it, the default routing.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub(super) tenant: Option<String>,
 }
 
 /// The routing that applies to a tenant (or the default routing).
-#[utoipa::path(get, path = "/models/routing", params(RoutingQuery), responses((status = 200, body = Routing)))]
+#[utoipa::path(
+    get, path = "/models/routing", params(RoutingQuery),
+    responses((status = 200, body = Routing), (status = 400, description = "Not a tenant id", body = ErrorBody))
+)]
 pub async fn get_routing(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -203,7 +282,11 @@ pub async fn get_routing(
 /// on their version.
 #[utoipa::path(
     put, path = "/models/routing", params(RoutingQuery), request_body = Routing,
-    responses((status = 200, body = Routing), (status = 400, description = "Malformed, or names a version not installed", body = ErrorBody))
+    responses(
+        (status = 200, body = Routing),
+        (status = 400, description = "Malformed, or names a version not installed", body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
+    )
 )]
 pub async fn set_routing(
     State(state): State<Arc<AppState>>,
@@ -229,6 +312,7 @@ pub async fn set_routing(
     responses(
         (status = 200, description = "The routing now in effect", body = Routing),
         (status = 409, description = "The routing has no shadow version", body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
     )
 )]
 pub async fn promote_shadow(
@@ -276,7 +360,11 @@ fn apply_routing(state: &AppState, tenant: Option<&str>, routing: Option<Routing
 /// Removes a tenant's own routing: the tenant follows the default again.
 #[utoipa::path(
     delete, path = "/models/routing", params(RoutingQuery),
-    responses((status = 200, description = "The routing that now applies to the tenant", body = Routing), (status = 400, body = ErrorBody))
+    responses(
+        (status = 200, description = "The routing that now applies to the tenant", body = Routing),
+        (status = 400, body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
+    )
 )]
 pub async fn clear_routing(
     State(state): State<Arc<AppState>>,

@@ -7,14 +7,14 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody};
+use super::api::{ApiError, ErrorBody, ErrorDetail, LeadDoc, parse_body};
 use crate::auth::{Caller, WRITE_LEADS};
 use crate::bindings::Lead;
-use crate::report::{self, ScoreJson};
+use crate::report::ScoreJson;
 use crate::routing::{Routed, Router};
 
 /// Options of a scoring request.
@@ -37,11 +37,10 @@ pub struct ScoreResponse {
 /// Scores one lead (lead JSON, see the README) with its explanation.
 #[utoipa::path(
     post, path = "/score-lead", params(ScoreQuery),
-    request_body(content = Object, description = "One lead: {id, as_of, fields, activities}"),
+    request_body = LeadDoc,
     responses(
         (status = 200, description = "The score, band, confidence, explanation and version", body = ScoreResponse),
         (status = 400, description = "The lead is malformed (the message names the field)", body = ErrorBody),
-        (status = 413, description = "The body is too large"),
         (status = 503, description = "Every version in the routing plan failed", body = ErrorBody),
     )
 )]
@@ -57,18 +56,48 @@ pub async fn score_lead(
     score_one(&state, text, caller.org, query.model_version).await.map(Json)
 }
 
-#[derive(Deserialize)]
-struct BatchRequest {
+/// The body of `POST /score-lead/batch`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// The leads, at most the service's batch limit (100 by default).
+    #[schema(value_type = Vec<LeadDoc>)]
     leads: Vec<Value>,
+}
+
+/// The answer to a batch: one result per lead, in order.
+#[derive(Serialize, ToSchema)]
+pub struct BatchResponse {
+    /// A score, or that lead's error.
+    results: Vec<BatchResult>,
+}
+
+/// One lead's result in a batch.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BatchResult {
+    /// Scored.
+    Scored(ScoreResponse),
+    /// Not scored: why.
+    Failed(LeadError),
+}
+
+/// A lead that could not be scored.
+#[derive(Serialize, ToSchema)]
+pub struct LeadError {
+    /// The lead's id, when it has a readable one.
+    lead_id: Option<String>,
+    /// What was wrong (the message names the field).
+    error: ErrorDetail,
 }
 
 /// Scores up to the configured number of leads; each result is a score or
 /// that lead's error.
 #[utoipa::path(
     post, path = "/score-lead/batch", params(ScoreQuery),
-    request_body(content = Object, description = "{\"leads\": [lead, ...]}"),
+    request_body = BatchRequest,
     responses(
-        (status = 200, description = "{\"results\": [...]}, in order: a score or {lead_id, error}"),
+        (status = 200, description = "In order: a score or that lead's error", body = BatchResponse),
         (status = 400, description = "Not a batch", body = ErrorBody),
         (status = 413, description = "Too many leads or too large a body", body = ErrorBody),
     )
@@ -78,10 +107,9 @@ pub async fn score_batch(
     caller: Caller,
     Query(query): Query<ScoreQuery>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BatchResponse>, ApiError> {
     caller.require(WRITE_LEADS)?;
-    let request: BatchRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request("invalid_batch", format!("expected {{\"leads\": [...]}}: {e}")))?;
+    let request: BatchRequest = parse_body(&body, "invalid_batch")?;
     if request.leads.len() > state.max_batch {
         let message = format!("{} leads in one batch; the limit is {}", request.leads.len(), state.max_batch);
         return Err(ApiError(StatusCode::PAYLOAD_TOO_LARGE, "too_many_leads", message));
@@ -90,11 +118,14 @@ pub async fn score_batch(
     for lead in request.leads {
         let scored = score_one(&state, &lead.to_string(), caller.org.clone(), query.model_version.clone()).await;
         results.push(match scored {
-            Ok(response) => serde_json::to_value(response).unwrap_or(Value::Null),
-            Err(ApiError(_, code, message)) => report::error_json(lead["id"].as_str(), code, &message),
+            Ok(response) => BatchResult::Scored(response),
+            Err(ApiError(_, code, message)) => BatchResult::Failed(LeadError {
+                lead_id: lead["id"].as_str().map(String::from),
+                error: ErrorDetail { code: code.into(), message },
+            }),
         });
     }
-    Ok(Json(json!({"results": results})))
+    Ok(Json(BatchResponse { results }))
 }
 
 /// Parses and scores one lead for a tenant.
@@ -105,6 +136,10 @@ async fn score_one(
     version: Option<String>,
 ) -> Result<ScoreResponse, ApiError> {
     let lead = crate::leads::parse(text).map_err(|e| ApiError::bad_request("invalid_lead", e.to_string()))?;
+    state
+        .bounds
+        .check_as_of(lead.as_of_ms, crate::pipeline::db::now_ms())
+        .map_err(|e| ApiError::bad_request("invalid_lead", e))?;
     if let Some(v) = &version
         && !state.router.load().components.contains_key(v)
     {

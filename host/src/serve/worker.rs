@@ -45,6 +45,31 @@ enum Outcome {
     Fail(String),
 }
 
+/// Records scorings one at a time after their batch was refused: each one
+/// the database refuses for good ends FAILED, naming why. Returns the ones
+/// left unrecorded (the database went away meanwhile): they are retried.
+async fn record_one_by_one(state: &Arc<AppState>, scored: Vec<Scored>) -> Vec<Scored> {
+    let db = &state.pipeline.db;
+    let mut unrecorded = Vec::new();
+    for one in scored {
+        let Err(e) =
+            with_retry("recording a score", RECORD_PATIENCE, || db.record_scores(std::slice::from_ref(&one))).await
+        else {
+            continue;
+        };
+        let why = format!("the score could not be stored: {e:#}");
+        let failed = !crate::pipeline::is_transient(&e)
+            && with_retry("recording a failure", RECORD_PATIENCE, || db.record_failure(&one.request_id, &why, 0))
+                .await
+                .is_ok();
+        match failed {
+            true => tracing::warn!(request_id = one.request_id, why, "request FAILED"),
+            false => unrecorded.push(one),
+        }
+    }
+    unrecorded
+}
+
 async fn work(state: Arc<AppState>, consumer: String) {
     let queue = &state.pipeline.queue;
     let mut reader = loop {
@@ -110,9 +135,15 @@ async fn handle(state: &Arc<AppState>, deliveries: Vec<Delivery>) {
     if !scored.is_empty()
         && let Err(e) = with_retry("recording scores", RECORD_PATIENCE, || db.record_scores(&scored)).await
     {
-        // Unacknowledged: another delivery will record them.
-        tracing::error!(error = %format!("{e:#}"), "could not record scores");
-        done.retain(|d| !scored.iter().any(|s| s.request_id == d.job.request_id));
+        let unrecorded = match crate::pipeline::is_transient(&e) {
+            // Unacknowledged: another delivery will record them.
+            true => scored,
+            // The database refuses something in the batch: one lead's value
+            // must not keep the others from being recorded.
+            false => record_one_by_one(state, scored).await,
+        };
+        tracing::error!(error = %format!("{e:#}"), unrecorded = unrecorded.len(), "could not record scores");
+        done.retain(|d| !unrecorded.iter().any(|s| s.request_id == d.job.request_id));
     }
     if let Err(e) = queue.ack(&done).await {
         tracing::warn!(error = %format!("{e:#}"), "acknowledging failed; the entries will be delivered again");

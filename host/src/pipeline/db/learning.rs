@@ -84,6 +84,18 @@ impl Db {
         Ok(updated.rows_affected() == 1)
     }
 
+    /// When a tenant's lead arrived (ms): the `as_of` it was first scored
+    /// with. `None`: the tenant has no such lead (it was never scored).
+    pub async fn lead_arrival(&self, org_id: &str, lead_id: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(entered_at, scored_at, updated_at) FROM leads WHERE org_id = $1 AND lead_id = $2",
+        )
+        .bind(org_id)
+        .bind(lead_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Tenants with scored leads.
     pub async fn tenants_with_leads(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT DISTINCT org_id FROM leads ORDER BY org_id").fetch_all(&self.pool).await?)

@@ -124,7 +124,7 @@ pub struct ShadowScored {
 }
 
 /// A stored score.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ScoreRow {
     /// The request that produced it.
     pub request_id: String,
@@ -133,12 +133,14 @@ pub struct ScoreRow {
     /// 0–100.
     pub score: i64,
     /// hot, warm or cold.
+    #[schema(pattern = "^(hot|warm|cold)$")]
     pub band: String,
     /// Calibrated probability.
     pub probability: f64,
     /// Share of the model's signals the lead has.
     pub confidence: f64,
     /// The explanation contract (stored text; parsed when valid).
+    #[schema(value_type = Object)]
     pub explanation: Value,
     /// The version that answered.
     pub model_version: String,
@@ -150,7 +152,7 @@ pub struct ScoreRow {
 }
 
 /// A lead in the work queue.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct LeadRow {
     /// The lead.
     pub lead_id: String,
@@ -494,17 +496,6 @@ impl Db {
         let context: String = row.try_get("context")?;
         let control: i64 = row.try_get("control")?;
         Ok(Some((serde_json::from_str(&context).unwrap_or(Value::Null), control != 0)))
-    }
-
-    /// Whether the tenant's lead is in the control group; `None` when the
-    /// tenant has no such lead (it was never scored).
-    pub async fn control_group(&self, org_id: &str, lead_id: &str) -> Result<Option<bool>> {
-        let control: Option<i64> = sqlx::query_scalar("SELECT control FROM leads WHERE org_id = $1 AND lead_id = $2")
-            .bind(org_id)
-            .bind(lead_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(control.map(|c| c != 0))
     }
 
     /// Records what became of a lead (the latest report wins).
