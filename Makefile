@@ -89,10 +89,10 @@ FUZZ_SECONDS ?= 600
 fuzz: fuzz-tools
 	scripts/fuzz $(FUZZ_SECONDS)
 
-## fuzz-smoke: every fuzz target for 20 s (run by `make test`; without AddressSanitizer, which
+## fuzz-smoke: every fuzz target for 15 s (run by `make test`; without AddressSanitizer, which
 ## guest-model's safe Rust gains little from, so that it builds sooner and runs 5–10× more inputs)
 fuzz-smoke: fuzz-tools
-	FUZZ_SANITIZER=none scripts/fuzz 20
+	FUZZ_SANITIZER=none scripts/fuzz 15
 
 fuzz-tools:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked

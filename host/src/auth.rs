@@ -61,6 +61,10 @@ pub fn check_secret(secret: &[u8]) -> Result<()> {
             n => format!("only {n} bytes"),
         }
     );
+    anyhow::ensure!(
+        !secret.iter().all(u8::is_ascii_whitespace),
+        "the token secret (--jwt-secret or LEADSCORE_JWT_SECRET) is only whitespace: use random bytes (e.g. `openssl rand -hex 32`)"
+    );
     Ok(())
 }
 
@@ -107,6 +111,11 @@ pub struct Claims {
     pub iat: u64,
     /// Expires at, seconds since the epoch.
     pub exp: u64,
+    /// The audience, read here whatever its JSON type: jsonwebtoken checks a
+    /// string or a list of strings only, and with no audience configured a
+    /// token carrying any `aud` (a number, an object) must be refused too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<serde_json::Value>,
 }
 
 /// The authenticated caller.
@@ -289,6 +298,9 @@ impl Auth {
                     _ => AuthError::Malformed(e.to_string()),
                 }
             })?;
+        if self.audience.is_empty() && claims.claims.aud.as_ref().is_some_and(|aud| !aud.is_null()) {
+            return Err(AuthError::AudienceNotConfigured);
+        }
         let org = claims.claims.org;
         if !is_tenant_id(&org) {
             return Err(AuthError::Malformed(format!("org claim: {}", TENANT_RULE)));
@@ -337,6 +349,7 @@ pub fn mint_for(
         scope: scopes.join(" "),
         iat: now,
         exp: now + valid_for.as_secs(),
+        aud: None,
     };
     let aud = match audience {
         [] => None,
@@ -425,7 +438,8 @@ mod tests {
         assert_eq!(auth.caller(Some(&format!("Bearer {other}"))).unwrap_err(), AuthError::BadSignature);
         assert!(matches!(auth.caller(Some("Bearer not.a.jwt")), Err(AuthError::Malformed(_))));
         assert!(matches!(auth.caller(Some("Basic abc")), Err(AuthError::Malformed(_))));
-        let claims = Claims { sub: "x".into(), org: "acme".into(), scope: READ_LEADS.into(), iat: 0, exp: 1_000 };
+        let claims =
+            Claims { sub: "x".into(), org: "acme".into(), scope: READ_LEADS.into(), iat: 0, exp: 1_000, aud: None };
         let expired = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET));
         assert_eq!(auth.caller(Some(&format!("Bearer {}", expired.unwrap()))).unwrap_err(), AuthError::Expired);
         let hs384 = jsonwebtoken::encode(&Header::new(Algorithm::HS384), &claims, &EncodingKey::from_secret(SECRET));
@@ -457,6 +471,7 @@ mod tests {
         }
         assert!(format!("{:#}", check_secret(b"").unwrap_err()).contains("is empty"));
         assert!(check_secret(&[b's'; 32]).is_ok());
+        assert!(format!("{:#}", check_secret(&[b' '; 40]).unwrap_err()).contains("only whitespace"));
         assert!(check_secret(DEV_SECRET.as_bytes()).is_ok());
         assert!(Auth::hs256_checked(&[b's'; 32], false).is_ok());
     }
@@ -556,7 +571,10 @@ mod tests {
     #[test]
     fn without_a_configured_audience_a_token_carrying_one_is_refused() {
         let auth = Auth::rs256(PUBLIC_PEM, false).unwrap();
-        for aud in [json!([AUDIENCE, "https://idp.example.com/userinfo"]), json!(AUDIENCE), json!([])] {
+        let odd =
+            [json!(5), json!(true), json!({"0": "other-api"}), json!(["other-api", 5]), json!(["other-api", null])];
+        let usual = [json!([AUDIENCE, "https://idp.example.com/userinfo"]), json!(AUDIENCE), json!([])];
+        for aud in usual.into_iter().chain(odd) {
             let refused = auth.caller(Some(&idp_token(&with(idp_claims(), "aud", aud.clone())))).unwrap_err();
             assert_eq!(refused, AuthError::AudienceNotConfigured, "{aud}");
             assert!(refused.to_string().contains("aud") && refused.to_string().contains("--jwt-audience"));

@@ -137,8 +137,8 @@ enum Command {
         /// Comma-separated scopes: crm.write.leads, crm.read.leads, crm.admin.models.
         #[arg(long, value_delimiter = ',', default_value = "crm.write.leads,crm.read.leads")]
         scopes: Vec<String>,
-        /// Days the token is valid.
-        #[arg(long, default_value_t = 30)]
+        /// Days the token is valid, 1–3650.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
         days: u64,
         #[command(flatten)]
         auth: AuthArgs,
@@ -210,7 +210,7 @@ enum Command {
 #[derive(clap::Args)]
 struct AuthArgs {
     /// HS256 secret for bearer tokens, at least 32 bytes (`openssl rand -hex 32`).
-    #[arg(long, env = "LEADSCORE_JWT_SECRET", hide_env_values = true)]
+    #[arg(long, env = "LEADSCORE_JWT_SECRET", hide_env_values = true, conflicts_with = "jwt_public_key")]
     jwt_secret: Option<String>,
     /// RS256 public key (PEM file) for bearer tokens.
     #[arg(long, env = "LEADSCORE_JWT_PUBLIC_KEY")]

@@ -173,12 +173,29 @@ fn manifest_differences(dir: &Path, uploaded: &str) -> Result<Vec<String>, Insta
     let mut fields: Vec<String> = installed
         .keys()
         .chain(uploaded.keys())
-        .filter(|k| *k != "built_at" && installed.get(*k) != uploaded.get(*k))
+        .filter(|k| *k != "built_at" && !same_json(installed.get(*k), uploaded.get(*k)))
         .cloned()
         .collect();
     fields.sort();
     fields.dedup();
     Ok(fields)
+}
+
+/// Whether two JSON values say the same, numbers compared by value (`42.0`
+/// and `42` are one number: a tool that reformats a manifest, such as `jq`,
+/// changes how numbers are written, not what they are).
+fn same_json(a: Option<&serde_json::Value>, b: Option<&serde_json::Value>) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Some(Value::Number(x)), Some(Value::Number(y))) => x.as_f64() == y.as_f64(),
+        (Some(Value::Array(x)), Some(Value::Array(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(Some(x), Some(y)))
+        }
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| same_json(Some(v), y.get(k)))
+        }
+        (a, b) => a == b,
+    }
 }
 
 /// Where the component's own description differs from its manifest.
@@ -207,4 +224,23 @@ fn disagreements(component: &ScorerComponent, manifest: &Manifest) -> Result<Vec
         names(manifest.features.iter().map(|f| f.name.clone()).collect()),
     );
     Ok(differences)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::same_json;
+
+    #[test]
+    fn manifests_compare_numbers_by_value_not_by_how_they_are_written() {
+        let written = json!({"golden": [{"margin": 42.0, "final_score": 7}], "bands": {"hot": 80}});
+        let reformatted: serde_json::Value =
+            serde_json::from_str(r#"{"golden": [{"margin": 42, "final_score": 7.0}], "bands": {"hot": 80}}"#).unwrap();
+        assert!(same_json(Some(&written), Some(&reformatted)));
+        let changed = json!({"golden": [{"margin": 42.5, "final_score": 7}], "bands": {"hot": 80}});
+        assert!(!same_json(Some(&written), Some(&changed)));
+        assert!(!same_json(Some(&json!({"a": 1})), Some(&json!({"b": 1}))));
+        assert!(!same_json(Some(&json!([1])), None));
+    }
 }

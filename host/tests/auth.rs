@@ -57,11 +57,15 @@ fn serve_refuses_an_empty_or_short_secret() {
     // A blank LEADSCORE_JWT_SECRET= is a bad secret, not a missing one: --dev
     // does not fall back to the development secret.
     assert_refused_secret("--dev with LEADSCORE_JWT_SECRET=", serve(&["--dev"], &[("LEADSCORE_JWT_SECRET", "")]));
-    // Nor does a public key make a short secret acceptable.
-    assert_refused_secret(
-        "a public key and a short secret",
-        serve(&["--jwt-public-key", PUBLIC_PEM, "--jwt-secret", "x"], &[]),
-    );
+    // A secret beside a public key is refused whatever its length: one of
+    // them would be silently ignored.
+    for secret in ["x", SECRET_32] {
+        let (output, stderr) = serve(&["--jwt-public-key", PUBLIC_PEM, "--jwt-secret", secret], &[]);
+        assert!(!output.status.success() && stderr.contains("cannot be used with"), "{stderr}");
+    }
+    let spaces = " ".repeat(40);
+    let (output, stderr) = serve(&["--jwt-secret", &spaces], &[]);
+    assert!(!output.status.success() && stderr.contains("only whitespace"), "{stderr}");
     // No secret at all is still refused, and 32 bytes get past auth.
     let (output, stderr) = serve(&[], &[]);
     assert!(!output.status.success() && stderr.contains("no token secret"), "{stderr}");

@@ -1,7 +1,8 @@
 //! Nothing accepted is lost, on real Postgres and Redis: three processes
 //! share the work and one is killed with SIGKILL under load; Postgres goes
-//! away for a few seconds under load; Redis loses the queue under load.
-//! Every accepted request ends SUCCESS, with exactly one score.
+//! away for a few seconds under load; Redis loses the queue under load;
+//! Redis drops every connection. Every accepted request ends SUCCESS, with
+//! exactly one score.
 
 mod common;
 
@@ -151,7 +152,7 @@ async fn three_hosts_one_killed_under_load_every_accepted_request_succeeds_once(
     every_request_succeeded_once(backends.database_url.as_deref().unwrap(), &accepted).await;
 }
 
-/// A TCP proxy in front of Postgres that can be cut: while down it drops
+/// A TCP proxy in front of Postgres or Redis that can be cut: while down it drops
 /// every connection and refuses new ones, like a database that went away.
 struct Outage {
     port: u16,
@@ -266,4 +267,28 @@ async fn an_install_and_a_routing_change_on_one_host_reach_the_others() {
     let lead: Value = leads()[0].clone();
     let body: Value = acme.post(format!("{b}/score-lead")).json(&lead).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["model_version"], "hostile", "host b loaded the version installed on host a");
+}
+
+/// Redis dropping every connection (a restart, a failover) leaves the
+/// workers reconnecting, not reading from a dead connection for ever (the
+/// requests stayed PENDING and the sweeper re-queued them again and again).
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_reconnect_after_redis_drops_their_connections() {
+    let mut backends = common::services::shared_backends().await;
+    let outage = Outage::in_front_of("127.0.0.1:6379").await;
+    backends.redis_url = Some(format!("redis://127.0.0.1:{}", outage.port));
+    let (url, _store) = spawn_app(backends, 2).await;
+    let client = common::client_as("acme");
+    for (n, lead) in leads().into_iter().take(2).enumerate() {
+        if n == 1 {
+            outage.down.store(true, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            outage.down.store(false, Ordering::Relaxed);
+        }
+        let body = json!({"lead_id": lead["id"], "context": lead});
+        let accepted: Value =
+            client.post(format!("{url}/leads/score")).json(&body).send().await.unwrap().json().await.unwrap();
+        let status = common::finished(&client, &url, accepted["request_id"].as_str().unwrap()).await;
+        assert_eq!(status["status"], "SUCCESS", "lead {n}: {status}");
+    }
 }

@@ -567,3 +567,12 @@ async fn the_openapi_document_describes_every_operation_completely() {
     assert_eq!(param("offset")["minimum"].as_f64(), Some(0.0));
     assert!(param("band")["pattern"].as_str().unwrap().contains("warm"));
 }
+
+/// A service with no model to serve says so instead of panicking.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_without_any_model_refuses_to_start_and_says_why() {
+    let (models, store) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let settings = common::settings(models.path(), store.path(), Default::default(), 1);
+    let error = leadscore::serve::Application::build(settings).await.err().expect("no models: no service");
+    assert!(format!("{error:#}").contains("no components"), "{error:#}");
+}

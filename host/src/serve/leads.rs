@@ -32,13 +32,13 @@ pub struct ScoreRequest {
     /// The lead JSON (`id` may be left out: it is the lead id).
     #[schema(value_type = Object)]
     context: Value,
-    /// Per-request options.
+    /// Per-request options (null or left out: none).
     #[serde(default)]
-    overrides: Overrides,
+    overrides: Option<Overrides>,
 }
 
 /// Options of one scoring request.
-#[derive(Default, Deserialize, ToSchema)]
+#[derive(Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Overrides {
     /// Score with this installed version first.
@@ -122,7 +122,8 @@ pub async fn request_score(
         },
     };
     let (lead_id, context) = checked_context(&request, &state.bounds)?;
-    if let Some(v) = &request.overrides.model_version
+    let overrides = request.overrides.as_ref().map_or_else(Overrides::default, Overrides::clone);
+    if let Some(v) = &overrides.model_version
         && !state.router.load().components.contains_key(v)
     {
         return Err(ApiError::bad_request(
@@ -136,8 +137,8 @@ pub async fn request_score(
         lead_id,
         idempotency_key,
         context,
-        model_version: request.overrides.model_version.clone(),
-        force_refresh: request.overrides.force_refresh,
+        model_version: overrides.model_version,
+        force_refresh: overrides.force_refresh,
     };
     let db = &state.pipeline.db;
     let (row, fresh) = state.stored("recording the request", || db.insert_request(&new)).await?;

@@ -276,7 +276,8 @@ pub fn default_routing(installed: &[&str]) -> Routing {
         ["v12", "v11", "rules-v1"].into_iter().filter(|v| installed.contains(v)).map(String::from).collect();
     let mut sorted = installed.to_vec();
     sorted.sort();
-    let active = chain.first().cloned().unwrap_or_else(|| sorted[0].to_string());
+    // Nothing installed: no active version, and `Application::build` refuses to start.
+    let active = chain.first().cloned().or_else(|| sorted.first().map(|v| v.to_string())).unwrap_or_default();
     Routing { fallback: chain.into_iter().filter(|v| *v != active).collect(), active, split: vec![], shadow: None }
 }
 

@@ -71,27 +71,35 @@ async fn record_one_by_one(state: &Arc<AppState>, scored: Vec<Scored>) -> Vec<Sc
 }
 
 async fn work(state: Arc<AppState>, consumer: String) {
-    let queue = &state.pipeline.queue;
-    let mut reader = loop {
-        match queue.reader(&consumer).await {
-            Ok(reader) => break reader,
+    loop {
+        let mut reader = connect_reader(&state, &consumer).await;
+        loop {
+            let deliveries = match reader.next(BATCH, state.pipeline.config.retry_after, WAIT).await {
+                Ok(deliveries) => deliveries,
+                Err(e) => {
+                    // The reader's own connection may be dead (Redis restarted,
+                    // failed over, or dropped it): a new reader gets a new one.
+                    tracing::warn!(error = %format!("{e:#}"), "reading the queue failed; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    break;
+                }
+            };
+            if !deliveries.is_empty() {
+                handle(&state, deliveries).await;
+            }
+        }
+    }
+}
+
+/// A reader for this worker, waiting for the queue to answer.
+async fn connect_reader(state: &AppState, consumer: &str) -> crate::pipeline::queue::Reader {
+    loop {
+        match state.pipeline.queue.reader(consumer).await {
+            Ok(reader) => return reader,
             Err(e) => {
                 tracing::warn!(error = %format!("{e:#}"), "queue unavailable; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        }
-    };
-    loop {
-        let deliveries = match reader.next(BATCH, state.pipeline.config.retry_after, WAIT).await {
-            Ok(deliveries) => deliveries,
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "reading the queue failed; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        if !deliveries.is_empty() {
-            handle(&state, deliveries).await;
         }
     }
 }
