@@ -1,8 +1,7 @@
 //! The explanation a rep reads: signed contributions, normalised importance
 //! and reason sentences, built from SHAP values.
 
-use crate::features::FeatureValue;
-use crate::model::Model;
+use crate::features::{FeatureDef, FeatureValue};
 
 /// How many reasons a scored lead carries.
 pub const MAX_REASONS: usize = 5;
@@ -54,13 +53,19 @@ pub struct Explanation {
     pub reasons: Vec<Reason>,
 }
 
-/// Builds the explanation, or says why it is unavailable (the score is
-/// returned either way).
-pub fn build(model: &Model, values: &[FeatureValue], phi: &[f64], margin: f64) -> Result<Explanation, String> {
+/// Builds the explanation of one lead from the model's features, the
+/// explainer's base value (E[f(x)]) and the lead's SHAP values, or says why
+/// it is unavailable (the score is returned either way).
+pub fn build(
+    features: &[FeatureDef],
+    base_value: f64,
+    values: &[FeatureValue],
+    phi: &[f64],
+    margin: f64,
+) -> Result<Explanation, String> {
     if let Some(i) = phi.iter().position(|v| !v.is_finite()) {
-        return Err(format!("the SHAP value of {} is not a finite number", model.features[i].name));
+        return Err(format!("the SHAP value of {} is not a finite number", features[i].name));
     }
-    let base_value = model.explainer.base_value;
     let gap = base_value + phi.iter().sum::<f64>() - margin;
     // f32 trees summed in f32 by XGBoost: allow their rounding, nothing more.
     if gap.abs() > 1e-3 * (1.0 + margin.abs()) {
@@ -77,7 +82,7 @@ pub fn build(model: &Model, values: &[FeatureValue], phi: &[f64], margin: f64) -
         .take(MAX_REASONS)
         .map(|c| Reason {
             feature: c.feature,
-            text: reason_text(model, c.feature, &c.value),
+            text: reason_text(&features[c.feature], &c.value),
             direction: if c.shap > 0.0 { Direction::Up } else { Direction::Down },
             shap: c.shap,
         })
@@ -86,8 +91,7 @@ pub fn build(model: &Model, values: &[FeatureValue], phi: &[f64], margin: f64) -
 }
 
 /// The feature's sentence with the lead's value filled in.
-pub fn reason_text(model: &Model, feature: usize, value: &FeatureValue) -> String {
-    let def = &model.features[feature];
+pub fn reason_text(def: &FeatureDef, value: &FeatureValue) -> String {
     match value {
         FeatureValue::Missing => match &def.reason_missing {
             Some(text) => text.to_string(),

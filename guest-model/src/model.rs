@@ -157,7 +157,7 @@ impl Model {
             band: self.bands.band(final_score),
             confidence: self.confidence(values),
             margin,
-            explanation: explanation::build(self, values, phi, margin),
+            explanation: explanation::build(&self.features, self.explainer.base_value, values, phi, margin),
         }
     }
 

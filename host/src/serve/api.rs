@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use super::AppState;
 use crate::auth::{AuthError, Caller, TENANT_RULE, is_tenant_id};
@@ -194,20 +194,24 @@ pub fn check_text(field: &str, text: &str, code: &'static str) -> Result<(), Api
     }
 }
 
-/// The path of the first string (key or value) in `json` holding U+0000,
-/// which Postgres cannot store in text: `fields.name`, `activities[2].page`.
-pub fn find_nul(json: &serde_json::Value, path: &str) -> Option<String> {
-    use serde_json::Value;
-    let join = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
-    match json {
-        Value::String(s) if s.contains('\0') => Some(path.to_string()),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| find_nul(v, &format!("{path}[{i}]"))),
-        Value::Object(map) => map.iter().find_map(|(k, v)| match k.contains('\0') {
-            true => Some(join(&k.escape_debug().to_string())),
-            false => find_nul(v, &join(k)),
-        }),
-        _ => None,
+/// The first field of a lead holding U+0000 (`fields.name`,
+/// `activities[2].page`), which Postgres cannot store in text: refused on
+/// every path alike, the sync one too, though it stores nothing. The lead's
+/// id is checked by [`check_id`].
+pub fn nul_field(lead: &crate::bindings::Lead) -> Option<String> {
+    use crate::bindings::{Field, FieldValue};
+    let has_nul = |f: &Field| f.name.contains('\0') || matches!(&f.value, FieldValue::Text(t) if t.contains('\0'));
+    if let Some(f) = lead.fields.iter().find(|f| has_nul(f)) {
+        return Some(format!("fields.{}", f.name.escape_debug()));
     }
+    lead.activities.iter().enumerate().find_map(|(i, a)| {
+        let attribute = a.attributes.iter().find(|f| has_nul(f));
+        match (a.kind.contains('\0'), attribute) {
+            (true, _) => Some(format!("activities[{i}].kind")),
+            (false, Some(f)) => Some(format!("activities[{i}].{}", f.name.escape_debug())),
+            (false, None) => None,
+        }
+    })
 }
 
 /// How far from now the times the API takes may lie: a lead's `as_of`, and
@@ -338,124 +342,4 @@ pub struct ActivityDoc {
     /// When it happened.
     #[schema(format = DateTime)]
     at: String,
-}
-
-/// The OpenAPI document of the service.
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "leadscore", description = "Lead scoring with explainable XGBoost models in sandboxed WebAssembly"),
-    paths(
-        whoami,
-        super::scoring::score_lead,
-        super::scoring::score_batch,
-        super::models::list_models,
-        super::models::install_model,
-        super::models::get_routing,
-        super::models::set_routing,
-        super::models::clear_routing,
-        super::leads::request_score,
-        super::leads::request_status,
-        super::leads::latest_score,
-        super::leads::work_queue,
-        super::leads::lead_detail,
-        super::leads::report_outcome,
-        super::leads::report_touch,
-        super::models::promote_shadow,
-        super::learning::get_settings,
-        super::learning::set_settings,
-        super::learning::lift_report,
-        super::learning::shadow_report,
-        super::healthz,
-        super::readyz,
-        super::metrics,
-        super::openapi_json,
-    ),
-    modifiers(&BearerAuth, &CommonResponses, &Links),
-    security(("bearer" = []))
-)]
-pub struct ApiDoc;
-
-/// The endpoints anyone may call, without a token.
-pub const PUBLIC_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
-
-/// The document served at `/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
-}
-
-/// Documents the error responses every operation shares instead of
-/// repeating them on each: 401 and 403 (token and scope) on every one that
-/// needs a token, 400 on every one with parameters or a body (a query, path
-/// or body that does not parse), and 413 on every one with a body.
-struct CommonResponses;
-
-impl utoipa::Modify for CommonResponses {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{Ref, RefOr, ResponseBuilder, content::ContentBuilder, security::SecurityRequirement};
-        let error = |description: &str| {
-            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
-            RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
-        };
-        for (path, item) in doc.paths.paths.iter_mut() {
-            let public = PUBLIC_PATHS.contains(&path.as_str());
-            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
-            for operation in operations.into_iter().flatten() {
-                let responses = &mut operation.responses.responses;
-                let mut add = |status: &str, description: &str| {
-                    responses.entry(status.to_string()).or_insert_with(|| error(description));
-                };
-                if public {
-                    // No token needed: override the document-wide requirement.
-                    operation.security = Some(vec![SecurityRequirement::default()]);
-                } else {
-                    add("401", "No token, or a token that is malformed, expired or wrongly signed");
-                    add("403", "The token lacks the scope, or the tenant may not do this");
-                }
-                let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
-                if has_params || operation.request_body.is_some() {
-                    add("400", "A parameter or the body is malformed (the message names it)");
-                }
-                if operation.request_body.is_some() {
-                    add("413", "The body is larger than the limit");
-                }
-            }
-        }
-    }
-}
-
-/// OpenAPI links: where the ids a queued request's answer carries lead (its
-/// status, its lead's badge, detail and outcome), so that a client, or a
-/// test tool walking the API, can follow them.
-struct Links;
-
-impl utoipa::Modify for Links {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{RefOr, link::LinkBuilder};
-        let links: [(&str, &str, &str, &str); 4] = [
-            ("status", "request_status", "request_id", "$response.body#/request_id"),
-            ("badge", "latest_score", "lead_id", "$request.body#/lead_id"),
-            ("lead", "lead_detail", "lead_id", "$request.body#/lead_id"),
-            ("outcome", "report_outcome", "lead_id", "$request.body#/lead_id"),
-        ];
-        for (name, operation_id, key, value) in links {
-            let accepted = doc.paths.paths.get_mut("/leads/score").and_then(|item| item.post.as_mut());
-            let Some(RefOr::T(response)) = accepted.and_then(|o| o.responses.responses.get_mut("202")) else {
-                continue;
-            };
-            let link = LinkBuilder::new().operation_id(operation_id).parameter(key, value).build();
-            response.links.insert(name.to_string(), RefOr::T(link));
-        }
-    }
-}
-
-/// Declares the bearer-token scheme every endpoint uses.
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = doc.components.get_or_insert_with(Default::default);
-        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
-        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
-    }
 }

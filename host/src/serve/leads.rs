@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody, TimeBounds, check_id, check_text, find_nul, parse_body};
+use super::api::{ApiError, ErrorBody, TimeBounds, check_id, check_text, nul_field, parse_body};
 use crate::auth::{Caller, READ_LEADS, WRITE_LEADS};
 use crate::pipeline::db::{LeadQuery, LeadRow, NewRequest, RequestRow, ScoreRow};
 use crate::pipeline::{Job, with_retry};
@@ -173,12 +173,14 @@ fn checked_context(request: &ScoreRequest, bounds: &TimeBounds) -> Result<(Strin
             return Err(ApiError::bad_request("invalid_lead", format!("context.id {id} is not lead_id {lead_id:?}")));
         }
     }
-    let context = Value::Object(context);
-    if let Some(path) = find_nul(&context, "context") {
-        return Err(ApiError::bad_request("invalid_lead", format!("{path}: the character U+0000 is not allowed")));
-    }
-    let text = context.to_string();
+    let text = Value::Object(context).to_string();
     let lead = crate::leads::parse(&text).map_err(|e| ApiError::bad_request("invalid_lead", format!("context.{e}")))?;
+    if let Some(field) = nul_field(&lead) {
+        return Err(ApiError::bad_request(
+            "invalid_lead",
+            format!("context.{field}: the character U+0000 is not allowed"),
+        ));
+    }
     bounds
         .check_as_of(lead.as_of_ms, crate::pipeline::db::now_ms())
         .map_err(|e| ApiError::bad_request("invalid_lead", format!("context.{e}")))?;

@@ -13,6 +13,8 @@ mod api;
 mod leads;
 mod learning;
 mod models;
+mod openapi;
+mod probes;
 mod scoring;
 mod sync;
 mod worker;
@@ -24,11 +26,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use arc_swap::ArcSwap;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
+use axum::Router as Http;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::{Json, Router as Http};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -40,7 +40,8 @@ use crate::model_store::ModelStore;
 use crate::pipeline::{Backends, Pipeline, PipelineConfig};
 use crate::routing::{Router, Routing};
 
-pub use api::{ApiDoc, TimeBounds};
+pub use api::TimeBounds;
+pub use openapi::ApiDoc;
 
 /// How the service runs.
 #[derive(Clone, Debug)]
@@ -221,10 +222,10 @@ impl Application {
             .route("/models/routing", get(models::get_routing).put(models::set_routing).delete(models::clear_routing))
             .route("/models/routing/promote", post(models::promote_shadow))
             .route("/me", get(api::whoami))
-            .route("/healthz", get(healthz))
-            .route("/readyz", get(readyz))
-            .route("/metrics", get(metrics))
-            .route("/openapi.json", get(openapi_json))
+            .route("/healthz", get(probes::healthz))
+            .route("/readyz", get(probes::readyz))
+            .route("/metrics", get(probes::metrics))
+            .route("/openapi.json", get(openapi::openapi_json))
             .layer(DefaultBodyLimit::max(settings.max_body))
             .layer(TraceLayer::new_for_http())
             .with_state(state);
@@ -279,53 +280,4 @@ pub fn default_routing(installed: &[&str]) -> Routing {
     // Nothing installed: no active version, and `Application::build` refuses to start.
     let active = chain.first().cloned().or_else(|| sorted.first().map(|v| v.to_string())).unwrap_or_default();
     Routing { fallback: chain.into_iter().filter(|v| *v != active).collect(), active, split: vec![], shadow: None }
-}
-
-/// Alive: answers `ok` while the process serves.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
-async fn healthz() -> &'static str {
-    "ok"
-}
-
-/// Whether this host can take requests.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct Readiness {
-    /// Whether it is ready.
-    ready: bool,
-    /// The default routing's versions are loaded.
-    routing_loaded: bool,
-    /// Component instances alive now.
-    pool_in_use: u32,
-}
-
-/// Ready when the default routing's versions are loaded and the pool has room.
-#[utoipa::path(
-    get, path = "/readyz",
-    responses((status = 200, body = Readiness), (status = 503, description = "Not ready", body = Readiness))
-)]
-async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let router = state.router.load();
-    let loaded = router.routing.check(&router.versions()).is_ok();
-    let in_use = state.runtime.instances_in_use();
-    let room = in_use < state.runtime.config().max_instances;
-    let ready = loaded && room;
-    let status = if ready { axum::http::StatusCode::OK } else { axum::http::StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(Readiness { ready, routing_loaded: loaded, pool_in_use: in_use }))
-}
-
-/// This document.
-#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "The OpenAPI document", body = Object)))]
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(api::openapi())
-}
-
-/// Prometheus metrics (OpenMetrics text): model calls, latency, failures,
-/// fallbacks, the instance pool, the score cache and the learning loop.
-#[utoipa::path(
-    get, path = "/metrics",
-    responses((status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text"))
-)]
-async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let text = state.metrics.render(state.runtime.instances_in_use());
-    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
 }

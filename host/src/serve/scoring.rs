@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::api::{ApiError, ErrorBody, ErrorDetail, LeadDoc, check_id, parse_body};
+use super::api::{ApiError, ErrorBody, ErrorDetail, LeadDoc, check_id, nul_field, parse_body};
 use crate::auth::{Caller, WRITE_LEADS};
 use crate::bindings::Lead;
 use crate::report::ScoreJson;
@@ -137,7 +137,7 @@ async fn score_one(
 ) -> Result<ScoreResponse, ApiError> {
     let lead = crate::leads::parse(text).map_err(|e| ApiError::bad_request("invalid_lead", e.to_string()))?;
     check_id("id", &lead.id)?;
-    if let Some(field) = nul_in(&lead) {
+    if let Some(field) = nul_field(&lead) {
         return Err(ApiError::bad_request("invalid_lead", format!("{field}: the character U+0000 is not allowed")));
     }
     state
@@ -156,24 +156,6 @@ async fn score_one(
         Ok(scored) => Ok(ScoreResponse { score: ScoreJson::from(&scored), fell_back: routed.fell_back }),
         Err(e) => Err(ApiError::bad_request("invalid_field", format!("{}: {}", e.field, e.message))),
     }
-}
-
-/// The first field of a lead holding U+0000 (refused on every path alike,
-/// though this one stores nothing: see `check_id`).
-fn nul_in(lead: &Lead) -> Option<String> {
-    use crate::bindings::{Field, FieldValue};
-    let has_nul = |f: &Field| f.name.contains('\0') || matches!(&f.value, FieldValue::Text(t) if t.contains('\0'));
-    if let Some(f) = lead.fields.iter().find(|f| has_nul(f)) {
-        return Some(format!("fields.{}", f.name.escape_debug()));
-    }
-    lead.activities.iter().enumerate().find_map(|(i, a)| {
-        let attribute = a.attributes.iter().find(|f| has_nul(f));
-        match (a.kind.contains('\0'), attribute) {
-            (true, _) => Some(format!("activities[{i}].kind")),
-            (false, Some(f)) => Some(format!("activities[{i}].{}", f.name.escape_debug())),
-            (false, None) => None,
-        }
-    })
 }
 
 /// Which versions may answer.
