@@ -55,7 +55,7 @@ $(LEADSCORE):
 	$(CARGO) build --release -p leadscore
 
 # A component is rebuilt when its model directory or the code baked into it changes.
-GUEST_SOURCES := $(shell find guest-model/src guest-model/build.rs guest-model/Cargo.toml wit -type f) host/src/model_build.rs
+GUEST_SOURCES := $(shell find guest-model/src guest-model/build.rs guest-model/Cargo.toml wit -type f) host/src/tools/model_build.rs host/src/runtime/manifest.rs sim/src/simulate.rs
 .SECONDEXPANSION:
 $(MODELS_OUT)/lead-scorer-%.wasm: $$(wildcard models/%/*) $(GUEST_SOURCES)
 	$(LEADSCORE) model build models/$* --out $(MODELS_OUT)

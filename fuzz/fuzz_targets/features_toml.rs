@@ -38,10 +38,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = spec::parse_calibration(&text, &DEMO.features);
     if let Ok(xgb) = rules::parse(&text, &RULES_SPEC) {
-        let explainer = Explainer::new(&xgb.ensemble);
-        let row = vec![1.0f32; xgb.ensemble.num_features as usize];
-        let _ = xgb.ensemble.predict_margin(&row);
+        let explainer = Explainer::new(xgb.ensemble);
+        let row = vec![1.0f32; explainer.ensemble().num_features as usize];
+        let _ = explainer.ensemble().predict_margin(&row);
         let mut phi = vec![0.0; row.len()];
-        explainer.shap_values(&xgb.ensemble, &row, &mut phi, &mut Scratch::default());
+        explainer.shap_values(&row, &mut phi, &mut Scratch::default());
     }
 });

@@ -25,7 +25,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(xgb) = xgboost::parse(&text) else { return };
     let ensemble = xgb.ensemble;
     check_invariants(&ensemble);
-    let explainer = Explainer::new(&ensemble);
     let _ = ensemble.expected_margin();
     let columns = ensemble.num_features as usize;
     if columns > MAX_SCORED_COLUMNS {
@@ -41,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let leads = leads(&ensemble);
+    let explainer = Explainer::new(ensemble);
     let model = Model {
         info: ModelInfo {
             name: "fuzz".into(),
@@ -48,7 +48,6 @@ fuzz_target!(|data: &[u8]| {
             objective: xgb.objective.into(),
             link: xgb.implied_link.unwrap_or(Link::Identity),
         },
-        ensemble,
         explainer,
         features: features.into(),
         bands: Bands::default(),

@@ -35,8 +35,8 @@ impl Guest for Scorer {
                 })
                 .collect(),
             bands: Bands { hot: m.bands.hot, cold: m.bands.cold },
-            num_trees: m.ensemble.num_trees() as u32,
-            base_value: m.explainer.base_value,
+            num_trees: m.ensemble().num_trees() as u32,
+            base_value: m.explainer.base_value(),
         }
     }
 

@@ -8,6 +8,8 @@ pub const MAX_REASONS: usize = 5;
 
 /// Which way a feature pushed the score.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum Direction {
     /// Raised it.
     Up,

@@ -2,7 +2,10 @@
 //! lead JSON into this; the component receives it through WIT).
 
 /// A field or attribute value. JSON `null` never gets here: it means absent.
+/// Serialised untagged (`3.5`, `"text"`, `true`): the host's queue carries
+/// parsed leads in this compact form.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize), serde(untagged))]
 pub enum Value {
     /// A number.
     Number(f64),
@@ -17,6 +20,7 @@ pub type Millis = i64;
 
 /// One thing the lead did: a page view, an email click, a form fill, ...
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize))]
 pub struct Activity {
     /// What kind of activity (`page_view`, `email_click`, ...).
     pub kind: String,
@@ -26,8 +30,11 @@ pub struct Activity {
     pub attributes: Vec<(String, Value)>,
 }
 
-/// A lead to score.
+/// A lead to score. Its serde form is this struct as it is (times in ms,
+/// fields as `[name, value]` pairs), not the lead JSON of the README: that
+/// is read by [`crate::load::lead_json`].
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize))]
 pub struct Lead {
     /// The CRM's id.
     pub id: String,

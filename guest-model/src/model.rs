@@ -26,6 +26,8 @@ impl Default for Bands {
 
 /// The badge a rep sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum Band {
     /// Call first.
     Hot,
@@ -91,9 +93,7 @@ pub struct ModelInfo {
 pub struct Model {
     /// Identity.
     pub info: ModelInfo,
-    /// The trees.
-    pub ensemble: Ensemble,
-    /// Precomputed SHAP tables for the trees.
+    /// The trees and their precomputed SHAP tables (see [`Model::ensemble`]).
     pub explainer: Explainer,
     /// The inputs, in model column order.
     pub features: Cow<'static, [FeatureDef]>,
@@ -121,6 +121,11 @@ pub struct Scored {
 }
 
 impl Model {
+    /// The trees (owned by the explainer, whose tables describe them).
+    pub fn ensemble(&self) -> &Ensemble {
+        self.explainer.ensemble()
+    }
+
     /// Scores and explains one lead. Only bad input is an error: if the
     /// explanation cannot be computed the score still comes back.
     pub fn score(&self, lead: &Lead, scratch: &mut Scratch) -> Result<Scored, FeatureError> {
@@ -135,7 +140,7 @@ impl Model {
             computed.iter().filter_map(|c| c.as_ref().ok()).map(|(row, _)| row.as_slice()).collect();
         let mut phis = vec![vec![0.0; self.features.len()]; rows.len()];
         let mut outputs: Vec<&mut [f64]> = phis.iter_mut().map(Vec::as_mut_slice).collect();
-        self.explainer.shap_values_batch(&self.ensemble, &rows, &mut outputs, scratch);
+        self.explainer.shap_values_batch(&rows, &mut outputs, scratch);
         let mut phis = phis.into_iter();
         computed
             .into_iter()
@@ -148,7 +153,7 @@ impl Model {
     }
 
     fn scored(&self, row: &[f32], values: &[FeatureValue], phi: &[f64]) -> Scored {
-        let margin = self.ensemble.predict_margin(row) as f64;
+        let margin = self.ensemble().predict_margin(row) as f64;
         let probability = self.probability(margin);
         let final_score = self.score_of(margin, probability);
         Scored {
@@ -157,7 +162,7 @@ impl Model {
             band: self.bands.band(final_score),
             confidence: self.confidence(values),
             margin,
-            explanation: explanation::build(&self.features, self.explainer.base_value, values, phi, margin),
+            explanation: explanation::build(&self.features, self.explainer.base_value(), values, phi, margin),
         }
     }
 
@@ -245,8 +250,7 @@ mod tests {
                 objective: "binary:logistic".into(),
                 link: Link::Logistic,
             },
-            explainer: Explainer::new(&ensemble),
-            ensemble,
+            explainer: Explainer::new(ensemble),
             features: vec![FeatureDef {
                 name: "x".into(),
                 reason: "x is {value}".into(),

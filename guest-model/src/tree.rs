@@ -69,6 +69,8 @@ impl Node {
 
 /// How the model's margin becomes a probability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum Link {
     /// probability = 1 / (1 + e^-margin)
     Logistic,

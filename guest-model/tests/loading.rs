@@ -32,7 +32,7 @@ fn demo_file(name: &str) -> String {
 fn the_demo_model_loads() {
     let model = model_dir(&demo()).unwrap();
     assert_eq!(model.info.version, "demo");
-    assert_eq!(model.features.len() as u32, model.ensemble.num_features);
+    assert_eq!(model.features.len() as u32, model.ensemble().num_features);
     assert_eq!(model.calibration.score_quantiles.len(), 101);
 }
 

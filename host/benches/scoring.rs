@@ -9,7 +9,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use guest_model::load::lead_json;
 use guest_model::shap::{Scratch, reference};
-use leadscore::component::{Runtime, RuntimeConfig};
+use leadscore::runtime::component::{Runtime, RuntimeConfig};
 
 fn bench_dir() -> PathBuf {
     PathBuf::from(
@@ -34,14 +34,14 @@ fn scoring(c: &mut Criterion) {
         let mut phis = vec![vec![0.0; model.features.len()]; rows.len()];
         b.iter(|| {
             let mut outputs: Vec<&mut [f64]> = phis.iter_mut().map(Vec::as_mut_slice).collect();
-            model.explainer.shap_values_batch(&model.ensemble, &refs, &mut outputs, &mut scratch);
+            model.explainer.shap_values_batch(&refs, &mut outputs, &mut scratch);
         })
     });
     shap.bench_function("reference", |b| {
         let mut phi = vec![0.0; model.features.len()];
         b.iter(|| {
             for row in &rows {
-                reference::shap_values(&model.ensemble, row, &mut phi);
+                reference::shap_values(model.ensemble(), row, &mut phi);
             }
         })
     });
@@ -57,7 +57,7 @@ fn scoring(c: &mut Criterion) {
     let runtime =
         Runtime::new(RuntimeConfig { deadline: Duration::from_secs(60), ..RuntimeConfig::default() }).expect("runtime");
     let component = runtime.load(&std::fs::read(dir.join("component.wasm")).expect("component")).expect("component");
-    let wit_leads: Vec<_> = leads.iter().cloned().map(leadscore::leads::to_wit).collect();
+    let wit_leads: Vec<_> = leads.iter().cloned().map(leadscore::runtime::lead::to_wit).collect();
     score.bench_function("component", |b| b.iter(|| component.score(&wit_leads).expect("scored")));
     score.finish();
 

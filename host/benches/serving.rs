@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use guest_model::shap::Scratch;
-use leadscore::component::{Runtime, RuntimeConfig};
-use leadscore::model_store::ModelStore;
-use leadscore::report::ScoreJson;
+use leadscore::runtime::component::{Runtime, RuntimeConfig};
+use leadscore::runtime::score::Score;
+use leadscore::runtime::store::ModelStore;
 
 fn built(file: &str) -> PathBuf {
     let dir = std::env::var_os("LEADSCORE_MODELS").map_or_else(|| repo("target/models"), PathBuf::from);
@@ -29,13 +29,13 @@ fn per_call(c: &mut Criterion) {
     let component = runtime.load(&wasm).expect("component");
     let text = std::fs::read_to_string(repo("models/sample-leads.jsonl")).expect("sample leads");
     let line = text.lines().next().expect("a lead").to_string();
-    let lead = leadscore::leads::parse(&line).expect("lead");
+    let lead = leadscore::runtime::lead::parse(&line).expect("lead");
     let model = guest_model::load::model_dir(&repo("models/v12")).expect("v12");
     let native_lead = guest_model::load::lead_json::parse(&line).expect("lead");
     let scored = component.score(std::slice::from_ref(&lead)).expect("scored").remove(0).expect("ok");
 
     let mut group = c.benchmark_group("per_call");
-    group.bench_function("1_parse_lead_json", |b| b.iter(|| leadscore::leads::parse(&line).expect("lead")));
+    group.bench_function("1_parse_lead_json", |b| b.iter(|| leadscore::runtime::lead::parse(&line).expect("lead")));
     group.bench_function("2_instantiate", |b| b.iter(|| component.instantiate(Duration::from_secs(1)).expect("ok")));
     group.bench_function("3_instantiate_and_empty_call", |b| b.iter(|| component.score(&[]).expect("ok")));
     group.bench_function("4_instantiate_and_score_one_lead", |b| {
@@ -45,15 +45,16 @@ fn per_call(c: &mut Criterion) {
         let mut scratch = Scratch::default();
         b.iter(|| model.score_batch(std::slice::from_ref(&native_lead), &mut scratch))
     });
-    group
-        .bench_function("6_response_json", |b| b.iter(|| serde_json::to_vec(&ScoreJson::from(&scored)).expect("json")));
+    group.bench_function("6_response_json", |b| {
+        b.iter(|| serde_json::to_vec(&Score::from(scored.clone())).expect("json"))
+    });
     group.finish();
 }
 
 fn install_to_serving(c: &mut Criterion) {
     let wasm = std::fs::read(built("lead-scorer-v12.wasm")).expect("component");
     let manifest = std::fs::read_to_string(built("lead-scorer-v12.manifest.json")).expect("manifest");
-    let lead = leadscore::leads::parse(
+    let lead = leadscore::runtime::lead::parse(
         std::fs::read_to_string(repo("models/sample-leads.jsonl")).expect("leads").lines().next().expect("lead"),
     )
     .expect("lead");

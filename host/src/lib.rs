@@ -1,20 +1,24 @@
-//! The leadscore host: builds model components, loads them into wasmtime and
-//! scores leads with them.
+//! The leadscore host: runs model versions as sandboxed WebAssembly
+//! components and serves their scores and explanations.
+//!
+//! Layers, each importing only from those below it (docs/architecture.md):
+//!
+//! - [`api`]: HTTP handlers, errors, the OpenAPI document, start-up;
+//! - [`pipeline`]: the async path (enqueue, workers, sweeper, monitor) and
+//!   its backends (database, queue, cache);
+//! - [`runtime`]: components in wasmtime, the model store, routing, the
+//!   registry and the scorer;
+//! - [`bindings`]: the component contract generated from `wit/`.
+//!
+//! Beside them: [`learning`] (pure reports: lift, drift, shadow), [`auth`]
+//! (bearer tokens, scopes, tenants) and [`secret`]. [`tools`] holds what
+//! the command line runs offline (build a component, export training data).
 
+pub mod api;
 pub mod auth;
 pub mod bindings;
-pub mod component;
-pub mod export_training;
-pub mod features_cmd;
-pub mod leads;
 pub mod learning;
-pub mod metrics;
-pub mod model_build;
-pub mod model_store;
 pub mod pipeline;
-pub mod report;
-pub mod rollout;
-pub mod routing;
-pub mod score_cmd;
-pub mod serve;
-pub mod simulate;
+pub mod runtime;
+pub mod secret;
+pub mod tools;

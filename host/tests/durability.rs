@@ -38,8 +38,8 @@ impl Host {
             .arg(common::v12_dir())
             .arg("--store")
             .arg(store.path())
-            .args(["--database-url", backends.database_url.as_deref().unwrap()])
-            .args(["--redis-url", backends.redis_url.as_deref().unwrap()])
+            .args(["--database-url", backends.database_url.as_ref().unwrap().expose()])
+            .args(["--redis-url", backends.redis_url.as_ref().unwrap().expose()])
             .args(["--redis-namespace", &backends.redis_namespace])
             .env("RUST_LOG", "warn")
             .stderr(Stdio::piped())
@@ -149,7 +149,7 @@ async fn three_hosts_one_killed_under_load_every_accepted_request_succeeds_once(
     stop.store(true, Ordering::Relaxed);
     let (accepted, refused) = sender.await.unwrap();
     assert!(accepted.len() > 300, "the load ran: {} accepted, {refused} refused", accepted.len());
-    every_request_succeeded_once(backends.database_url.as_deref().unwrap(), &accepted).await;
+    every_request_succeeded_once(backends.database_url.as_ref().unwrap().expose(), &accepted).await;
 }
 
 /// A TCP proxy in front of Postgres or Redis that can be cut: while down it drops
@@ -196,9 +196,9 @@ async fn spawn_app(backends: Backends, workers: usize) -> (String, tempfile::Tem
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_away_for_seconds_under_load_makes_requests_wait_not_fail() {
     let mut backends = common::services::shared_backends().await;
-    let direct = backends.database_url.clone().unwrap();
+    let direct = backends.database_url.clone().unwrap().expose().to_string();
     let outage = Outage::in_front_of("127.0.0.1:5432").await;
-    backends.database_url = Some(direct.replace("127.0.0.1:5432", &format!("127.0.0.1:{}", outage.port)));
+    backends.database_url = Some(direct.replace("127.0.0.1:5432", &format!("127.0.0.1:{}", outage.port)).into());
     let (url, _store) = spawn_app(backends, 2).await;
     let stop = Arc::new(AtomicBool::new(false));
     let sender = tokio::spawn(load(vec![url], 100, stop.clone()));
@@ -218,9 +218,9 @@ async fn postgres_away_for_seconds_under_load_makes_requests_wait_not_fail() {
 async fn redis_losing_the_queue_under_load_leaves_the_sweeper_to_finish_every_request() {
     let backends = common::services::shared_backends().await;
     let stream = format!("{}{}", backends.redis_namespace, leadscore::pipeline::queue::STREAM);
-    let redis = redis::Client::open(backends.redis_url.clone().unwrap()).unwrap();
+    let redis = redis::Client::open(backends.redis_url.clone().unwrap().expose().to_string()).unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
-    let database_url = backends.database_url.clone().unwrap();
+    let database_url = backends.database_url.clone().unwrap().expose().to_string();
     // A host that only accepts (no workers): everything it queues in the
     // first two seconds is still in the stream when the stream is lost.
     let (api, _api_store) = spawn_app(backends.clone(), 0).await;
@@ -276,7 +276,7 @@ async fn an_install_and_a_routing_change_on_one_host_reach_the_others() {
 async fn workers_reconnect_after_redis_drops_their_connections() {
     let mut backends = common::services::shared_backends().await;
     let outage = Outage::in_front_of("127.0.0.1:6379").await;
-    backends.redis_url = Some(format!("redis://127.0.0.1:{}", outage.port));
+    backends.redis_url = Some(format!("redis://127.0.0.1:{}", outage.port).into());
     let (url, _store) = spawn_app(backends, 2).await;
     let client = common::client_as("acme");
     for (n, lead) in leads().into_iter().take(2).enumerate() {
@@ -291,4 +291,54 @@ async fn workers_reconnect_after_redis_drops_their_connections() {
         let status = common::finished(&client, &url, accepted["request_id"].as_str().unwrap()).await;
         assert_eq!(status["status"], "SUCCESS", "lead {n}: {status}");
     }
+}
+
+/// A host that can neither record nor queue a request is not ready:
+/// `/readyz` answers 503 while the database or the queue is unreachable,
+/// naming which, and 200 again once it is back.
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_is_503_while_the_database_or_the_queue_is_unreachable() {
+    let mut backends = common::services::shared_backends().await;
+    let database = Outage::in_front_of("127.0.0.1:5432").await;
+    let queue = Outage::in_front_of("127.0.0.1:6379").await;
+    let direct = backends.database_url.clone().unwrap().expose().to_string();
+    backends.database_url = Some(direct.replace("127.0.0.1:5432", &format!("127.0.0.1:{}", database.port)).into());
+    backends.redis_url = Some(format!("redis://127.0.0.1:{}", queue.port).into());
+    let (url, _store) = spawn_app(backends, 1).await;
+    let client = reqwest::Client::new();
+    let ready = || async {
+        let response = client.get(format!("{url}/readyz")).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap())
+    };
+    // Eventually: a cut connection is noticed when it is next used.
+    let settle = |want: u16| async move {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body) = ready().await;
+            if status == want || Instant::now() > deadline {
+                return (status, body);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let (status, body) = settle(200).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["database"].as_bool(), body["queue"].as_bool()), (Some(true), Some(true)), "{body}");
+
+    database.down.store(true, Ordering::Relaxed);
+    let (status, body) = settle(503).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!((body["ready"].as_bool(), body["database"].as_bool()), (Some(false), Some(false)), "{body}");
+    database.down.store(false, Ordering::Relaxed);
+    let (status, body) = settle(200).await;
+    assert_eq!(status, 200, "{body}");
+
+    queue.down.store(true, Ordering::Relaxed);
+    let (status, body) = settle(503).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!((body["queue"].as_bool(), body["database"].as_bool()), (Some(false), Some(true)), "{body}");
+    queue.down.store(false, Ordering::Relaxed);
+    let (status, body) = settle(200).await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use leadscore::bindings::Lead;
-use leadscore::component::{CallError, Runtime, RuntimeConfig, ScorerComponent};
-use leadscore::model_build::{GoldenLead, Manifest, ManifestBands};
-use leadscore::model_store::{InstallError, ModelStore};
-use leadscore::routing::{Router, Routing};
+use leadscore::runtime::component::{CallError, Runtime, RuntimeConfig, ScorerComponent};
+use leadscore::runtime::manifest::{GoldenLead, Manifest, ManifestBands};
+use leadscore::runtime::routing::{Router, Routing};
+use leadscore::runtime::store::{InstallError, ModelStore};
 
 /// The real v11 component, the fallback that must keep answering.
 fn v11(runtime: &Arc<Runtime>) -> ScorerComponent {

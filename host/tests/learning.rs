@@ -273,7 +273,7 @@ async fn the_guardrail_routes_a_tenant_without_lift_to_rules_and_leaves_one_with
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shadow_version_is_logged_never_shown_and_promoted_by_a_routing_change() {
     let backends = common::services::shared_backends().await;
-    let database_url = backends.database_url.clone().unwrap();
+    let database_url = backends.database_url.clone().unwrap().expose().to_string();
     let (url, _store) = spawn_app(backends).await;
     let client = common::client_as("acme");
     let routing = json!({"active": "v12", "fallback": ["v11", "rules-v1"], "shadow": "v11"});

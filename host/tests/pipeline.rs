@@ -417,7 +417,7 @@ async fn the_redis_stream_keeps_only_what_is_not_yet_acknowledged() {
         request_id: format!("req-{n}"),
         org_id: "acme".into(),
         lead_id: format!("lead-{n}"),
-        context: sample_lead(n % 12).to_string(),
+        lead: guest_model::load::lead_json::from_json(&sample_lead(n % 12)).unwrap(),
         model_version: None,
         force_refresh: false,
     };

@@ -80,7 +80,8 @@ async fn export_train_build_install_as_shadow_compare_and_promote() {
         serde_json::from_str(&std::fs::read_to_string(export.join("simulation.json")).unwrap()).unwrap();
     assert!(summary["months"].as_u64().unwrap() >= 10, "enough months for the time split: {summary}");
     let other =
-        leadscore::export_training::run(&format!("sqlite://{db}"), "globex", 0, &work.path().join("none"), None).await;
+        leadscore::tools::export_training::run(&format!("sqlite://{db}"), "globex", 0, &work.path().join("none"), None)
+            .await;
     assert!(other.unwrap_err().to_string().contains("nothing to export"), "another tenant's leads are not exported");
 
     // Train v13 on the export (small), with v12's features.
@@ -107,7 +108,7 @@ async fn export_train_build_install_as_shadow_compare_and_promote() {
             path(&model),
         ],
     );
-    let built = leadscore::model_build::build(&model, &work.path().join("built"), &common::workspace()).unwrap();
+    let built = leadscore::tools::model_build::build(&model, &work.path().join("built"), &common::workspace()).unwrap();
     let manifest = std::fs::read_to_string(&built.manifest).unwrap();
     assert!(manifest.contains("\"reference\""), "the manifest carries the training distribution");
 

@@ -6,8 +6,8 @@ mod common;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use leadscore::component::{Runtime, RuntimeConfig};
-use leadscore::routing::{Router, Routing, RoutingError, Weighted};
+use leadscore::runtime::component::{Runtime, RuntimeConfig};
+use leadscore::runtime::routing::{Router, Routing, RoutingError, Weighted};
 
 fn routing(split: &[(&str, u32)]) -> Routing {
     Routing {

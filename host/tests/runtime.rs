@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use leadscore::bindings::Lead;
-use leadscore::component::{CallError, Runtime, RuntimeConfig, check_imports};
+use leadscore::runtime::component::{CallError, Runtime, RuntimeConfig, check_imports};
 
 /// The demo component.
 fn demo_wasm() -> Vec<u8> {

@@ -43,10 +43,12 @@ fn manifest_for(bytes: &[u8]) -> String {
     manifest.to_string()
 }
 
-/// A running service on a free port, with its own store; returns its base URL.
+/// A running service on a free port, with its own store: a directory that
+/// does not exist yet, as on a fresh checkout (the embedded database lives in
+/// it). Returns its base URL.
 async fn spawn_app() -> (String, tempfile::TempDir) {
-    let store = tempfile::tempdir().unwrap();
-    (spawn_app_on(store.path()).await, store)
+    let dir = tempfile::tempdir().unwrap();
+    (spawn_app_on(&dir.path().join("store")).await, dir)
 }
 
 /// A running service using `store` (a second one on the same store is a restart).
@@ -320,7 +322,7 @@ async fn metrics_count_calls_per_version_and_the_openapi_document_lists_the_endp
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
     assert!(doc["paths"]["/models"]["post"]["requestBody"]["content"]["multipart/form-data"].is_object());
-    let score = &doc["components"]["schemas"]["ScoreJson"]["properties"];
+    let score = &doc["components"]["schemas"]["Score"]["properties"];
     assert!(score["final_score"].is_object() && score["reasons"].is_object(), "{score}");
 }
 
@@ -344,7 +346,7 @@ async fn routing_and_uploaded_versions_survive_a_restart() {
     let acme = json!({"active": "rules-v1", "split": [], "fallback": [], "shadow": null});
     common::client_as("acme").put(format!("{url}/models/routing")).json(&acme).send().await.unwrap();
 
-    let restarted = spawn_app_on(store.path()).await;
+    let restarted = spawn_app_on(&store.path().join("store")).await;
     let now: Value = client.get(format!("{restarted}/models/routing")).send().await.unwrap().json().await.unwrap();
     assert_eq!(now, routing);
     let theirs: Value =
@@ -573,6 +575,6 @@ async fn the_openapi_document_describes_every_operation_completely() {
 async fn a_service_without_any_model_refuses_to_start_and_says_why() {
     let (models, store) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let settings = common::settings(models.path(), store.path(), Default::default(), 1);
-    let error = leadscore::serve::Application::build(settings).await.err().expect("no models: no service");
+    let error = leadscore::api::Application::build(settings).await.err().expect("no models: no service");
     assert!(format!("{error:#}").contains("no components"), "{error:#}");
 }

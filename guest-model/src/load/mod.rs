@@ -65,11 +65,9 @@ pub fn model_dir(dir: &Path) -> Result<Model, LoadError> {
         }
         false => Calibration::default(),
     };
-    let explainer = Explainer::new(&xgb.ensemble);
     Ok(Model {
         info: ModelInfo { name: spec.name.into(), version: spec.version.into(), objective: xgb.objective.into(), link },
-        ensemble: xgb.ensemble,
-        explainer,
+        explainer: Explainer::new(xgb.ensemble),
         features: spec.features.into(),
         bands: spec.bands,
         calibration,

@@ -484,14 +484,14 @@ mod tests {
         }
         let deepest = parse(&model_json("1", vec![chain(MAX_TREE_DEPTH)])).unwrap().ensemble;
         assert_eq!(deepest.nodes.len(), 2 * MAX_TREE_DEPTH + 1);
-        let explainer = crate::shap::Explainer::new(&deepest);
-        let mut phi = [0.0];
-        explainer.shap_values(&deepest, &[3.0], &mut phi, &mut Default::default());
         let margin = deepest.predict_margin(&[3.0]) as f64;
+        let explainer = crate::shap::Explainer::new(deepest);
+        let mut phi = [0.0];
+        explainer.shap_values(&[3.0], &mut phi, &mut Default::default());
         assert!(
-            (explainer.base_value + phi[0] - margin).abs() < 1e-4,
+            (explainer.base_value() + phi[0] - margin).abs() < 1e-4,
             "{} + {} vs {margin}",
-            explainer.base_value,
+            explainer.base_value(),
             phi[0]
         );
     }

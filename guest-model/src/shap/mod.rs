@@ -80,18 +80,27 @@ pub struct Point {
     pub weight: f32,
 }
 
-/// The fast exact explainer, built once per ensemble (at model build time in
-/// the component, so instances start with every table ready).
+/// The fast exact explainer: an ensemble together with the tables
+/// precomputed from it, built once (at model build time in the component, so
+/// instances start with every table ready).
+///
+/// The tables only describe the ensemble they were built from, so the two
+/// are never apart: [`Explainer::new`] takes the ensemble and the explainer
+/// owns it; read it back with [`Explainer::ensemble`]. The fields are private
+/// to this crate (the baked component, generated inside it, writes them out
+/// as a `static`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Explainer {
+    /// The trees the tables below describe.
+    pub(crate) ensemble: Ensemble,
     /// Per node (global index), the edge from its parent. Roots: unused.
-    pub edges: Cow<'static, [Edge]>,
+    pub(crate) edges: Cow<'static, [Edge]>,
     /// Per node and point: 1 / (z* + t(1 - z*)), z* = `zero_through`.
-    pub inv_hot: Cow<'static, [f32]>,
+    pub(crate) inv_hot: Cow<'static, [f32]>,
     /// The quadrature rule: ⌈D/2⌉ points for paths of up to D distinct features.
-    pub points: Cow<'static, [Point]>,
+    pub(crate) points: Cow<'static, [Point]>,
     /// SHAP's base value: the expected margin (XGBoost's bias column).
-    pub base_value: f64,
+    pub(crate) base_value: f64,
 }
 
 /// Reusable buffers for [`Explainer::shap_values`].
@@ -115,18 +124,19 @@ pub struct Scratch {
 const TREES_PER_FLUSH: usize = 8;
 
 impl Explainer {
-    /// Precomputes the tables for `ensemble`.
-    pub fn new(ensemble: &Ensemble) -> Explainer {
-        let deepest = (0..ensemble.num_trees()).map(|t| ensemble.max_unique_path_features(t)).max().unwrap_or(0);
+    /// Takes `ensemble` and precomputes its tables.
+    pub fn new(ensemble: Ensemble) -> Explainer {
+        let e = &ensemble;
+        let deepest = (0..e.num_trees()).map(|t| e.max_unique_path_features(t)).max().unwrap_or(0);
         let points: Vec<Point> = quadrature::gauss_legendre(deepest.div_ceil(2).max(1))
             .into_iter()
             .map(|(t, w)| Point { t: t as f32, weight: w as f32 })
             .collect();
-        let mut edges = vec![Edge { zero: 1.0, zero_through: 1.0, prev: 0 }; ensemble.nodes.len()];
-        for tree in 0..ensemble.num_trees() {
-            let root = ensemble.roots[tree];
+        let mut edges = vec![Edge { zero: 1.0, zero_through: 1.0, prev: 0 }; e.nodes.len()];
+        for tree in 0..e.num_trees() {
+            let root = e.roots[tree];
             edges[root as usize].prev = root;
-            fill_edges(ensemble, root, root, &mut Vec::new(), &mut edges);
+            fill_edges(e, root, root, &mut Vec::new(), &mut edges);
         }
         let inv_hot = edges
             .iter()
@@ -135,18 +145,30 @@ impl Explainer {
                 points.iter().map(move |p| 1.0 / (z + p.t * (1.0 - z)))
             })
             .collect();
-        Explainer { edges: edges.into(), inv_hot, points: points.into(), base_value: ensemble.expected_margin() }
+        let base_value = e.expected_margin();
+        Explainer { ensemble, edges: edges.into(), inv_hot, points: points.into(), base_value }
+    }
+
+    /// The ensemble this explainer explains.
+    pub fn ensemble(&self) -> &Ensemble {
+        &self.ensemble
+    }
+
+    /// SHAP's base value: the expected margin (XGBoost's bias column).
+    pub fn base_value(&self) -> f64 {
+        self.base_value
     }
 
     /// Adds every tree's SHAP values for `x` into `phi` (one slot per
     /// feature). Invariant: `base_value + Σ phi = margin(x)` up to rounding.
-    pub fn shap_values(&self, ensemble: &Ensemble, x: &[f32], phi: &mut [f64], scratch: &mut Scratch) {
-        self.shap_values_batch(ensemble, &[x], &mut [phi], scratch);
+    pub fn shap_values(&self, x: &[f32], phi: &mut [f64], scratch: &mut Scratch) {
+        self.shap_values_batch(&[x], &mut [phi], scratch);
     }
 
-    /// [`Explainer::shap_values`] for many rows, four at a time.
-    pub fn shap_values_batch(&self, e: &Ensemble, rows: &[&[f32]], phis: &mut [&mut [f64]], scratch: &mut Scratch) {
+    /// [`Explainer::shap_values`] for many rows, [`ROWS`] at a time.
+    pub fn shap_values_batch(&self, rows: &[&[f32]], phis: &mut [&mut [f64]], scratch: &mut Scratch) {
         assert_eq!(rows.len(), phis.len(), "one output per row");
+        let e = &self.ensemble;
         for (rows, phis) in rows.chunks(ROWS).zip(phis.chunks_mut(ROWS)) {
             // Spare lanes repeat the first row; their results are dropped.
             let lanes: [&[f32]; ROWS] = std::array::from_fn(|r| rows.get(r).copied().unwrap_or(rows[0]));
@@ -164,7 +186,7 @@ impl Explainer {
             scratch.phi.resize(e.num_features as usize, [0.0; ROWS]);
             scratch.columns.clear();
             scratch.columns.extend((0..e.num_features as usize).map(|f| Lanes(std::array::from_fn(|r| lanes[r][f]))));
-            dispatch(self, e, scratch);
+            dispatch(self, scratch);
             for (r, phi) in phis.iter_mut().enumerate() {
                 for (slot, lanes) in phi.iter_mut().zip(&scratch.phi) {
                     *slot += lanes[r];
@@ -175,11 +197,11 @@ impl Explainer {
 }
 
 /// Runs the kernel compiled for exactly this many points.
-fn dispatch(x: &Explainer, e: &Ensemble, s: &mut Scratch) {
+fn dispatch(x: &Explainer, s: &mut Scratch) {
     macro_rules! points {
         ($($n:literal)*) => {
             match x.points.len() {
-                $($n => Kernel::<$n>::new(x, e).trees(s),)*
+                $($n => Kernel::<$n>::new(x).trees(s),)*
                 n => unreachable!("{n} points: callers fall back to the reference explainer"),
             }
         };
@@ -187,8 +209,9 @@ fn dispatch(x: &Explainer, e: &Ensemble, s: &mut Scratch) {
     points!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
 }
 
-/// Four rows against one ensemble with `N` quadrature points: `down` and
-/// `up` are N vectors of four lanes, kept in registers down the recursion.
+/// [`ROWS`] rows against one ensemble with `N` quadrature points: `down`
+/// and `up` are N vectors of [`ROWS`] lanes, kept in registers down the
+/// recursion.
 struct Kernel<'a, const N: usize> {
     x: &'a Explainer,
     e: &'a Ensemble,
@@ -199,11 +222,11 @@ struct Kernel<'a, const N: usize> {
 }
 
 impl<'a, const N: usize> Kernel<'a, N> {
-    fn new(x: &'a Explainer, e: &'a Ensemble) -> Self {
+    fn new(x: &'a Explainer) -> Self {
         let p = &x.points;
         Kernel {
             x,
-            e,
+            e: &x.ensemble,
             t: std::array::from_fn(|k| Lanes::splat(p[k].t)),
             weight: std::array::from_fn(|k| Lanes::splat(p[k].weight)),
             one_minus_t: std::array::from_fn(|k| 1.0 - p[k].t),

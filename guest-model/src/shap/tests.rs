@@ -41,7 +41,7 @@ fn brute_force(e: &Ensemble, x: &[f32]) -> Vec<f64> {
 
 fn fast(e: &Ensemble, x: &[f32]) -> Vec<f64> {
     let mut phi = vec![0.0; e.num_features as usize];
-    Explainer::new(e).shap_values(e, x, &mut phi, &mut Scratch::default());
+    Explainer::new(e.clone()).shap_values(x, &mut phi, &mut Scratch::default());
     phi
 }
 
@@ -87,10 +87,10 @@ fn base_value_plus_shap_values_is_the_margin() {
     let mut rng = Rng::new(3);
     for case in 0..100 {
         let features = 1 + case % 12;
-        let e = random_ensemble(&mut rng, features, 8, 1 + case % 9);
+        let explainer = Explainer::new(random_ensemble(&mut rng, features, 8, 1 + case % 9));
+        let e = explainer.ensemble();
         let x = random_row(&mut rng, features);
-        let explainer = Explainer::new(&e);
-        let total = explainer.base_value + fast(&e, &x).iter().sum::<f64>();
+        let total = explainer.base_value() + fast(e, &x).iter().sum::<f64>();
         let margin = e.predict_margin(&x) as f64;
         assert!((total - margin).abs() < 1e-4 * (1.0 + margin.abs()), "case {case}: {total} vs {margin}");
     }
@@ -101,15 +101,14 @@ fn rows_explained_together_match_rows_explained_alone() {
     let mut rng = Rng::new(17);
     for case in 0..30 {
         let features = 1 + case % 9;
-        let e = random_ensemble(&mut rng, features, 6, 2 + case % 8);
-        let explainer = Explainer::new(&e);
+        let explainer = Explainer::new(random_ensemble(&mut rng, features, 6, 2 + case % 8));
         let rows: Vec<Vec<f32>> = (0..1 + case % 11).map(|_| random_row(&mut rng, features)).collect();
         let mut together = vec![vec![0.0; features]; rows.len()];
         let row_refs: Vec<&[f32]> = rows.iter().map(|r| r.as_slice()).collect();
         let mut outs: Vec<&mut [f64]> = together.iter_mut().map(|p| p.as_mut_slice()).collect();
-        explainer.shap_values_batch(&e, &row_refs, &mut outs, &mut Scratch::default());
+        explainer.shap_values_batch(&row_refs, &mut outs, &mut Scratch::default());
         for (row, phi) in rows.iter().zip(&together) {
-            assert_close(&format!("case {case}"), phi, &reference(&e, row), 1e-4);
+            assert_close(&format!("case {case}"), phi, &reference(explainer.ensemble(), row), 1e-4);
         }
     }
 }

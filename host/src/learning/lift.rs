@@ -121,9 +121,10 @@ pub struct Auc {
     pub won: usize,
 }
 
-/// Predicted probability against what happened.
+/// How well calibrated the probabilities were: predicted against what
+/// happened (not the model's calibration mapping, which is `guest_model::model::Calibration`).
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Calibration {
+pub struct CalibrationCheck {
     /// Mean squared error of the probabilities.
     pub brier: f64,
     /// Up to 10 bins of equal count.
@@ -250,7 +251,7 @@ pub struct LiftReport {
     /// ROC-AUC of scored leads with an outcome.
     pub auc: Option<Auc>,
     /// Calibration of their probabilities.
-    pub calibration: Option<Calibration>,
+    pub calibration: Option<CalibrationCheck>,
     /// Time to first touch.
     pub first_touch: FirstTouch,
     /// The guardrail.
@@ -296,8 +297,8 @@ pub fn report(
         leads: decided.len(),
         won: by_score.iter().filter(|c| c.1).count(),
     });
-    let calibration =
-        stats::brier(&by_probability).map(|brier| Calibration { brier, bins: stats::calibration(&by_probability, 10) });
+    let calibration = stats::brier(&by_probability)
+        .map(|brier| CalibrationCheck { brier, bins: stats::calibration(&by_probability, 10) });
     let first_touch = FirstTouch {
         treated: Touch::of(leads.iter().filter(|l| !l.control)),
         control: Touch::of(leads.iter().filter(|l| l.control)),

@@ -1,15 +1,17 @@
 //! Scores cached by model and lead: Redis (shared by every host) or an
 //! in-process cache for the embedded default. A key names the component's
-//! sha256 and the sha256 of the canonical lead JSON, so a new version or a
-//! changed lead never hits an old entry.
+//! sha256 and the sha256 of the parsed lead in a canonical order, so a new
+//! version or a changed lead never hits an old entry.
 
 use std::time::Duration;
 
 use anyhow::Result;
+use guest_model::lead::{Lead, Value};
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use crate::runtime::score::Score;
 
 /// Where cached scores live.
 #[derive(Clone)]
@@ -33,21 +35,24 @@ impl Cache {
     }
 
     /// `score:{model sha256}:{sha256 of the canonical lead}`.
-    pub fn key(model_sha256: &str, lead: &Value) -> String {
-        let canonical = canonical(lead).to_string();
-        format!("score:{model_sha256}:{}", hex::encode(Sha256::digest(canonical.as_bytes())))
+    pub fn key(model_sha256: &str, lead: &Lead) -> String {
+        let canonical = serde_json::to_vec(&canonical(lead)).expect("a lead serialises");
+        format!("score:{model_sha256}:{}", hex::encode(Sha256::digest(&canonical)))
     }
 
-    /// The cached score JSON, if any. A cache that does not answer is a miss.
-    pub async fn get(&self, key: &str) -> Option<String> {
-        match self {
+    /// The cached score, if any. A cache that does not answer, or an entry
+    /// that does not read as a score, is a miss.
+    pub async fn get(&self, key: &str) -> Option<Score> {
+        let text = match self {
             Cache::Redis(conn, _, namespace) => conn.clone().get(format!("{namespace}{key}")).await.unwrap_or(None),
             Cache::Local(cache) => cache.get(key),
-        }
+        };
+        serde_json::from_str(&text?).ok()
     }
 
-    /// Caches a score JSON; a cache that does not answer is skipped.
-    pub async fn put(&self, key: &str, value: String) {
+    /// Caches a score; a cache that does not answer is skipped.
+    pub async fn put(&self, key: &str, score: &Score) {
+        let Ok(value) = serde_json::to_string(score) else { return };
         match self {
             Cache::Redis(conn, ttl, namespace) => {
                 let key = format!("{namespace}{key}");
@@ -61,22 +66,21 @@ impl Cache {
     }
 }
 
-/// The JSON with every object's keys sorted, so equal leads hash equally
-/// however their fields were ordered.
-fn canonical(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let mut sorted = serde_json::Map::new();
-            for k in keys {
-                sorted.insert(k.clone(), canonical(&map[k]));
-            }
-            Value::Object(sorted)
-        }
-        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
-        other => other.clone(),
+/// The lead with its fields and each activity's attributes sorted by name,
+/// so equal leads hash equally however the CRM ordered their keys. (The
+/// activities keep their order: it is the lead's history as sent.)
+fn canonical(lead: &Lead) -> Lead {
+    let sorted = |pairs: &[(String, Value)]| {
+        let mut pairs = pairs.to_vec();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs
+    };
+    let mut lead = lead.clone();
+    lead.fields = sorted(&lead.fields);
+    for activity in &mut lead.activities {
+        activity.attributes = sorted(&activity.attributes);
     }
+    lead
 }
 
 #[cfg(test)]
@@ -85,9 +89,15 @@ mod tests {
 
     #[test]
     fn the_key_ignores_field_order_but_not_values_or_models() {
-        let a: Value = serde_json::from_str(r#"{"id": "l1", "fields": {"x": 1, "y": "b"}}"#).unwrap();
-        let b: Value = serde_json::from_str(r#"{"fields": {"y": "b", "x": 1}, "id": "l1"}"#).unwrap();
-        let c: Value = serde_json::from_str(r#"{"fields": {"y": "b", "x": 2}, "id": "l1"}"#).unwrap();
+        let lead = |fields: &[(&str, Value)]| Lead {
+            id: "l1".into(),
+            as_of: 1_700_000_000_000,
+            fields: fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            activities: vec![],
+        };
+        let a = lead(&[("x", Value::Number(1.0)), ("y", Value::Text("b".into()))]);
+        let b = lead(&[("y", Value::Text("b".into())), ("x", Value::Number(1.0))]);
+        let c = lead(&[("y", Value::Text("b".into())), ("x", Value::Number(2.0))]);
         assert_eq!(Cache::key("m1", &a), Cache::key("m1", &b));
         assert_ne!(Cache::key("m1", &a), Cache::key("m1", &c));
         assert_ne!(Cache::key("m1", &a), Cache::key("m2", &a));

@@ -1,11 +1,28 @@
-//! The async scoring pipeline's backends: the database (Postgres, or an
-//! embedded SQLite file), the queue (a Redis stream, or in process) and the
-//! score cache (Redis, or in process); with Redis, a channel that tells
-//! every host about installs and routing changes.
+//! The pipeline layer: the async path of a scoring request and the work
+//! that runs beside the API.
+//!
+//! - [`enqueue`]: a request recorded PENDING and queued (the API's 202);
+//! - [`worker`]: workers score queued jobs and record the results;
+//! - [`sweeper`]: re-enqueues requests the queue lost, and applies other
+//!   hosts' changes;
+//! - [`monitor`]: the learning loop's monitor and guardrail, and the lift report;
+//! - [`tenants`]: the tenants' learning settings;
+//! - its backends: the database ([`db`], Postgres or an embedded SQLite
+//!   file), the [`queue`] (a Redis stream or in process) and the score
+//!   [`cache`] (Redis or in process); with Redis, a channel that tells every
+//!   host about installs and routing changes.
+//!
+//! It scores through the runtime layer and imports nothing from the API.
 
 pub mod cache;
 pub mod db;
+pub mod enqueue;
+pub mod monitor;
 pub mod queue;
+pub mod retry;
+pub mod sweeper;
+pub mod tenants;
+pub mod worker;
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,6 +32,11 @@ use anyhow::{Context, Result};
 pub use cache::Cache;
 pub use db::Db;
 pub use queue::{Delivery, Job, Queue};
+pub use retry::{is_transient, with_retry};
+
+use crate::runtime::registry::{Catalog, StoredModel};
+use crate::runtime::routing::Routing;
+use crate::secret::Secret;
 
 /// The channel installs and routing changes are announced on (after the namespace).
 pub const CHANGES_CHANNEL: &str = "leadscore:changes";
@@ -23,9 +45,9 @@ pub const CHANGES_CHANNEL: &str = "leadscore:changes";
 #[derive(Clone, Debug, Default)]
 pub struct Backends {
     /// `postgres://...`; `None`: an SQLite file in the model store.
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     /// `redis://...`; `None`: in-process queue and cache.
-    pub redis_url: Option<String>,
+    pub redis_url: Option<Secret>,
     /// Put before every Redis key and channel, so that several deployments
     /// (or test runs) can share one Redis; empty by default.
     pub redis_namespace: String,
@@ -46,6 +68,8 @@ pub struct PipelineConfig {
     pub cache_ttl: Duration,
     /// How often the learning monitor checks lift, the guardrail and drift.
     pub monitor_every: Duration,
+    /// How long a call waits for an unavailable backend before it fails.
+    pub patience: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -57,6 +81,7 @@ impl Default for PipelineConfig {
             sweep_after: Duration::from_secs(30),
             cache_ttl: Duration::from_secs(24 * 3600),
             monitor_every: Duration::from_secs(60),
+            patience: Duration::from_secs(30),
         }
     }
 }
@@ -79,20 +104,24 @@ pub struct Pipeline {
 }
 
 /// The database to use: `url`, or the embedded SQLite file in the store.
-pub fn database_url(url: Option<&str>, store: &Path) -> String {
-    url.map_or_else(|| format!("sqlite://{}", store.join("leadscore.db").display()), String::from)
+pub fn database_url(url: Option<&Secret>, store: &Path) -> Secret {
+    url.cloned().unwrap_or_else(|| Secret::new(format!("sqlite://{}", store.join("leadscore.db").display())))
 }
 
 impl Pipeline {
     /// Connects to the configured backends, or sets up the embedded ones
     /// (`<store>/leadscore.db`, in-process queue and cache).
     pub async fn connect(backends: &Backends, store: &Path, config: PipelineConfig) -> Result<Pipeline> {
-        let db = Db::connect(&database_url(backends.database_url.as_deref(), store)).await?;
+        if backends.database_url.is_none() {
+            // The embedded database lives in the store, which may not exist yet.
+            std::fs::create_dir_all(store).with_context(|| format!("cannot create {}", store.display()))?;
+        }
+        let db = Db::connect(database_url(backends.database_url.as_ref(), store).expose()).await?;
         let (queue, cache, redis) = match &backends.redis_url {
             Some(url) => (
-                Queue::redis(url, &backends.redis_namespace).await?,
-                Cache::redis(url, config.cache_ttl, &backends.redis_namespace).await?,
-                Some(redis::Client::open(url.as_str()).context("bad Redis URL")?),
+                Queue::redis(url.expose(), &backends.redis_namespace).await?,
+                Cache::redis(url.expose(), config.cache_ttl, &backends.redis_namespace).await?,
+                Some(redis::Client::open(url.expose()).context("bad Redis URL")?),
             ),
             None => (Queue::local(), Cache::local(100_000, config.cache_ttl), None),
         };
@@ -100,7 +129,16 @@ impl Pipeline {
         Ok(Pipeline { db, queue, cache, redis, changes_channel, config })
     }
 
-    /// Tells every host that models or routing changed.
+    /// A database call that waits out a short outage (the configured patience).
+    pub async fn stored<T, F, Fut>(&self, what: &str, call: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        with_retry(what, self.config.patience, call).await
+    }
+
+    /// Tells every host that models, routing or learning settings changed.
     pub async fn announce_change(&self) {
         if let Some(client) = &self.redis {
             let published: redis::RedisResult<i64> = async {
@@ -113,80 +151,48 @@ impl Pipeline {
             }
         }
     }
-}
 
-/// Runs `attempt` until it succeeds or `patience` runs out, backing off
-/// between tries: the database or Redis being away for a few seconds makes
-/// callers wait, not fail. Only a [transient](is_transient) error is tried
-/// again: a permanent one (a value the database refuses, a constraint) would
-/// fail the same way every time, so it is returned at once.
-pub async fn with_retry<T, F, Fut>(what: &str, patience: Duration, mut attempt: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let started = std::time::Instant::now();
-    let mut pause = Duration::from_millis(50);
-    loop {
-        match attempt().await {
-            Ok(value) => return Ok(value),
-            Err(e) if !is_transient(&e) => return Err(e.context(format!("{what}: failed"))),
-            Err(e) if started.elapsed() + pause < patience => {
-                tracing::warn!(error = %format!("{e:#}"), what, "retrying");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(1));
-            }
-            Err(e) => return Err(e.context(format!("{what}: gave up after {:?}", started.elapsed()))),
-        }
+    /// Whether the database and the queue answer, each within `within`.
+    pub async fn health(&self, within: Duration) -> Health {
+        let (database, queue) =
+            tokio::join!(tokio::time::timeout(within, self.db.ping()), tokio::time::timeout(within, self.queue.ping()));
+        Health { database: database.unwrap_or(false), queue: queue.unwrap_or(false) }
     }
 }
 
-/// Whether an error may go away if the same call is made again: the
-/// connection to the database or Redis failed, timed out or was closed, the
-/// server is starting or shutting down, or a transaction lost a race
-/// (serialization failure, deadlock, SQLite busy). Anything else — a value
-/// the database refuses (Postgres cannot store U+0000 in text), a violated
-/// constraint, a bug in a query — is permanent.
-pub fn is_transient(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
-            return sql_is_transient(e);
-        }
-        if let Some(e) = cause.downcast_ref::<redis::RedisError>() {
-            return e.is_io_error()
-                || e.is_connection_dropped()
-                || e.is_connection_refusal()
-                || e.is_timeout()
-                || matches!(e.code(), Some("LOADING" | "TRYAGAIN" | "BUSY" | "MASTERDOWN"));
-        }
-        cause.downcast_ref::<std::io::Error>().is_some()
-    })
+/// Whether the backends answer.
+#[derive(Clone, Copy, Debug)]
+pub struct Health {
+    /// The database answered.
+    pub database: bool,
+    /// The queue answered.
+    pub queue: bool,
 }
 
-fn sql_is_transient(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(e) => {
-            let code = e.code().unwrap_or_default();
-            if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                // SQLite result codes: 5 SQLITE_BUSY, 6 SQLITE_LOCKED, and their
-                // extended codes, whose low byte is the primary code.
-                code.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
-            } else {
-                // Postgres SQLSTATE (appendix A of its manual): class 08
-                // connection exception, 53 insufficient resources, 40001
-                // serialization failure, 40P01 deadlock, 57P0x shutting down
-                // or cannot connect now.
-                code.starts_with("08")
-                    || code.starts_with("53")
-                    || matches!(code.as_ref(), "40001" | "40P01" | "57P01" | "57P02" | "57P03")
-            }
-        }
-        _ => false,
+/// The database is where hosts share installed versions and routings; a
+/// short outage is waited out.
+impl Catalog for Pipeline {
+    async fn save_model(&self, model: &StoredModel<'_>) -> Result<()> {
+        let m = model.manifest;
+        self.stored("saving the model", || {
+            self.db.save_model(&m.version, &m.name, &m.sha256, model.manifest_json, model.wasm)
+        })
+        .await
+    }
+
+    async fn models_except(&self, known: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
+        self.db.models_except(known).await
+    }
+
+    async fn save_routing(&self, tenant: Option<&str>, routing: Option<&Routing>) -> Result<()> {
+        self.stored("saving the routing", || self.db.save_routing(tenant, routing)).await
+    }
+
+    async fn routings(&self) -> Result<Vec<(String, Option<Routing>)>> {
+        self.db.routings().await
+    }
+
+    async fn announce(&self) {
+        self.announce_change().await
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use guest_model::lead::Lead;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
@@ -17,17 +18,18 @@ pub const STREAM: &str = "lead-score-requests";
 /// The consumer group of the scorers.
 pub const GROUP: &str = "scorers";
 
-/// One scoring request, as queued.
+/// One scoring request, as queued: the lead travels parsed (serialised
+/// compactly), so the worker never reads lead JSON again.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Job {
     /// The request.
     pub request_id: String,
     /// The tenant.
     pub org_id: String,
-    /// The lead.
+    /// The lead's id.
     pub lead_id: String,
-    /// The lead JSON.
-    pub context: String,
+    /// The lead, as the API parsed and checked it.
+    pub lead: Lead,
     /// Requested version.
     pub model_version: Option<String>,
     /// Skip the cache.
@@ -114,6 +116,17 @@ impl Queue {
             },
             Queue::Local(q) => Reader::Local(q.clone()),
         })
+    }
+
+    /// Whether the queue answers (Redis: `PING`; in process: always).
+    pub async fn ping(&self) -> bool {
+        match self {
+            Queue::Redis(q) => {
+                let mut conn = q.commands.clone();
+                redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok()
+            }
+            Queue::Local(_) => true,
+        }
     }
 
     /// Acknowledges handled deliveries and deletes their entries.

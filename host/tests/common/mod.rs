@@ -17,7 +17,7 @@ pub fn workspace() -> PathBuf {
 }
 
 /// Builds `models/<version>` into `out` (component and manifest).
-pub fn build_into(version: &str, out: &Path) -> leadscore::model_build::Built {
+pub fn build_into(version: &str, out: &Path) -> leadscore::tools::model_build::Built {
     build_cached(&workspace().join("models").join(version), out)
 }
 
@@ -26,13 +26,16 @@ pub fn build_into(version: &str, out: &Path) -> leadscore::model_build::Built {
 /// compile the same components again, minutes of a CI run. The key is a
 /// sha256 of everything a build reads: the model directory, the guest's
 /// sources, the WIT contract, the host's build code and `Cargo.lock`.
-pub fn build_cached(model_dir: &Path, out: &Path) -> leadscore::model_build::Built {
+pub fn build_cached(model_dir: &Path, out: &Path) -> leadscore::tools::model_build::Built {
     use sha2::{Digest, Sha256};
     let mut files: Vec<PathBuf> = Vec::new();
     for root in ["guest-model/src", "guest-model/build.rs", "guest-model/Cargo.toml", "wit"] {
         collect_files(&workspace().join(root), &mut files);
     }
-    files.push(workspace().join("host/src/model_build.rs"));
+    // The build code, the manifest it writes and the simulator its golden leads come from.
+    for file in ["host/src/tools/model_build.rs", "host/src/runtime/manifest.rs", "sim/src/simulate.rs"] {
+        files.push(workspace().join(file));
+    }
     files.push(workspace().join("Cargo.lock"));
     files.sort();
     let mut model_files = Vec::new();
@@ -52,7 +55,7 @@ pub fn build_cached(model_dir: &Path, out: &Path) -> leadscore::model_build::Bui
     if !cached.exists() {
         std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
         let staging = tempfile::tempdir_in(cached.parent().unwrap()).unwrap();
-        leadscore::model_build::build(model_dir, staging.path(), &workspace()).unwrap();
+        leadscore::tools::model_build::build(model_dir, staging.path(), &workspace()).unwrap();
         // Another test may have built the same key meanwhile: either copy is right.
         let _ = std::fs::rename(staging.keep(), &cached);
     }
@@ -68,7 +71,7 @@ pub fn build_cached(model_dir: &Path, out: &Path) -> leadscore::model_build::Bui
             wasm = Some(copy);
         }
     }
-    leadscore::model_build::Built { wasm: wasm.unwrap(), manifest: manifest.unwrap() }
+    leadscore::tools::model_build::Built { wasm: wasm.unwrap(), manifest: manifest.unwrap() }
 }
 
 /// Every file under `path` (or `path` itself, if it is a file).
@@ -104,13 +107,13 @@ pub fn sample_line(file: &str, n: usize) -> String {
 /// `copies` leads cycling through a sample-leads file.
 pub fn sample_leads(file: &str, copies: usize) -> Vec<Lead> {
     let text = std::fs::read_to_string(workspace().join(file)).unwrap();
-    let leads: Vec<Lead> = text.lines().map(|l| leadscore::leads::parse(l).unwrap()).collect();
+    let leads: Vec<Lead> = text.lines().map(|l| leadscore::runtime::lead::parse(l).unwrap()).collect();
     leads.iter().cycle().take(copies).cloned().collect()
 }
 
 /// `models/<source>` built as version `version` (a copy whose features.toml
 /// says so): a real new version for install and hot-swap tests.
-pub fn build_as(source: &str, version: &str, out: &Path) -> leadscore::model_build::Built {
+pub fn build_as(source: &str, version: &str, out: &Path) -> leadscore::tools::model_build::Built {
     let copy = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(workspace().join("models").join(source)).unwrap() {
         let path = entry.unwrap().path();
@@ -182,15 +185,15 @@ pub fn settings(
     store: &Path,
     backends: leadscore::pipeline::Backends,
     workers: usize,
-) -> leadscore::serve::Settings {
+) -> leadscore::api::Settings {
     use std::time::Duration;
-    leadscore::serve::Settings {
+    leadscore::api::Settings {
         addr: "127.0.0.1:0".parse().unwrap(),
         models: models.to_path_buf(),
         store: store.to_path_buf(),
-        runtime: leadscore::component::RuntimeConfig {
+        runtime: leadscore::runtime::component::RuntimeConfig {
             deadline: Duration::from_secs(2),
-            ..leadscore::component::RuntimeConfig::default()
+            ..leadscore::runtime::component::RuntimeConfig::default()
         },
         max_batch: 5,
         max_body: 1 << 20,
@@ -204,7 +207,7 @@ pub fn settings(
             holdout_share: 0.0,
             ..leadscore::learning::LearningSettings::default()
         },
-        bounds: leadscore::serve::TimeBounds::default(),
+        bounds: leadscore::api::TimeBounds::default(),
         metrics_tenant_labels: false,
         backends,
         pipeline: leadscore::pipeline::PipelineConfig {
@@ -247,8 +250,8 @@ pub async fn wait_for_queue(client: &reqwest::Client, url: &str, total: u64) {
 }
 
 /// Starts a service in this process; returns its base URL.
-pub async fn spawn(settings: leadscore::serve::Settings) -> String {
-    let app = leadscore::serve::Application::build(settings).await.unwrap();
+pub async fn spawn(settings: leadscore::api::Settings) -> String {
+    let app = leadscore::api::Application::build(settings).await.unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     url

@@ -27,8 +27,8 @@ pub async fn fresh_database() -> String {
 /// Postgres and Redis, fresh for one service (or several sharing them).
 pub async fn shared_backends() -> Backends {
     Backends {
-        database_url: Some(fresh_database().await),
-        redis_url: Some(redis_url()),
+        database_url: Some(fresh_database().await.into()),
+        redis_url: Some(redis_url().into()),
         redis_namespace: format!("test-{}:", uuid::Uuid::new_v4().simple()),
     }
 }

@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde_json::Value;
 use sqlx::Row;
 
-use super::{Db, now_ms};
+use super::{Db, Flag, now_ms};
 use crate::learning::LearningSettings;
 use crate::learning::lift::LeadFact;
 use crate::learning::shadow::ShadowPair;
@@ -118,7 +118,7 @@ impl Db {
             .iter()
             .map(|r| {
                 Ok(LeadFact {
-                    control: r.try_get::<i64, _>("control")? != 0,
+                    control: r.try_get::<Flag, _>("control")?.0,
                     entered_at: r.try_get("entered_at")?,
                     first_touch_at: r.try_get("first_touch_at")?,
                     band: r.try_get("band")?,

@@ -1,0 +1,11 @@
+//! The handlers, one file per resource. Each is thin: it checks the caller
+//! and the input, calls the layer below, and maps the result or the error.
+
+pub mod leads;
+pub mod learning;
+pub mod me;
+pub mod models;
+pub mod probes;
+pub mod requests;
+pub mod routing;
+pub mod score;

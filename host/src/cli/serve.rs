@@ -1,0 +1,175 @@
+//! `leadscore serve`: the flags (with their environment variables and
+//! help, in one place) turned into the service's settings.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use leadscore::api::{Application, Settings, TimeBounds};
+use leadscore::auth;
+use leadscore::learning::LearningSettings;
+use leadscore::pipeline::{Backends, PipelineConfig};
+use leadscore::runtime::component::RuntimeConfig;
+use leadscore::secret::Secret;
+
+use super::auth::AuthArgs;
+
+/// Serve the scoring API (`/score-lead`, `/score-lead/batch`), the async
+/// pipeline (`/leads/...`), model administration (`/models`,
+/// `/models/routing`), `/metrics`, `/openapi.json`, `/healthz` and `/readyz`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "LEADSCORE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Directory of built components (`make build` writes target/models).
+    #[arg(long, env = "LEADSCORE_MODELS", default_value = "target/models")]
+    pub models: PathBuf,
+    /// The model store components are installed into.
+    #[arg(long, env = "LEADSCORE_STORE", default_value = "target/store")]
+    pub store: PathBuf,
+    /// Wall-clock time one call into a component may take.
+    #[arg(long, env = "LEADSCORE_DEADLINE_MS", default_value_t = 100)]
+    pub deadline_ms: u64,
+    /// Linear memory one instance may use.
+    #[arg(long, env = "LEADSCORE_MEMORY_MIB", default_value_t = 64)]
+    pub memory_mib: usize,
+    /// Most leads in one batch request.
+    #[arg(long, env = "LEADSCORE_MAX_BATCH", default_value_t = 100)]
+    pub max_batch: usize,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// With --dev: listen on a non-loopback --addr anyway (development mode
+    /// trusts a public secret and lets requests without a token in).
+    #[arg(long, requires = "dev")]
+    pub dev_allow_remote: bool,
+    /// The tenant whose admins install models and set the default routing.
+    #[arg(long, env = "LEADSCORE_OPERATOR_ORG", default_value = "leadscore")]
+    pub operator_org: String,
+    /// Postgres for the pipeline's state; without it, an SQLite file in the store.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<Secret>,
+    /// Redis for the queue, the cache and change announcements; without it, in process.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
+    /// Put before every Redis key and channel (several deployments on one Redis).
+    #[arg(long, env = "LEADSCORE_REDIS_NAMESPACE", default_value = "")]
+    pub redis_namespace: String,
+    /// Scoring workers of the async pipeline.
+    #[arg(long, env = "LEADSCORE_WORKERS", default_value_t = 4)]
+    pub workers: usize,
+    /// The built web UI, served at `/` when present.
+    #[arg(long, env = "LEADSCORE_WEB", default_value = "web/dist")]
+    pub web: PathBuf,
+    /// With --dev: lead JSON lines to score for the demo tenant at start (if it has none yet).
+    #[arg(long, requires = "dev")]
+    pub seed_leads: Option<PathBuf>,
+    /// Failed attempts before a request ends FAILED.
+    #[arg(long, env = "LEADSCORE_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: i64,
+    /// How long a failed or abandoned delivery (a dead worker's) waits before it is retried.
+    #[arg(long, env = "LEADSCORE_RETRY_AFTER_MS", default_value_t = 5000)]
+    pub retry_after_ms: u64,
+    /// How long a request may stay PENDING untouched before the sweeper re-enqueues it.
+    #[arg(long, env = "LEADSCORE_SWEEP_AFTER_MS", default_value_t = 30_000)]
+    pub sweep_after_ms: u64,
+    /// How often the learning monitor checks every tenant's lift, guardrail and drift.
+    #[arg(long, env = "LEADSCORE_MONITOR_EVERY_MS", default_value_t = 60_000)]
+    pub monitor_every_ms: u64,
+    /// Share of each tenant's leads held out as the control group (reps see
+    /// no score), until the tenant sets its own (PUT /learning/settings).
+    #[arg(long, env = "LEADSCORE_HOLDOUT_SHARE", default_value_t = 0.1)]
+    pub holdout_share: f64,
+    /// Oldest `as_of` a lead may have, in days before now.
+    #[arg(long, env = "LEADSCORE_AS_OF_MAX_AGE_DAYS", default_value_t = 1826)]
+    pub as_of_max_age_days: u64,
+    /// How far after now a lead's `as_of` or a reported touch or outcome
+    /// may lie, in hours (clocks differ).
+    #[arg(long, env = "LEADSCORE_FUTURE_SLACK_HOURS", default_value_t = 24)]
+    pub future_slack_hours: u64,
+    /// How long before a lead's arrival (the `as_of` it was first scored
+    /// with) a touch or outcome may be dated, in hours.
+    #[arg(long, env = "LEADSCORE_REPORT_SLACK_HOURS", default_value_t = 24)]
+    pub report_slack_hours: u64,
+    /// Label the learning loop's figures in /metrics with tenant ids
+    /// (/metrics needs no token: off by default).
+    #[arg(long, env = "LEADSCORE_METRICS_TENANT_LABELS")]
+    pub metrics_tenant_labels: bool,
+}
+
+impl Args {
+    /// The service's settings, and with `--dev` the development token; a
+    /// bad secret, a remote `--dev` or a value out of range stops here,
+    /// before anything loads.
+    fn settings(self) -> Result<(Settings, Option<String>)> {
+        if self.auth.dev {
+            auth::check_dev_addr(self.addr, self.dev_allow_remote)?;
+        }
+        let checked_auth = Arc::new(self.auth.auth()?);
+        let learning_defaults = LearningSettings { holdout_share: self.holdout_share, ..Default::default() };
+        learning_defaults.check().map_err(|e| anyhow::anyhow!("--{}", e.replace('_', "-")))?;
+        anyhow::ensure!(self.workers >= 1, "--workers must be at least 1");
+        anyhow::ensure!(self.max_attempts >= 1, "--max-attempts must be at least 1");
+        let dev_token = match self.auth.dev {
+            true => Some(self.auth.mint(auth::DEV_ORG, &auth::ALL_SCOPES, Duration::from_secs(30 * 86_400))?),
+            false => None,
+        };
+        let settings = Settings {
+            addr: self.addr,
+            runtime: RuntimeConfig {
+                deadline: Duration::from_millis(self.deadline_ms),
+                memory_limit: self.memory_mib << 20,
+                cache_dir: Some(self.store.join(".compiled")),
+                ..RuntimeConfig::default()
+            },
+            models: self.models,
+            store: self.store,
+            max_batch: self.max_batch,
+            max_body: 1 << 20,
+            max_upload: 64 << 20,
+            auth: checked_auth,
+            operator_org: self.operator_org,
+            backends: Backends {
+                database_url: self.database_url,
+                redis_url: self.redis_url,
+                redis_namespace: self.redis_namespace,
+            },
+            pipeline: PipelineConfig {
+                workers: self.workers,
+                max_attempts: self.max_attempts,
+                retry_after: Duration::from_millis(self.retry_after_ms),
+                sweep_after: Duration::from_millis(self.sweep_after_ms),
+                monitor_every: Duration::from_millis(self.monitor_every_ms.max(100)),
+                ..Default::default()
+            },
+            web: Some(self.web),
+            seed_leads: self.seed_leads,
+            learning_defaults,
+            bounds: TimeBounds {
+                as_of_max_age: Duration::from_secs(self.as_of_max_age_days.saturating_mul(86_400)),
+                future_slack: Duration::from_secs(self.future_slack_hours.saturating_mul(3_600)),
+                report_slack: Duration::from_secs(self.report_slack_hours.saturating_mul(3_600)),
+            },
+            metrics_tenant_labels: self.metrics_tenant_labels,
+        };
+        Ok((settings, dev_token))
+    }
+}
+
+/// Serves until the process is stopped.
+pub fn run(args: Args) -> Result<()> {
+    let (settings, dev_token) = args.settings()?;
+    super::init_logging();
+    let addr = settings.addr;
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let app = Application::build(settings).await?;
+        eprintln!("serving on http://{}:{}", addr.ip(), app.port());
+        if let Some(token) = &dev_token {
+            eprintln!("development mode: requests without a token act as tenant {:?}", auth::DEV_ORG);
+            eprintln!("development token ({}, every scope): {token}", auth::DEV_ORG);
+        }
+        app.run_until_stopped().await
+    })
+}

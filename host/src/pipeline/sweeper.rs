@@ -1,0 +1,75 @@
+//! Keeping the pipeline whole: the sweeper re-enqueues requests the queue
+//! lost, and the change listener applies what other hosts announce
+//! (installs, routing changes, learning settings).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+use super::Pipeline;
+use super::enqueue::job_of;
+use super::tenants::Tenants;
+use crate::runtime::scorer::Scorer;
+
+/// Re-enqueues requests that stayed PENDING untouched: the queue lost them
+/// (Redis restarted empty, or was flushed). A request enqueued twice is
+/// still recorded once.
+pub async fn sweep(pipeline: Arc<Pipeline>) {
+    let config = &pipeline.config;
+    let every = (config.sweep_after / 3).max(Duration::from_millis(200));
+    loop {
+        tokio::time::sleep(every).await;
+        let stale = match pipeline.db.stale_pending(config.sweep_after, 1000).await {
+            Ok(stale) => stale,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "sweeper: database unavailable");
+                continue;
+            }
+        };
+        for row in stale {
+            let job = match job_of(&row) {
+                Ok(job) => job,
+                Err(e) => {
+                    let why = format!("the stored lead no longer reads: context.{e}");
+                    if pipeline.db.record_failure(&row.request_id, &why, 0).await.is_ok() {
+                        tracing::warn!(request_id = row.request_id, why, "request FAILED");
+                    }
+                    continue;
+                }
+            };
+            if pipeline.queue.enqueue(&job).await.is_ok() {
+                let _ = pipeline.db.touch(&row.request_id).await;
+                tracing::info!(request_id = row.request_id, "sweeper re-enqueued a pending request");
+            }
+        }
+    }
+}
+
+/// Applies installs, routing and learning-settings changes announced by
+/// other hosts (with Redis; without it there are no other hosts).
+pub async fn listen_for_changes(pipeline: Arc<Pipeline>, scorer: Arc<Scorer>, tenants: Arc<Tenants>) {
+    let Some(client) = pipeline.redis.clone() else { return };
+    let catch_up = || async {
+        tenants.sync(&pipeline.db).await;
+        scorer.registry.sync(pipeline.as_ref()).await;
+    };
+    loop {
+        let subscribed = async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(&pipeline.changes_channel).await?;
+            // Whatever changed while we were not listening.
+            catch_up().await;
+            let mut messages = pubsub.on_message();
+            while messages.next().await.is_some() {
+                catch_up().await;
+            }
+            Ok::<(), redis::RedisError>(())
+        }
+        .await;
+        if let Err(e) = subscribed {
+            tracing::warn!(error = %e, "change listener disconnected; reconnecting");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}

@@ -1,0 +1,109 @@
+//! The package contract: the manifest written beside each component, the
+//! golden leads it carries, and the self-test that checks a component
+//! against them before it is installed.
+
+use anyhow::{Result, ensure};
+use serde::{Deserialize, Serialize};
+
+use super::component::ScorerComponent;
+use crate::learning::drift::Reference;
+
+/// The manifest written beside each component.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Model family name.
+    pub name: String,
+    /// Model version.
+    pub version: String,
+    /// File name of the component.
+    pub wasm: String,
+    /// sha256 of the component's bytes, hex.
+    pub sha256: String,
+    /// XGBoost objective.
+    pub objective: String,
+    /// Link from margin to probability.
+    pub link: String,
+    /// Number of trees.
+    pub num_trees: u32,
+    /// Expected margin (SHAP base value).
+    pub base_value: f64,
+    /// The features, in model order.
+    pub features: Vec<ManifestFeature>,
+    /// Band thresholds.
+    pub bands: ManifestBands,
+    /// Interfaces the component imports (all unreachable: see README).
+    pub imports: Vec<String>,
+    /// When it was built (RFC 3339).
+    pub built_at: String,
+    /// Leads with the results the model must give them: `model install`
+    /// checks that the component reproduces them.
+    pub golden: Vec<GoldenLead>,
+    /// Each feature's distribution in the training population
+    /// (`reference.json` of the model directory): what drift is measured against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
+}
+
+/// A lead and what the model scores it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GoldenLead {
+    /// The lead, as lead JSON.
+    pub lead: serde_json::Value,
+    /// Its 0–100 score.
+    pub final_score: u8,
+    /// The model's raw output.
+    pub margin: f64,
+    /// The calibrated probability.
+    pub probability: f64,
+}
+
+/// Checks that `component` reproduces the golden results.
+pub fn self_test(component: &ScorerComponent, golden: &[GoldenLead]) -> Result<()> {
+    let leads: Vec<_> = golden
+        .iter()
+        .map(|g| guest_model::load::lead_json::from_json(&g.lead).map(super::lead::to_wit))
+        .collect::<Result<_, _>>()?;
+    let results = component.score(&leads)?;
+    ensure!(
+        results.len() == golden.len(),
+        "the component returned {} results for {} golden leads",
+        results.len(),
+        golden.len()
+    );
+    for (want, got) in golden.iter().zip(results) {
+        let id = want.lead["id"].as_str().unwrap_or("?");
+        let got = got.map_err(|e| anyhow::anyhow!("golden lead {id}: {}", e.message))?;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + b.abs());
+        ensure!(
+            got.final_score == want.final_score
+                && close(got.margin, want.margin)
+                && close(got.probability, want.probability),
+            "golden lead {id}: the component gives score {} (margin {}), the manifest expects {} (margin {})",
+            got.final_score,
+            got.margin,
+            want.final_score,
+            want.margin
+        );
+    }
+    Ok(())
+}
+
+/// One feature in the manifest.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ManifestFeature {
+    /// Column name.
+    pub name: String,
+    /// Reason template.
+    pub description: String,
+    /// Where the value comes from.
+    pub source: String,
+}
+
+/// Band thresholds in the manifest.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ManifestBands {
+    /// score > hot is Hot.
+    pub hot: u8,
+    /// score < cold is Cold.
+    pub cold: u8,
+}
