@@ -9,7 +9,7 @@ LEADSCORE := target/release/leadscore
 MODELS_OUT := target/models
 SERVED_MODELS := models/v12 models/v11 models/rules-v1
 
-.PHONY: run test api-test components web-test web-build web-deps build models lint bench bench-scoring bench-serving bench-pipeline bench-reports toolchain venv services clean
+.PHONY: run test api-test api-types-check components web-test web-build web-deps build models lint bench bench-scoring bench-serving bench-pipeline bench-reports toolchain venv services clean
 
 ## run: build everything and serve it (UI and API) on the embedded default (SQLite, in-process queue) in development mode
 run: build web-build
@@ -20,6 +20,7 @@ run: build web-build
 ## test: formatting, lints, and every test (unit, oracle against XGBoost, CLI, API, browser)
 test: toolchain venv services lint
 	$(CARGO) test --release --workspace
+	$(MAKE) --no-print-directory api-types-check
 	$(MAKE) --no-print-directory web-test
 	$(MAKE) --no-print-directory api-test
 	$(MAKE) --no-print-directory fuzz-smoke
@@ -27,6 +28,10 @@ test: toolchain venv services lint
 ## api-test: Schemathesis against the service's own OpenAPI document (no 5xx, no undocumented answer)
 api-test: venv components
 	scripts/schemathesis
+
+## api-types-check: web/src/lib/api-schema.ts is what openapi-typescript makes of the host's OpenAPI document (scripts/api-types regenerates it)
+api-types-check: web-deps components
+	scripts/api-types --check
 
 ## web-test: the UI's unit tests, its build, and the end-to-end tests in Debian's chromium against a real host
 # (with the binary `cargo test` built: building it again with other features would recompile half the tree)

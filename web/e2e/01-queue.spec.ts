@@ -1,4 +1,5 @@
-import { allLeads, apiJson, BAND_TEXT, CONTROL_PILL_TEXT, expect, leadUrl, test, type ApiScore } from './fixtures';
+import type { ScoreRow } from '../src/lib/types';
+import { allLeads, apiJson, BAND_TEXT, CONTROL_PILL_TEXT, expect, leadUrl, test } from './fixtures';
 
 test('every lead: the badge on the queue and on the detail page equals the stored band (the control group: the pill)', async ({
   page,
@@ -29,9 +30,9 @@ test('every lead: the badge on the queue and on the detail page equals the store
   }
 
   let matches = 0;
-  const stored = new Map<string, ApiScore>();
+  const stored = new Map<string, ScoreRow>();
   for (const lead of leads) {
-    const score = await apiJson<ApiScore>(request, `/leads/${encodeURIComponent(lead.lead_id)}/score`);
+    const score = await apiJson<ScoreRow>(request, `/leads/${encodeURIComponent(lead.lead_id)}/score`);
     stored.set(lead.lead_id, score);
     const row = page.locator(`[data-testid="queue-row"][data-lead-id="${lead.lead_id}"]`);
     await expect(row.getByTestId('badge')).toHaveText(BAND_TEXT[score.band]);

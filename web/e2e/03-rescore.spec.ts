@@ -1,20 +1,21 @@
-import { apiJson, BAND_TEXT, expect, openLead, rescoreOnPage, test, treatedLeads, type ApiScore } from './fixtures';
+import type { ScoreRequest, ScoreRow } from '../src/lib/types';
+import { apiJson, BAND_TEXT, expect, openLead, rescoreOnPage, test, treatedLeads } from './fixtures';
 
 test('rescore: PENDING, then SUCCESS, and the new score’s badge', async ({ page, request }) => {
   const leads = await treatedLeads(request);
   const lead = leads[Math.floor(leads.length / 2)];
-  const before = await apiJson<ApiScore>(request, `/leads/${lead.lead_id}/score`);
+  const before = await apiJson<ScoreRow>(request, `/leads/${lead.lead_id}/score`);
 
   await openLead(page, lead.lead_id);
   const posted = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/leads/score');
   const scoring = rescoreOnPage(page);
-  const body = (await posted).postDataJSON() as { lead_id: string; context: { id: string }; overrides: object };
+  const body = (await posted).postDataJSON() as ScoreRequest;
   expect(body.lead_id).toBe(lead.lead_id);
   expect(body.context.id).toBe(lead.lead_id);
   expect(body.overrides).toEqual({ force_refresh: true });
   await scoring;
 
-  const after = await apiJson<ApiScore>(request, `/leads/${lead.lead_id}/score`);
+  const after = await apiJson<ScoreRow>(request, `/leads/${lead.lead_id}/score`);
   expect(after.request_id).not.toBe(before.request_id);
   const card = page.getByTestId('score-card');
   await expect(card.getByTestId('badge')).toHaveText(BAND_TEXT[after.band]);

@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 
-import { allLeads, apiJson, BAND_TEXT, expect, leadUrl, openLead, rescoreOnPage, test, treatedLeads, type ApiScore } from './fixtures';
+import type { ScoreRow } from '../src/lib/types';
+import { allLeads, apiJson, BAND_TEXT, expect, leadUrl, openLead, rescoreOnPage, test, treatedLeads } from './fixtures';
 
 test('a corrupted stored explanation shows the badge and "Explanation unavailable"', async ({ page, request, host }) => {
   const leads = await treatedLeads(request);
   const lead = leads[leads.length - 1];
   const sql = `UPDATE lead_scores SET explanation_json = '{not json' WHERE lead_id = '${lead.lead_id}'`;
   execFileSync('sqlite3', [host.db, sql]);
-  const corrupted = await apiJson<ApiScore>(request, `/leads/${lead.lead_id}/score`);
+  const corrupted = await apiJson<ScoreRow>(request, `/leads/${lead.lead_id}/score`);
   expect(typeof corrupted.explanation).toBe('string');
 
   await openLead(page, lead.lead_id);

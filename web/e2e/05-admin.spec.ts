@@ -1,11 +1,5 @@
+import type { Routing, ScoreRow } from '../src/lib/types';
 import { apiJson, expect, openLead, rescoreOnPage, test, treatedLeads } from './fixtures';
-
-interface Routing {
-  active: string;
-  split: { version: string; weight: number }[];
-  fallback: string[];
-  shadow?: string | null;
-}
 
 test('making v11 active changes the version of the next score; rolling back restores v12', async ({ page, request }) => {
   const leads = await treatedLeads(request);
@@ -21,7 +15,7 @@ test('making v11 active changes the version of the next score; rolling back rest
   await expect(page.getByTestId('routing-active')).toHaveText('v11');
   await expect(v11.getByTestId('version-state')).toHaveText('Active');
   const switched = await apiJson<Routing>(request, '/models/routing');
-  expect(switched).toMatchObject({ active: 'v11', split: [], fallback: start.fallback.filter((v) => v !== 'v11') });
+  expect(switched).toMatchObject({ active: 'v11', split: [], fallback: (start.fallback ?? []).filter((v) => v !== 'v11') });
   expect(switched.shadow ?? null).toBe(start.shadow ?? null);
 
   // The next score comes from v11.
@@ -29,7 +23,7 @@ test('making v11 active changes the version of the next score; rolling back rest
   await openLead(page, lead.lead_id);
   await rescoreOnPage(page);
   await expect(page.getByTestId('score-card').getByTestId('model-version')).toHaveText('v11');
-  expect((await apiJson<{ model_version: string }>(request, `/leads/${lead.lead_id}/score`)).model_version).toBe('v11');
+  expect((await apiJson<ScoreRow>(request, `/leads/${lead.lead_id}/score`)).model_version).toBe('v11');
 
   // Its traffic shows up per version.
   await page.goto('/#/admin');

@@ -8,34 +8,8 @@ import { join } from 'node:path';
 
 import AxeBuilder from '@axe-core/playwright';
 
+import type { LearningSettings, LiftReport } from '../src/lib/types';
 import { apiJson, expect, LEARNING, test } from './fixtures';
-
-interface Arm {
-  leads: number;
-  decided: number;
-  won: number;
-  win_rate: number | null;
-}
-
-interface LiftReport {
-  overall: { treated: Arm; control: Arm; lift: number | null; lift_ci: [number, number] | null };
-  weeks: { week_start: string }[];
-  bands: (Arm & { band: string })[];
-  auc: { value: number; leads: number; won: number } | null;
-  calibration: { brier: number } | null;
-  first_touch: Record<'treated' | 'control', { touched: number }>;
-  guardrail: { status: string; message: string };
-  drift: { score_psi: number | null; features: { feature: string; psi: number | null }[] } | null;
-}
-
-interface Settings {
-  holdout_share: number;
-  lift_floor: number;
-  guardrail_after_days: number;
-  guardrail_min_outcomes: number;
-  guardrail_to_rules: boolean;
-  drift_threshold: number;
-}
 
 const SHOTS = join(import.meta.dirname, '..', 'screenshots');
 
@@ -60,11 +34,12 @@ test.describe('lift page', LEARNING, () => {
     );
 
     const headline = page.getByTestId('lift-headline');
-    if (report.overall.lift === null) {
+    const lift = report.overall.lift ?? null;
+    if (lift === null) {
       await expect(headline).toHaveText(/^Not enough data to measure lift yet: /);
     } else {
-      const pct = Math.round(Math.abs(report.overall.lift) * 100);
-      await expect(headline).toContainText(report.overall.lift > 0 ? 'more often' : 'less often');
+      const pct = Math.round(Math.abs(lift) * 100);
+      await expect(headline).toContainText(lift > 0 ? 'more often' : 'less often');
       if (pct >= 10) await expect(headline).toContainText(`${pct} %`);
       if (report.overall.lift_ci) await expect(headline).toContainText('(95 % CI ');
     }
@@ -118,7 +93,7 @@ test.describe('lift page', LEARNING, () => {
     page,
     request,
   }) => {
-    const before = await apiJson<Settings>(request, '/learning/settings');
+    const before = await apiJson<LearningSettings>(request, '/learning/settings');
     await page.goto('/#/lift');
     const card = page.getByTestId('learning-settings');
     await expect(card.getByTestId('setting-holdout_share')).toHaveText(`${Math.round(before.holdout_share * 100)} %`);
@@ -155,7 +130,7 @@ test.describe('lift page', LEARNING, () => {
       await card.getByTestId('save-learning-settings').click();
       await expect(card.getByTestId('learning-settings-notice')).toContainText('Settings saved');
       await expect(card.getByTestId('setting-holdout_share')).toHaveText('15 %');
-      expect(await apiJson<Settings>(request, '/learning/settings')).toEqual({ ...before, holdout_share: 0.15 });
+      expect(await apiJson<LearningSettings>(request, '/learning/settings')).toEqual({ ...before, holdout_share: 0.15 });
     } finally {
       const restored = await request.put('/learning/settings', { data: before });
       expect(restored.ok()).toBeTruthy();

@@ -4,6 +4,7 @@
  * global setup adds leads that fall in the group. Needs the learning API:
  * `npm run e2e:learning` runs these alone.
  */
+import type { ErrorBody, LeadRow } from '../src/lib/types';
 import {
   allLeads,
   CONTROL_DESCRIPTION,
@@ -13,11 +14,10 @@ import {
   LEARNING,
   leadUrl,
   test,
-  type ApiLead,
 } from './fixtures';
 
 test.describe('control group', LEARNING, () => {
-  let control: ApiLead[] = [];
+  let control: LeadRow[] = [];
 
   test.beforeEach(async ({ request, host }) => {
     control = await controlLeads(request);
@@ -33,7 +33,7 @@ test.describe('control group', LEARNING, () => {
       expect(lead.band).toBeNull();
       const response = await request.get(`/leads/${encodeURIComponent(lead.lead_id)}/score`);
       expect(response.status()).toBe(404);
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('control_group');
+      expect(((await response.json()) as ErrorBody).error.code).toBe('control_group');
     }
   });
 

@@ -4,14 +4,8 @@
  * Needs the learning API: `npm run e2e:learning` runs these alone; on an
  * older host they skip.
  */
+import type { Routing, ShadowReport } from '../src/lib/types';
 import { apiJson, expect, LEARNING, test } from './fixtures';
-
-interface Routing {
-  active: string;
-  split: { version: string; weight: number }[];
-  fallback: string[];
-  shadow?: string | null;
-}
 
 test.describe('shadow version', LEARNING, () => {
   let start: Routing;
@@ -44,7 +38,7 @@ test.describe('shadow version', LEARNING, () => {
     expect((await apiJson<Routing>(request, '/models/routing')).shadow).toBe('v11');
 
     // The comparison, as the host reports it.
-    const report = await apiJson<{ active: string; shadow: string; leads: number; decided: number }>(request, '/reports/shadow');
+    const report = await apiJson<ShadowReport>(request, '/reports/shadow');
     expect([report.active, report.shadow]).toEqual(['v12', 'v11']);
     const comparison = card.getByTestId('shadow-report');
     await expect(comparison).toBeVisible();
@@ -68,7 +62,7 @@ test.describe('shadow version', LEARNING, () => {
     await expect(card.getByTestId('no-shadow')).toBeVisible();
     const promoted = await apiJson<Routing>(request, '/models/routing');
     expect(promoted.active).toBe('v11');
-    expect(promoted.fallback[0]).toBe('v12');
+    expect(promoted.fallback?.[0]).toBe('v12');
     expect(promoted.shadow ?? null).toBeNull();
 
     // The routing it replaced is one click away.

@@ -1,27 +1,7 @@
 import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
 
+import type { LeadRow, WorkQueue } from '../src/lib/types';
 import { hostInfo, type HostInfo } from './host';
-
-export interface ApiLead {
-  lead_id: string;
-  name: string | null;
-  company: string | null;
-  score: number | null;
-  band: string | null;
-  scored_at: number | null;
-  /** In the holdout group: no score or band, and the UI shows the grey pill. */
-  control_group?: boolean;
-}
-
-export interface ApiScore {
-  request_id: string;
-  lead_id: string;
-  score: number;
-  band: string;
-  confidence: number;
-  model_version: string;
-  explanation: unknown;
-}
 
 export const BAND_TEXT: Record<string, string> = { hot: 'Hot', warm: 'Warm', cold: 'Cold' };
 
@@ -48,17 +28,17 @@ export async function apiJson<T>(request: APIRequestContext, path: string): Prom
   return (await response.json()) as T;
 }
 
-export async function allLeads(request: APIRequestContext): Promise<ApiLead[]> {
-  return (await apiJson<{ leads: ApiLead[] }>(request, '/leads?limit=200')).leads;
+export async function allLeads(request: APIRequestContext): Promise<LeadRow[]> {
+  return (await apiJson<WorkQueue>(request, '/leads?limit=200')).leads;
 }
 
 /** The leads reps see scores for (not in the control group), hottest first. */
-export async function treatedLeads(request: APIRequestContext): Promise<ApiLead[]> {
+export async function treatedLeads(request: APIRequestContext): Promise<LeadRow[]> {
   return (await allLeads(request)).filter((l) => l.control_group !== true);
 }
 
 /** The control group's leads, newest first. */
-export async function controlLeads(request: APIRequestContext): Promise<ApiLead[]> {
+export async function controlLeads(request: APIRequestContext): Promise<LeadRow[]> {
   return (await allLeads(request)).filter((l) => l.control_group === true);
 }
 

@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
+import type { Lead, LeadRow, OutcomeReport, ScoreRequest, TouchReport, WorkQueue } from '../src/lib/types';
 import { HOST_INFO_FILE, type HostInfo } from './host';
 
 const WEB = resolve(import.meta.dirname, '..');
@@ -45,22 +46,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export const HOLDOUT_LEAD_IDS = ['lead-e2e-holdout-5', 'lead-e2e-holdout-17', 'lead-e2e-holdout-26'];
 
-interface ListedLead {
-  lead_id: string;
-  score: number | null;
-  control_group?: boolean;
-}
-
 /** Scored, or scored into the control group (whose score the API hides). */
-const settled = (l: ListedLead) => l.score !== null || l.control_group === true;
+const settled = (l: LeadRow) => typeof l.score === 'number' || l.control_group;
 
-async function listLeads(url: string): Promise<{ total: number; leads: ListedLead[] }> {
+async function listLeads(url: string): Promise<WorkQueue> {
   const r = await fetch(`${url}leads?limit=200`);
   if (!r.ok) throw new Error(`GET /leads → ${r.status}`);
-  return (await r.json()) as { total: number; leads: ListedLead[] };
+  return (await r.json()) as WorkQueue;
 }
 
-async function post(url: string, path: string, body: unknown): Promise<Response> {
+async function post(url: string, path: string, body: ScoreRequest | OutcomeReport | TouchReport): Promise<Response> {
   return fetch(`${url}${path.replace(/^\//, '')}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -71,8 +66,8 @@ async function post(url: string, path: string, body: unknown): Promise<Response>
 /** Copies of the first seeded leads under the holdout ids, sent for scoring. */
 async function addHoldoutLeads(url: string, seedLines: string[]): Promise<void> {
   for (const [i, leadId] of HOLDOUT_LEAD_IDS.entries()) {
-    const seed = JSON.parse(seedLines[i % seedLines.length]) as { fields?: Record<string, unknown> };
-    const context = { ...seed, id: leadId, fields: { ...seed.fields, name: `Holdout Example ${i + 1}` } };
+    const seed = JSON.parse(seedLines[i % seedLines.length]) as Lead;
+    const context: Lead = { ...seed, id: leadId, fields: { ...seed.fields, name: `Holdout Example ${i + 1}` } };
     const r = await post(url, '/leads/score', { lead_id: leadId, context });
     if (!r.ok) throw new Error(`POST /leads/score for ${leadId} → ${r.status}: ${await r.text()}`);
   }
@@ -204,10 +199,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     });
     const arrivals = new Map<string, string>();
     for (const line of seedLines) {
-      const lead = JSON.parse(line) as { id: string; as_of: string };
+      const lead = JSON.parse(line) as Lead;
       arrivals.set(lead.id, lead.as_of);
     }
-    HOLDOUT_LEAD_IDS.forEach((id, i) => arrivals.set(id, (JSON.parse(seedLines[i % seedLines.length]) as { as_of: string }).as_of));
+    HOLDOUT_LEAD_IDS.forEach((id, i) => arrivals.set(id, (JSON.parse(seedLines[i % seedLines.length]) as Lead).as_of));
     const reported = await reportOutcomes(url, arrivals);
     const control = (await listLeads(url)).leads.filter((l) => l.control_group === true).length;
     console.log(

@@ -1,4 +1,5 @@
-import { BAND_LABEL, type Band } from '../lib/band';
+import { BAND_LABEL } from '../lib/band';
+import type { Band } from '../lib/types';
 import { FlameIcon, SnowIcon, SunIcon } from './Icons';
 
 const ICON = { hot: FlameIcon, warm: SunIcon, cold: SnowIcon } as const;

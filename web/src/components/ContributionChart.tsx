@@ -5,7 +5,8 @@
 import { useMemo } from 'react';
 import { Bar, BarChart, LabelList, Rectangle, ReferenceLine, XAxis, YAxis, type BarShapeProps } from 'recharts';
 
-import { featureLabel, topContributions, type Contribution } from '../lib/explanation';
+import { featureLabel, topContributions } from '../lib/explanation';
+import type { Contribution } from '../lib/types';
 import { useElementWidth } from '../lib/hooks';
 
 export const UP_COLOUR = '#c2410c';
@@ -21,7 +22,6 @@ interface Row {
 function formatValue(value: Contribution['value']): string {
   if (value === null) return 'missing';
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(2);
-  if (typeof value === 'boolean') return value ? 'yes' : 'no';
   return value;
 }
 

@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { LeadPage } from '../pages/LeadPage';
 import { QueuePage } from '../pages/QueuePage';
+import type { Lead, ScoreRow } from '../lib/types';
 import { mockFetch } from '../test/fetchMock';
 import { CONTROL_GROUP_DESCRIPTION } from './ControlGroupPill';
 
@@ -16,7 +17,7 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-const SCORE = {
+const SCORE: ScoreRow = {
   request_id: 'req_1',
   lead_id: 'lead-1',
   score: 91,
@@ -25,10 +26,20 @@ const SCORE = {
   confidence: 0.9,
   model_version: 'v12',
   timestamp: Date.now(),
-  explanation: { contributions: [], reasons: [] },
+  explanation: {
+    lead_id: 'lead-1',
+    final_score: 91,
+    band: 'hot',
+    probability: 0.6,
+    confidence: 0.9,
+    margin: 1.2,
+    model_version: 'v12',
+    contributions: [],
+    reasons: [],
+  },
 };
 
-const CONTEXT = { id: 'lead-2', fields: { name: 'Casey Holdout', company: 'Acme' }, activities: [] };
+const CONTEXT: Lead = { id: 'lead-2', as_of: '2026-11-20T09:00:00Z', fields: { name: 'Casey Holdout', company: 'Acme' }, activities: [] };
 
 /** The accessible description an element gets from aria-describedby. */
 function description(el: Element): string {

@@ -6,7 +6,7 @@
  */
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 
-import { fetchLearningSettings, putLearningSettings, type ApiError, type LearningSettings } from '../lib/api';
+import { fetchLearningSettings, putLearningSettings, type ApiError } from '../lib/api';
 import { toApiError, useLoad } from '../lib/hooks';
 import {
   draftOf,
@@ -17,6 +17,7 @@ import {
   type NumericSetting,
   type SettingsDraft,
 } from '../lib/learningSettings';
+import type { LearningSettings } from '../lib/types';
 import { FormActions } from './FormActions';
 import { CloseIcon } from './Icons';
 import { ErrorState } from './States';

@@ -17,9 +17,9 @@ import {
   type TooltipValueType,
 } from 'recharts';
 
-import type { CalibrationBin, WeekComparison } from '../lib/api';
 import { useElementWidth } from '../lib/hooks';
 import { formatPercent, isNumber, weekLabel, weeklyPoints, type WeekPoint } from '../lib/lift';
+import type { CalibrationBin, Week } from '../lib/types';
 
 export const TREATED_COLOUR = '#2563eb';
 export const CONTROL_COLOUR = '#64748b';
@@ -58,7 +58,7 @@ function WeekTooltip({ active, payload }: TooltipContentProps<TooltipValueType, 
   );
 }
 
-export function WeeklyLiftChart({ weeks }: { weeks: WeekComparison[] }) {
+export function WeeklyLiftChart({ weeks }: { weeks: Week[] }) {
   const [ref, width] = useElementWidth<HTMLDivElement>();
   // Each group a little to its side of the week, so their error bars stay apart.
   const treated = weeklyPoints(weeks, 'treated', -0.12);

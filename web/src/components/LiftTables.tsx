@@ -1,7 +1,7 @@
 /** The lift page's tables: conversion per band, weekly numbers, time to first touch, drift. */
-import type { Arm, BandConversion, DriftReport, LiftReport, Touch, WeekComparison } from '../lib/api';
 import { parseBand } from '../lib/band';
 import { driftRows, formatDecimal, formatHours, formatInterval, formatPercent, weekLabel } from '../lib/lift';
+import type { Arm, BandRow, DriftReport, FirstTouch, Touch, Week } from '../lib/types';
 import { Badge } from './Badge';
 
 /** "30 of 80" with the rate and interval under it. */
@@ -18,7 +18,7 @@ function ArmCell({ arm }: { arm: Arm | undefined }) {
   );
 }
 
-export function BandsTable({ bands }: { bands: BandConversion[] }) {
+export function BandsTable({ bands }: { bands: BandRow[] }) {
   if (bands.length === 0) return <p className="muted">No band has leads yet.</p>;
   return (
     <div className="table-wrap">
@@ -60,7 +60,7 @@ export function BandsTable({ bands }: { bands: BandConversion[] }) {
   );
 }
 
-export function WeeklyTable({ weeks }: { weeks: WeekComparison[] }) {
+export function WeeklyTable({ weeks }: { weeks: Week[] }) {
   return (
     <div className="table-wrap">
       <table className="table" data-testid="weekly-table">
@@ -97,7 +97,7 @@ export function WeeklyTable({ weeks }: { weeks: WeekComparison[] }) {
   );
 }
 
-export function FirstTouchTable({ touch }: { touch: LiftReport['first_touch'] }) {
+export function FirstTouchTable({ touch }: { touch: FirstTouch }) {
   const groups = [
     { key: 'treated', t: touch.treated },
     { key: 'control', t: touch.control },

@@ -3,6 +3,7 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseExplanation } from '../lib/explanation';
+import type { Score } from '../lib/types';
 import { Badge } from './Badge';
 import { ReasonsPopover } from './ReasonsPopover';
 
@@ -13,7 +14,15 @@ beforeAll(() => {
 
 afterEach(cleanup);
 
-const EXPLANATION = {
+const EXPLANATION: Score = {
+  lead_id: 'lead-1',
+  final_score: 91,
+  band: 'hot',
+  probability: 0.6,
+  confidence: 0.9,
+  margin: 0.6,
+  base_value: 0,
+  model_version: 'v12',
   contributions: [
     { feature: 'pricing_views_7d', value: 3, shap: 0.9 },
     { feature: 'employees', value: null, shap: -0.3 },

@@ -20,9 +20,10 @@ import {
   type RefObject,
 } from 'react';
 
-import { BAND_LABEL, type Band } from '../lib/band';
+import { BAND_LABEL } from '../lib/band';
 import type { Explanation } from '../lib/explanation';
 import { afterNextPaint, recordTooltipTiming, type TooltipTiming } from '../lib/timings';
+import type { Band } from '../lib/types';
 import { ContributionChart } from './ContributionChart';
 import { CloseIcon, InfoIcon } from './Icons';
 

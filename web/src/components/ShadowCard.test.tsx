@@ -2,6 +2,7 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import type { ModelInfo, Routing, ShadowReport } from '../lib/types';
 import { AdminPage } from '../pages/AdminPage';
 import { apiError, mockFetch } from '../test/fetchMock';
 import { ShadowCard } from './ShadowCard';
@@ -12,9 +13,9 @@ afterEach(() => {
   localStorage.clear();
 });
 
-const ROUTING = { active: 'v12', split: [], fallback: ['v11', 'rules-v1'], shadow: 'v13' };
-const PROMOTED = { active: 'v13', split: [], fallback: ['v12', 'v11', 'rules-v1'], shadow: null };
-const REPORT = {
+const ROUTING: Routing = { active: 'v12', split: [], fallback: ['v11', 'rules-v1'], shadow: 'v13' };
+const PROMOTED: Routing = { active: 'v13', split: [], fallback: ['v12', 'v11', 'rules-v1'], shadow: null };
+const REPORT: ShadowReport = {
   active: 'v12',
   shadow: 'v13',
   leads: 800,
@@ -25,7 +26,7 @@ const REPORT = {
   mean_abs_score_diff: 6.3,
 };
 
-function model(version: string, state: string) {
+function model(version: string, state: string): ModelInfo {
   return {
     name: `leadscore ${version}`,
     version,

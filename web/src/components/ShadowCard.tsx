@@ -7,18 +7,12 @@
  */
 import { useEffect, useId, useRef, useState } from 'react';
 
-import {
-  fetchShadowReport,
-  promoteShadow,
-  putRouting,
-  type ApiError,
-  type Routing,
-  type ShadowReport,
-} from '../lib/api';
+import { fetchShadowReport, promoteShadow, putRouting, type ApiError } from '../lib/api';
 import { toApiError, useLoad } from '../lib/hooks';
-import { formatDecimal, formatPercent } from '../lib/lift';
+import { formatDecimal, formatPercent, isNumber } from '../lib/lift';
 import { withShadow } from '../lib/routing';
 import { metricRows } from '../lib/shadow';
+import type { Routing, ShadowReport } from '../lib/types';
 import { Spinner } from './States';
 
 const ADMIN_SCOPE = 'crm.admin.models';
@@ -99,7 +93,7 @@ export function ShadowCard({
       'promote',
       () => promoteShadow(),
       (r) =>
-        `${r.active} is now the active version for new scores${r.fallback[0] ? `; ${r.fallback[0]} is first in the fallback chain` : ''}.`,
+        `${r.active} is now the active version for new scores${r.fallback?.[0] ? `; ${r.fallback[0]} is first in the fallback chain` : ''}.`,
     );
 
   const locked = disabled || busy !== null;
@@ -335,7 +329,7 @@ function ShadowComparison({
         <div className="facts__row">
           <dt>Mean |score diff|</dt>
           <dd data-testid="shadow-score-diff">
-            {report.mean_abs_score_diff === null ? '—' : `${formatDecimal(report.mean_abs_score_diff, 1)} points`}
+            {isNumber(report.mean_abs_score_diff) ? `${formatDecimal(report.mean_abs_score_diff, 1)} points` : '—'}
           </dd>
         </div>
       </dl>

@@ -1,10 +1,25 @@
 /**
  * The host's API, same origin. Every call sends the stored bearer token when
  * there is one; errors become an ApiError with the host's `{error: {code,
- * message}}` when it sent one.
+ * message}}` when it sent one. The request and response types are the
+ * generated ones, named in ./types.
  */
 import { getToken } from './auth';
-import type { Band } from './band';
+import type {
+  Accepted,
+  Band,
+  LeadDetail,
+  LearningSettings,
+  LiftReport,
+  ModelList,
+  Overrides,
+  RequestStatus,
+  Routing,
+  ScoreRequest,
+  ScoreRow,
+  ShadowReport,
+  WorkQueue,
+} from './types';
 
 export class ApiError extends Error {
   /** HTTP status; 0 when the host could not be reached or did not answer in time. */
@@ -57,11 +72,8 @@ async function request(path: string, options: RequestOptions = {}): Promise<Resp
 async function errorOf(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    if (body.error && typeof body.error.message === 'string') {
-      const code = typeof body.error.code === 'string' ? body.error.code : `http_${response.status}`;
-      return new ApiError(response.status, code, body.error.message);
-    }
+    const detail = readErrorBody(JSON.parse(text));
+    if (detail) return new ApiError(response.status, detail.code ?? `http_${response.status}`, detail.message);
   } catch {
     // not JSON: fall through
   }
@@ -78,6 +90,19 @@ async function errorOf(response: Response): Promise<ApiError> {
   );
 }
 
+/**
+ * The host's `{error: {code, message}}`, read as far as it goes: a proxy in
+ * front of the host may answer with anything.
+ */
+function readErrorBody(body: unknown): { code: string | null; message: string } | null {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return null;
+  const error = body.error;
+  if (typeof error !== 'object' || error === null || !('message' in error) || typeof error.message !== 'string') {
+    return null;
+  }
+  return { code: 'code' in error && typeof error.code === 'string' ? error.code : null, message: error.message };
+}
+
 export async function getJson<T>(path: string, options?: RequestOptions): Promise<T> {
   const response = await request(path, options);
   try {
@@ -91,230 +116,6 @@ export async function getText(path: string, options?: RequestOptions): Promise<s
   return (await request(path, options)).text();
 }
 
-// ---- The shapes the API returns ----------------------------------------
-
-export interface QueueLead {
-  lead_id: string;
-  name: string | null;
-  company: string | null;
-  score: number | null;
-  band: Band | string | null;
-  scored_at: number | null;
-  /** In the holdout group: `score` and `band` are null and must stay hidden (absent from older hosts). */
-  control_group?: boolean;
-}
-
-export interface QueuePage {
-  leads: QueueLead[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-export interface Score {
-  request_id: string;
-  lead_id: string;
-  score: number;
-  band: string;
-  probability: number;
-  confidence: number;
-  model_version: string;
-  timestamp: number;
-  /** The explanation contract; a string when the stored JSON is corrupt. */
-  explanation: unknown;
-}
-
-export type Scalar = string | number | boolean | null;
-
-export interface Activity {
-  at: string;
-  kind: string;
-  [attribute: string]: Scalar;
-}
-
-export interface LeadContext {
-  id: string;
-  as_of?: string;
-  fields?: Record<string, Scalar>;
-  activities?: Activity[];
-  [key: string]: unknown;
-}
-
-export interface LeadDetail {
-  lead_id: string;
-  context: LeadContext;
-  score: Score | null;
-  /** In the holdout group: `score` is null and must stay hidden. */
-  control_group?: boolean;
-}
-
-export interface ScoreRequested {
-  request_id: string;
-  status: string;
-  status_url: string;
-}
-
-export interface RequestStatus {
-  request_id: string;
-  lead_id: string;
-  status: 'PENDING' | 'SUCCESS' | 'FAILED' | string;
-  attempts?: number;
-  created_at?: number | string;
-  updated_at?: number | string;
-  result?: Score | null;
-  error?: string | null;
-  /** SUCCESS for a holdout lead: scored, but no `result` (its score is hidden). */
-  control_group?: boolean;
-}
-
-export interface Weighted {
-  version: string;
-  weight: number;
-}
-
-export interface Routing {
-  active: string;
-  split: Weighted[];
-  fallback: string[];
-  /** Scores live traffic beside the active version; reps never see its scores. */
-  shadow?: string | null;
-}
-
-export interface ModelVersion {
-  name: string;
-  version: string;
-  sha256: string;
-  state: 'active' | 'split' | 'fallback' | 'installed' | string;
-  loaded: boolean;
-  built_at: string;
-  num_trees: number;
-  features: number;
-  routed_for_tenants: string[];
-}
-
-export interface ModelsResponse {
-  models: ModelVersion[];
-  routing: Routing;
-  tenants: Record<string, Routing>;
-}
-
-/** A 95 % interval, [low, high]. */
-export type Interval = [number, number];
-
-/** One group's outcomes: win_rate = won / decided. */
-export interface Arm {
-  leads: number;
-  decided: number;
-  won: number;
-  win_rate: number | null;
-  ci: Interval | null;
-}
-
-/** Leads reps saw scores for (treated) against the holdout (control); lift = treated / control − 1. */
-export interface Comparison {
-  treated: Arm;
-  control: Arm;
-  lift: number | null;
-  lift_ci: Interval | null;
-}
-
-export interface WeekComparison extends Comparison {
-  /** Monday of the cohort's week, YYYY-MM-DD. */
-  week_start: string;
-}
-
-export interface BandConversion extends Arm {
-  band: Band | string;
-}
-
-export interface CalibrationBin {
-  predicted: number;
-  observed: number;
-  leads: number;
-}
-
-export interface Touch {
-  touched: number;
-  median_hours: number | null;
-  hot_median_hours: number | null;
-}
-
-export type GuardrailStatus = 'ok' | 'waiting' | 'alert';
-
-export interface Guardrail {
-  status: GuardrailStatus | string;
-  message: string;
-  lift: number | null;
-  days_running: number;
-  tripped_at: number | null;
-  routed_to_rules: boolean;
-}
-
-export interface FeatureDrift {
-  feature: string;
-  psi: number | null;
-  alert: boolean;
-}
-
-export interface DriftReport {
-  version: string;
-  window_days: number;
-  leads: number;
-  threshold: number;
-  /** Leads needed before a PSI above the threshold is an alert (fewer: noise). */
-  min_leads: number;
-  alert: boolean;
-  /** The score's PSI is above the threshold (with at least min_leads leads). */
-  score_alert: boolean;
-  score_psi: number | null;
-  features: FeatureDrift[];
-}
-
-export interface LearningSettings {
-  /** 0 – 0.5: share of new leads in the control group. */
-  holdout_share: number;
-  /** The guardrail alerts when lift is below this. */
-  lift_floor: number;
-  guardrail_after_days: number;
-  guardrail_min_outcomes: number;
-  /** On alert, route the tenant to rules-v1. */
-  guardrail_to_rules: boolean;
-  /** A PSI above this is a drift alert. */
-  drift_threshold: number;
-}
-
-export interface LiftReport {
-  org: string;
-  generated_at: number;
-  settings: LearningSettings;
-  overall: Comparison;
-  /** Oldest first. */
-  weeks: WeekComparison[];
-  bands: BandConversion[];
-  auc: { value: number; leads: number; won: number } | null;
-  calibration: { brier: number; bins: CalibrationBin[] } | null;
-  first_touch: { treated: Touch; control: Touch };
-  guardrail: Guardrail;
-  drift: DriftReport | null;
-}
-
-export interface VersionMetrics {
-  auc: number | null;
-  brier: number | null;
-  mean_score: number | null;
-}
-
-export interface ShadowReport {
-  active: string;
-  shadow: string | null;
-  leads: number;
-  decided: number;
-  active_metrics: VersionMetrics;
-  shadow_metrics: VersionMetrics;
-  band_agreement: number | null;
-  mean_abs_score_diff: number | null;
-}
-
 // ---- Calls ---------------------------------------------------------------
 
 export interface QueueQuery {
@@ -324,42 +125,39 @@ export interface QueueQuery {
   offset: number;
 }
 
-export function fetchQueue(query: QueueQuery, signal?: AbortSignal): Promise<QueuePage> {
+export function fetchQueue(query: QueueQuery, signal?: AbortSignal): Promise<WorkQueue> {
   const params = new URLSearchParams();
   if (query.band) params.set('band', query.band);
   if (query.q?.trim()) params.set('q', query.q.trim());
   params.set('limit', String(query.limit));
   params.set('offset', String(query.offset));
-  return getJson<QueuePage>(`/leads?${params}`, { signal });
+  return getJson<WorkQueue>(`/leads?${params}`, { signal });
 }
 
 export function fetchLead(leadId: string, signal?: AbortSignal): Promise<LeadDetail> {
   return getJson<LeadDetail>(`/leads/${encodeURIComponent(leadId)}`, { signal });
 }
 
-export function fetchScore(leadId: string, signal?: AbortSignal): Promise<Score> {
-  return getJson<Score>(`/leads/${encodeURIComponent(leadId)}/score`, { signal });
+export function fetchScore(leadId: string, signal?: AbortSignal): Promise<ScoreRow> {
+  return getJson<ScoreRow>(`/leads/${encodeURIComponent(leadId)}/score`, { signal });
 }
 
 export function requestScore(
   leadId: string,
-  context: LeadContext,
-  overrides: { model_version?: string; force_refresh?: boolean },
+  context: ScoreRequest['context'],
+  overrides: Overrides,
   signal?: AbortSignal,
-): Promise<ScoreRequested> {
-  return getJson<ScoreRequested>('/leads/score', {
-    method: 'POST',
-    body: { lead_id: leadId, context, overrides },
-    signal,
-  });
+): Promise<Accepted> {
+  const body: ScoreRequest = { lead_id: leadId, context, overrides };
+  return getJson<Accepted>('/leads/score', { method: 'POST', body, signal });
 }
 
 export function fetchStatus(statusUrl: string, signal?: AbortSignal): Promise<RequestStatus> {
   return getJson<RequestStatus>(statusUrl, { signal, timeoutMs: 5_000 });
 }
 
-export function fetchModels(signal?: AbortSignal): Promise<ModelsResponse> {
-  return getJson<ModelsResponse>('/models', { signal });
+export function fetchModels(signal?: AbortSignal): Promise<ModelList> {
+  return getJson<ModelList>('/models', { signal });
 }
 
 export function putRouting(routing: Routing, signal?: AbortSignal): Promise<Routing> {

@@ -1,5 +1,5 @@
-/** Hot / Warm / Cold: the badge a sales rep sees. */
-export type Band = 'hot' | 'warm' | 'cold';
+/** Hot / Warm / Cold: the badge a sales rep sees (the document's `Band`). */
+import type { Band } from './types';
 
 export const BANDS: readonly Band[] = ['hot', 'warm', 'cold'];
 

@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
 
-import { featureLabel, parseExplanation, topContributions, type Contribution } from './explanation';
+import { featureLabel, parseExplanation, topContributions } from './explanation';
+import type { Contribution, Score, StoredExplanation } from './types';
 
-const valid = {
+/**
+ * What a host (or a proxy in front of it) might send that the OpenAPI
+ * document does not allow: the parser must turn it into the stub, not
+ * break. The cast is the point of these tests.
+ */
+const offContract = (json: unknown) => json as StoredExplanation;
+
+const valid: Score = {
   lead_id: 'lead-1',
   final_score: 100,
   band: 'hot',
+  probability: 0.62,
+  confidence: 0.9,
   base_value: -2.35,
   margin: 0.64,
   contributions: [
@@ -45,7 +55,7 @@ describe('parseExplanation', () => {
   });
 
   it.each([42, true, ['a'], []])('treats a non-object (%j) as unavailable', (raw) => {
-    expect(parseExplanation(raw).available).toBe(false);
+    expect(parseExplanation(offContract(raw)).available).toBe(false);
   });
 
   it('passes on explanation_unavailable', () => {
@@ -60,19 +70,19 @@ describe('parseExplanation', () => {
     ['contributions as an object', { reasons: valid.reasons, contributions: { a: 1 } }],
     ['reasons as a string', { reasons: 'up', contributions: valid.contributions }],
   ])('is unavailable with %s', (_, raw) => {
-    expect(parseExplanation(raw)).toEqual({ available: false, why: 'The explanation is incomplete.' });
+    expect(parseExplanation(offContract(raw))).toEqual({ available: false, why: 'The explanation is incomplete.' });
   });
 
   it('is unavailable when empty', () => {
-    expect(parseExplanation({ reasons: [], contributions: [] })).toEqual({
+    expect(parseExplanation({ ...valid, reasons: [], contributions: [] })).toEqual({
       available: false,
       why: 'The explanation is empty.',
     });
-    expect(parseExplanation({}).available).toBe(false);
+    expect(parseExplanation(offContract({})).available).toBe(false);
   });
 
   it('drops entries whose shap is not a finite number', () => {
-    const e = parseExplanation({
+    const e = parseExplanation(offContract({
       reasons: [
         { feature: 'a', text: 'A', direction: 'up', shap: '0.5' },
         { feature: 'b', text: 'B', direction: 'up', shap: null },
@@ -84,7 +94,7 @@ describe('parseExplanation', () => {
         { feature: 'c', value: 2, shap: -0.2 },
         { feature: 'd', value: 3 },
       ],
-    });
+    }));
     expect(e.available).toBe(true);
     if (!e.available) return;
     expect(e.reasons.map((r) => r.feature)).toEqual(['c']);
@@ -92,21 +102,21 @@ describe('parseExplanation', () => {
   });
 
   it('is unavailable when no entry is usable', () => {
-    const e = parseExplanation({
+    const e = parseExplanation(offContract({
       reasons: [{ feature: 'a', shap: 'x' }, 'junk', null],
       contributions: [{ shap: 1 }, 7],
-    });
+    }));
     expect(e).toEqual({ available: false, why: 'The explanation is not in the expected format.' });
   });
 
   it('mends what it can: a missing direction follows the sign, a missing text the feature', () => {
-    const e = parseExplanation({
+    const e = parseExplanation(offContract({
       reasons: [
         { feature: 'docs_views_30d', shap: 0.3 },
         { feature: 'employees', shap: -0.1, direction: 'sideways', text: '   ' },
       ],
       contributions: [],
-    });
+    }));
     expect(e.available).toBe(true);
     if (!e.available) return;
     expect(e.reasons).toEqual([
@@ -115,16 +125,18 @@ describe('parseExplanation', () => {
     ]);
   });
 
-  it('keeps contribution values it can show and blanks the rest', () => {
-    const e = parseExplanation({
+  it('keeps contribution values it can show (numbers, categories) and blanks the rest', () => {
+    const e = parseExplanation(offContract({
       reasons: [],
       contributions: [
         { feature: 'a', value: { nested: true }, shap: 0.1 },
         { feature: 'b', value: false, shap: 0.2 },
         { feature: 'c', value: NaN, shap: 0.3 },
+        { feature: 'd', value: 'software', shap: 0.4 },
+        { feature: 'e', value: 1.5, shap: 0.5 },
       ],
-    });
-    expect(e.available && e.contributions.map((c) => c.value)).toEqual([null, false, null]);
+    }));
+    expect(e.available && e.contributions.map((c) => c.value)).toEqual([null, null, null, 'software', 1.5]);
   });
 });
 

@@ -1,26 +1,13 @@
 /**
  * The explanation contract (see DESIGN.md): reasons (sentences with a
- * direction) and contributions (signed SHAP per feature). What the API
- * returns is read defensively: a corrupt or partial explanation must never
- * break the page, only turn into an "Explanation unavailable" stub.
+ * direction) and contributions (signed SHAP per feature), as the score's
+ * `explanation` carries them (`StoredExplanation` in the OpenAPI document).
+ * That is read defensively: a stored explanation that no longer reads as a
+ * score (the host passes on its text), a partial one, or one that breaks
+ * the document (a proxy, an older host) must never break the page, only
+ * turn into an "Explanation unavailable" stub.
  */
-
-export type Direction = 'up' | 'down';
-
-export interface Reason {
-  feature: string;
-  text: string;
-  direction: Direction;
-  shap: number;
-}
-
-export type FeatureValue = string | number | boolean | null;
-
-export interface Contribution {
-  feature: string;
-  value: FeatureValue;
-  shap: number;
-}
+import type { Contribution, FeatureValue, Reason, Score, StoredExplanation } from './types';
 
 export type Explanation =
   | {
@@ -32,9 +19,11 @@ export type Explanation =
     }
   | { available: false; why: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+const nonEmpty = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v.trim() : null);
 
 function unavailable(why: string): Explanation {
   return { available: false, why };
@@ -45,51 +34,60 @@ export function featureLabel(feature: string): string {
   return feature.replace(/[_-]+/g, ' ').trim();
 }
 
-function parseReason(raw: unknown): Reason | null {
-  if (!isObject(raw)) return null;
-  const shap = finite(raw.shap);
-  const feature = typeof raw.feature === 'string' && raw.feature ? raw.feature : null;
+/*
+ * Entries are typed as the document has them; every field is still checked,
+ * because what arrives may break the document (e2e/04-graceful.spec.ts sends
+ * such explanations): a reason or contribution that does not hold up is
+ * dropped, what can be mended is.
+ */
+function readReason(reason: Reason): Reason | null {
+  if (!isObject(reason)) return null;
+  const shap = finite(reason.shap);
+  const feature = typeof reason.feature === 'string' && reason.feature ? reason.feature : null;
   if (shap === null || feature === null) return null;
-  const text = typeof raw.text === 'string' && raw.text.trim() ? raw.text.trim() : featureLabel(feature);
-  const direction: Direction =
-    raw.direction === 'up' || raw.direction === 'down' ? raw.direction : shap >= 0 ? 'up' : 'down';
+  const text = nonEmpty(reason.text) ?? featureLabel(feature);
+  const direction = reason.direction === 'up' || reason.direction === 'down' ? reason.direction : shap >= 0 ? 'up' : 'down';
   return { feature, text, direction, shap };
 }
 
-function parseContribution(raw: unknown): Contribution | null {
-  if (!isObject(raw)) return null;
-  const shap = finite(raw.shap);
-  const feature = typeof raw.feature === 'string' && raw.feature ? raw.feature : null;
+function readContribution(contribution: Contribution): Contribution | null {
+  if (!isObject(contribution)) return null;
+  const shap = finite(contribution.shap);
+  const feature = typeof contribution.feature === 'string' && contribution.feature ? contribution.feature : null;
   if (shap === null || feature === null) return null;
-  const v = raw.value;
-  const value: FeatureValue =
-    typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) ? v : null;
+  const v = contribution.value;
+  const value: FeatureValue = typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? v : null;
   return { feature, value, shap };
 }
 
+/** The score's `reasons` and `contributions` when both are lists (null in a score the model could not explain). */
+function lists(score: Score): { reasons: Reason[]; contributions: Contribution[] } | null {
+  const { reasons, contributions } = score;
+  return Array.isArray(reasons) && Array.isArray(contributions) ? { reasons, contributions } : null;
+}
+
 /**
- * Reads `score.explanation` as the API returned it. Unavailable when it is
- * not an object (a stored explanation that no longer parses comes back as
- * its text), says `explanation_unavailable`, lacks `reasons` or
- * `contributions`, has them as something other than arrays, or has no
- * usable entry at all. Entries without a feature or a finite numeric `shap`
- * are dropped.
+ * Reads a score's `explanation` (null or undefined: the lead has no score).
+ * Unavailable when it is a string (a stored explanation that no longer
+ * reads as a score comes back as its text), says `explanation_unavailable`,
+ * lacks `reasons` or `contributions` or has them as something other than
+ * lists, or has no usable entry at all. Entries without a feature or a
+ * finite `shap` are dropped; a value that is not a number or a string reads
+ * as missing.
  */
-export function parseExplanation(raw: unknown): Explanation {
-  if (raw === null || raw === undefined) return unavailable('No explanation was recorded for this score.');
-  if (typeof raw === 'string') return unavailable('The stored explanation could not be read.');
-  if (!isObject(raw)) return unavailable('The explanation is not in the expected format.');
-  if (typeof raw.explanation_unavailable === 'string' && raw.explanation_unavailable.trim()) {
-    return unavailable(`The model could not explain this score: ${raw.explanation_unavailable.trim()}`);
-  }
-  if (!Array.isArray(raw.reasons) || !Array.isArray(raw.contributions)) {
-    return unavailable('The explanation is incomplete.');
-  }
-  const reasons = raw.reasons.map(parseReason).filter((r): r is Reason => r !== null);
-  const contributions = raw.contributions.map(parseContribution).filter((c): c is Contribution => c !== null);
+export function parseExplanation(explanation: StoredExplanation | null | undefined): Explanation {
+  if (explanation === null || explanation === undefined) return unavailable('No explanation was recorded for this score.');
+  if (typeof explanation === 'string') return unavailable('The stored explanation could not be read.');
+  if (!isObject(explanation)) return unavailable('The explanation is not in the expected format.');
+  const why = nonEmpty(explanation.explanation_unavailable);
+  if (why) return unavailable(`The model could not explain this score: ${why}`);
+  const found = lists(explanation);
+  if (!found) return unavailable('The explanation is incomplete.');
+  const reasons = found.reasons.map(readReason).filter((r) => r !== null);
+  const contributions = found.contributions.map(readContribution).filter((c) => c !== null);
   if (reasons.length === 0 && contributions.length === 0) {
     return unavailable(
-      raw.reasons.length + raw.contributions.length === 0
+      found.reasons.length + found.contributions.length === 0
         ? 'The explanation is empty.'
         : 'The explanation is not in the expected format.',
     );
@@ -98,8 +96,8 @@ export function parseExplanation(raw: unknown): Explanation {
     available: true,
     reasons,
     contributions,
-    baseValue: finite(raw.base_value),
-    margin: finite(raw.margin),
+    baseValue: finite(explanation.base_value),
+    margin: finite(explanation.margin),
   };
 }
 

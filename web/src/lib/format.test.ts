@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { activityAttributes, activityLabel, confidencePercent, fieldLabel, formatFieldValue, newestFirst } from './format';
 import { matchRoute, parseHash } from './router';
 import { normalizeRouting, rollbackTo, routingProblems, sameRouting, sameServing, withActive, withShadow } from './routing';
+import type { Activity } from './types';
+
+/** Activities a CRM sent that the document does not allow: read defensively (the cast is the point). */
+const offContract = (json: unknown) => json as Activity[];
 
 describe('confidencePercent ("based on N % of the signals")', () => {
   it.each([
@@ -34,21 +38,24 @@ describe('lead fields and activity', () => {
   });
 
   it('sorts activity newest first, unreadable times last', () => {
-    const sorted = newestFirst([
+    const sorted = newestFirst(offContract([
       { at: '2026-05-07T06:39:17Z', kind: 'email_send' },
       { at: 'garbage', kind: 'call' },
       { at: '2026-09-01T10:00:00Z', kind: 'page_view', page: '/pricing' },
       { kind: 42 },
       null,
-    ]);
+    ]));
     expect(sorted.map((a) => a.kind)).toEqual(['page_view', 'email_send', 'call']);
-    expect(newestFirst('nope')).toEqual([]);
+    expect(newestFirst(offContract('nope'))).toEqual([]);
+    expect(newestFirst(null)).toEqual([]);
   });
 
   it('names activity kinds and lists their attributes', () => {
     expect(activityLabel('email_click')).toBe('Email link clicked');
     expect(activityLabel('trial_started')).toBe('Trial started');
-    expect(activityAttributes({ at: 'x', kind: 'webinar', minutes: 8, page: '/x' })).toEqual([
+    // Attributes beyond `at` and `kind` (the document does not list them).
+    const webinar = { at: 'x', kind: 'webinar', minutes: 8, page: '/x' };
+    expect(activityAttributes(webinar)).toEqual([
       ['Minutes', '8'],
       ['Page', '/x'],
     ]);

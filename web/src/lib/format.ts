@@ -1,6 +1,6 @@
 /** How lead fields, activities and numbers read on screen. */
-import type { Activity, Scalar } from './api';
 import { parseTime } from './time';
+import type { Activity } from './types';
 
 const FIELD_LABELS: Record<string, string> = {
   annual_revenue_musd: 'Annual revenue (M USD)',
@@ -29,15 +29,20 @@ export function fieldLabel(key: string): string {
 
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
 
-export function formatScalar(value: Scalar | undefined): string {
-  if (value === null || value === undefined || value === '') return '—';
+/**
+ * A lead field's or an activity attribute's value (the lead JSON allows a
+ * number, a string, a boolean or null; the document types `fields` and
+ * the attributes no further than "any JSON"): anything else reads "—".
+ */
+export function formatScalar(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
   if (typeof value === 'number') return Number.isFinite(value) ? numberFormat.format(value) : '—';
-  return value;
+  if (typeof value === 'string' && value !== '') return value;
+  return '—';
 }
 
 /** Region codes and the like read better capitalised; free text is left alone. */
-export function formatFieldValue(key: string, value: Scalar | undefined): string {
+export function formatFieldValue(key: string, value: unknown): string {
   const text = formatScalar(value);
   if (typeof value === 'string' && /^[a-z_]+$/.test(value) && key !== 'email') {
     return key === 'region' && value.length <= 5 ? value.toUpperCase() : humanize(value);
@@ -63,16 +68,22 @@ export function activityLabel(kind: string): string {
 
 /** An activity's attributes other than `at` and `kind`, as `key: value` pairs. */
 export function activityAttributes(activity: Activity): [string, string][] {
-  return Object.entries(activity)
+  // The document names only `at` and `kind`; the rest are the lead JSON's attributes.
+  const attributes: Record<string, unknown> = activity;
+  return Object.entries(attributes)
     .filter(([k]) => k !== 'at' && k !== 'kind')
-    .map(([k, v]) => [humanize(k), formatScalar(v as Scalar)]);
+    .map(([k, v]) => [humanize(k), formatScalar(v)]);
 }
 
-/** Activities newest first; those without a readable time go last. */
-export function newestFirst(activities: unknown): Activity[] {
+/**
+ * Activities newest first; those without a readable time go last. The
+ * context is the lead JSON as the CRM sent it: entries that are not
+ * activities are left out rather than break the page.
+ */
+export function newestFirst(activities: Activity[] | null | undefined): Activity[] {
   if (!Array.isArray(activities)) return [];
   return activities
-    .filter((a): a is Activity => typeof a === 'object' && a !== null && typeof (a as Activity).kind === 'string')
+    .filter((a) => typeof a === 'object' && a !== null && typeof a.kind === 'string')
     .map((a, i) => ({ a, i, t: parseTime(a.at) }))
     .sort((x, y) => (y.t ?? -Infinity) - (x.t ?? -Infinity) || y.i - x.i)
     .map(({ a }) => a);

@@ -3,7 +3,7 @@
  * ranges the host enforces (it answers 400 naming the field otherwise).
  * Shares are typed as percents (10 for 0.1).
  */
-import type { LearningSettings } from './api';
+import type { LearningSettings } from './types';
 
 export type NumericSetting = Exclude<keyof LearningSettings, 'guardrail_to_rules'>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { Arm, Comparison, DriftReport } from './api';
+import type { Arm, Comparison, DriftReport } from './types';
 import { driftRows, formatHours, formatInterval, formatPercent, liftHeadline, weekLabel, weeklyPoints } from './lift';
 
 const arm = (won: number, decided: number, leads = decided, ci: [number, number] | null = null): Arm => ({
@@ -131,7 +131,7 @@ describe('driftRows', () => {
     features: [
       { feature: 'employees', psi: 0.05, alert: false },
       { feature: 'pricing_page_visits_7d', psi: 0.41, alert: true },
-      { feature: 'industry', psi: null, alert: false },
+      { feature: 'industry', psi: 0.01, alert: false },
       { feature: 'email_opens_30d', psi: 0.21, alert: true },
       { feature: 'annual_revenue', psi: 0.05, alert: false },
     ],

@@ -3,7 +3,7 @@
  * interval, hours to first touch, the weekly chart's points and the drift
  * table's rows.
  */
-import type { Comparison, DriftReport, Interval, WeekComparison } from './api';
+import type { Comparison, DriftReport, Interval, Week } from './types';
 
 const MINUS = '−';
 
@@ -125,7 +125,7 @@ export interface WeekPoint {
 }
 
 /** One group's weekly win rates; weeks without a win rate are left out. */
-export function weeklyPoints(weeks: WeekComparison[], arm: ArmName, nudge = 0): WeekPoint[] {
+export function weeklyPoints(weeks: Week[], arm: ArmName, nudge = 0): WeekPoint[] {
   const points: WeekPoint[] = [];
   weeks.forEach((w, i) => {
     const a = w[arm];

@@ -3,8 +3,9 @@ import { act, renderHook, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { statusPath, useRescore } from './rescore';
+import type { ScoreRow } from './types';
 
-const SCORE = {
+const SCORE: ScoreRow = {
   request_id: 'req_2',
   lead_id: 'lead-1',
   score: 91,
@@ -13,7 +14,15 @@ const SCORE = {
   confidence: 0.9,
   model_version: 'v11',
   timestamp: 1,
-  explanation: {},
+  explanation: {
+    lead_id: 'lead-1',
+    final_score: 91,
+    band: 'hot',
+    probability: 0.6,
+    confidence: 0.9,
+    margin: 1.2,
+    model_version: 'v11',
+  },
 };
 
 function respond(body: unknown, status = 200): Response {

@@ -7,14 +7,15 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 
-import { ApiError, fetchScore, fetchStatus, requestScore, type LeadContext, type Score } from './api';
+import { ApiError, fetchScore, fetchStatus, requestScore } from './api';
 import { toApiError } from './hooks';
+import type { Overrides, ScoreRequest, ScoreRow } from './types';
 
 export type RescoreState =
   | { phase: 'idle' }
   | { phase: 'submitting' }
   | { phase: 'pending'; requestId: string; attempts: number }
-  | { phase: 'success'; score: Score }
+  | { phase: 'success'; score: ScoreRow }
   | { phase: 'control' }
   | { phase: 'failed'; message: string }
   | { phase: 'timeout'; requestId: string | null }
@@ -41,7 +42,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /** The status URL the host gave, if it is a path on this origin; else built from the id. */
-export function statusPath(statusUrl: unknown, requestId: string): string {
+export function statusPath(statusUrl: string | undefined, requestId: string): string {
   if (typeof statusUrl === 'string' && /^\/[^/]/.test(statusUrl)) return statusUrl;
   return `/leads/score/${encodeURIComponent(requestId)}/status`;
 }
@@ -54,8 +55,8 @@ export function isControlGroupError(e: unknown): boolean {
 /** `onScored` gets the new score, or null when the lead is in the control group (its score is hidden). */
 export function useRescore(
   leadId: string,
-  context: LeadContext | null,
-  onScored: (score: Score | null) => void,
+  context: ScoreRequest['context'] | null,
+  onScored: (score: ScoreRow | null) => void,
   { pollMs = POLL_INTERVAL_MS, timeoutMs = RESCORE_TIMEOUT_MS } = {},
 ) {
   const [state, setState] = useState<RescoreState>({ phase: 'idle' });
@@ -66,7 +67,7 @@ export function useRescore(
   useEffect(() => () => controllerRef.current?.abort(), []);
 
   const start = useCallback(
-    async (overrides: { model_version?: string } = {}) => {
+    async (overrides: Pick<Overrides, 'model_version'> = {}) => {
       if (!context) return;
       controllerRef.current?.abort();
       const controller = new AbortController();
@@ -98,7 +99,7 @@ export function useRescore(
             continue;
           }
           if (status.status === 'SUCCESS') {
-            let score: Score | null = null;
+            let score: ScoreRow | null = null;
             if (status.control_group !== true) {
               try {
                 score = status.result ?? (await fetchScore(leadId, signal));
@@ -114,7 +115,7 @@ export function useRescore(
             setState({ phase: 'failed', message: status.error?.trim() || 'Scoring failed for an unknown reason.' });
             return;
           }
-          setState({ phase: 'pending', requestId, attempts: status.attempts ?? 0 });
+          setState({ phase: 'pending', requestId, attempts: status.attempts });
         }
       } catch (e) {
         if (timedOut) setState({ phase: 'timeout', requestId });

@@ -1,15 +1,21 @@
 /** Routing edits and the remembered previous routing (for "Roll back to vX"). */
-import type { Routing } from './api';
+import type { Routing } from './types';
 
 export const PREVIOUS_ROUTING_KEY = 'leadscore.previousRouting';
 
+/**
+ * A routing with every part spelled out: the document lets `split` and
+ * `fallback` be left out (empty) and `shadow` be absent (none).
+ */
+export type FullRouting = Required<Routing>;
+
 export interface RememberedRouting {
-  routing: Routing;
+  routing: FullRouting;
   /** When it was replaced (ms). */
   replacedAt: number;
 }
 
-export function normalizeRouting(r: Routing): Routing {
+export function normalizeRouting(r: Routing): FullRouting {
   return {
     active: r.active,
     split: (r.split ?? []).map((w) => ({ version: w.version, weight: w.weight })),
@@ -31,7 +37,7 @@ export function sameServing(a: Routing, b: Routing): boolean {
  * Rolling back to `previous` restores what served reps' scores; the current
  * shadow keeps scoring beside it, unless it is the version rolled back to.
  */
-export function rollbackTo(previous: Routing, current: Routing): Routing {
+export function rollbackTo(previous: Routing, current: Routing): FullRouting {
   const shadow = current.shadow ?? null;
   return { ...normalizeRouting(previous), shadow: shadow === previous.active ? null : shadow };
 }
@@ -41,7 +47,7 @@ export function rollbackTo(previous: Routing, current: Routing): Routing {
  * was, without the new active version; the shadow stays unless it is the
  * version made active.
  */
-export function withActive(current: Routing, version: string): Routing {
+export function withActive(current: Routing, version: string): FullRouting {
   const shadow = current.shadow ?? null;
   return {
     active: version,
@@ -52,18 +58,20 @@ export function withActive(current: Routing, version: string): Routing {
 }
 
 /** The routing as it is, with `shadow` as the shadow version (null: none). */
-export function withShadow(current: Routing, shadow: string | null): Routing {
+export function withShadow(current: Routing, shadow: string | null): FullRouting {
   return { ...normalizeRouting(current), shadow };
 }
 
 /** What a person reads as the version in charge: the active one, or the split. */
 export function describePrimary(r: Routing): string {
-  if (r.split.length === 0) return r.active;
-  return r.split.map((w) => w.version).join(' / ');
+  const split = r.split ?? [];
+  if (split.length === 0) return r.active;
+  return split.map((w) => w.version).join(' / ');
 }
 
 /** Problems that the host would refuse, said before sending. */
-export function routingProblems(r: Routing, installed: string[]): string[] {
+export function routingProblems(routing: Routing, installed: string[]): string[] {
+  const r = normalizeRouting(routing);
   const problems: string[] = [];
   const named = [r.active, ...r.split.map((w) => w.version), ...r.fallback, ...(r.shadow ? [r.shadow] : [])];
   for (const v of new Set(named)) {

@@ -1,6 +1,6 @@
 /** The shadow comparison: how the shadow version fares against the active one on the same leads. */
-import type { ShadowReport, VersionMetrics } from './api';
 import { formatDecimal, isNumber } from './lift';
+import type { ShadowReport, VersionMetrics } from './types';
 
 export interface MetricRow {
   key: keyof VersionMetrics;

@@ -10,15 +10,7 @@ import { ChevronIcon, CloseIcon, RefreshIcon } from '../components/Icons';
 import { ShadowCard } from '../components/ShadowCard';
 import { ErrorState, LoadingBlock, Spinner } from '../components/States';
 import { FormActions } from '../components/FormActions';
-import {
-  fetchMetricsText,
-  fetchModels,
-  putRouting,
-  type ApiError,
-  type ModelVersion,
-  type ModelsResponse,
-  type Routing,
-} from '../lib/api';
+import { fetchMetricsText, fetchModels, putRouting, type ApiError } from '../lib/api';
 import { toApiError, useDocumentTitle, useLoad, useNow } from '../lib/hooks';
 import { parseModelMetrics, type ModelMetrics } from '../lib/metrics';
 import {
@@ -30,9 +22,11 @@ import {
   sameServing,
   savePrevious,
   withActive,
+  type FullRouting,
   type RememberedRouting,
 } from '../lib/routing';
 import { formatAge, formatDateTime, parseTime } from '../lib/time';
+import type { ModelInfo, ModelList, Routing } from '../lib/types';
 
 const ADMIN_SCOPE = 'crm.admin.models';
 const METRICS_REFRESH_MS = 15_000;
@@ -215,8 +209,8 @@ function RoutingCard({
   onEdit,
   onRollBack,
 }: {
-  routing: Routing;
-  tenants: ModelsResponse['tenants'];
+  routing: FullRouting;
+  tenants: ModelList['tenants'];
   previous: RememberedRouting | null;
   saving: boolean;
   editing: boolean;
@@ -341,7 +335,7 @@ function RoutingEditor({
   onCancel,
   onSave,
 }: {
-  routing: Routing;
+  routing: FullRouting;
   installed: string[];
   saving: boolean;
   onCancel: () => void;
@@ -356,7 +350,7 @@ function RoutingEditor({
   const firstField = useRef<HTMLSelectElement>(null);
   useEffect(() => firstField.current?.focus(), []);
 
-  const draft: Routing = {
+  const draft: FullRouting = {
     active,
     split: split.map((w) => ({ version: w.version, weight: w.weight.trim() === '' ? NaN : Number(w.weight) })),
     fallback,
@@ -584,8 +578,8 @@ function VersionsCard({
   saving,
   onMakeActive,
 }: {
-  data: ModelsResponse;
-  routing: Routing;
+  data: ModelList;
+  routing: FullRouting;
   metrics: ModelMetrics | null;
   metricsError: ApiError | null;
   saving: boolean;
@@ -738,6 +732,6 @@ function formatMs(ms: number): string {
 }
 
 /** Newest first (v12, v11, …), a stable order while the routing changes. */
-function sortVersions(models: ModelVersion[]): ModelVersion[] {
+function sortVersions(models: ModelInfo[]): ModelInfo[] {
   return models.slice().sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }));
 }

@@ -10,7 +10,7 @@ import { CONTROL_GROUP_DESCRIPTION, ControlGroupPill } from '../components/Contr
 import { ReasonsPopover } from '../components/ReasonsPopover';
 import { ErrorState, LoadingBlock, Spinner } from '../components/States';
 import { ArrowLeftIcon, RefreshIcon } from '../components/Icons';
-import { fetchLead, type LeadDetail, type Score, type Scalar } from '../lib/api';
+import { fetchLead } from '../lib/api';
 import { displayBand } from '../lib/band';
 import { parseExplanation } from '../lib/explanation';
 import {
@@ -24,6 +24,7 @@ import {
 import { useDocumentTitle, useLoad, useNow } from '../lib/hooks';
 import { useRescore, type RescoreState } from '../lib/rescore';
 import { formatAge, formatDateTime, parseTime } from '../lib/time';
+import type { Lead, LeadDetail, ScoreRow } from '../lib/types';
 
 const ACTIVITY_PAGE = 15;
 /** Attributes whose value speaks for itself ("/pricing", "webinar-invite"). */
@@ -37,7 +38,7 @@ export function LeadPage({ leadId, backHref }: { leadId: string; backHref: strin
   useDocumentTitle(detail ? name : 'Lead');
 
   const onScored = useCallback(
-    (score: Score | null) => {
+    (score: ScoreRow | null) => {
       if (!detail) return;
       // No score back: scored, but in the control group (its score is hidden).
       replace(score ? { ...detail, score } : { ...detail, score: null, control_group: true });
@@ -72,7 +73,7 @@ function LeadView({
 }: {
   detail: LeadDetail;
   name: string;
-  onScored: (s: Score | null) => void;
+  onScored: (s: ScoreRow | null) => void;
 }) {
   const fields = detail.context.fields ?? {};
   const company = typeof fields.company === 'string' ? fields.company : null;
@@ -111,7 +112,7 @@ function ScoreCard({
   rescore,
 }: {
   leadId: string;
-  score: Score | null;
+  score: ScoreRow | null | undefined;
   control: boolean;
   rescore: ReturnType<typeof useRescore>;
 }) {
@@ -283,7 +284,7 @@ function RescoreStatus({
   );
 }
 
-function FieldsCard({ fields, asOf }: { fields: Record<string, Scalar>; asOf?: string }) {
+function FieldsCard({ fields, asOf }: { fields: NonNullable<Lead['fields']>; asOf: string }) {
   const entries = Object.entries(fields).filter(([k]) => k !== 'name');
   const asOfMs = parseTime(asOf);
   return (
@@ -308,7 +309,7 @@ function FieldsCard({ fields, asOf }: { fields: Record<string, Scalar>; asOf?: s
   );
 }
 
-function ActivityCard({ activities }: { activities: unknown }) {
+function ActivityCard({ activities }: { activities: Lead['activities'] }) {
   const sorted = useMemo(() => newestFirst(activities), [activities]);
   const [shown, setShown] = useState(ACTIVITY_PAGE);
   return (

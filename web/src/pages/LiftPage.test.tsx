@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import type { LiftReport } from '../lib/api';
+import type { LiftReport } from '../lib/types';
 import { apiError, mockFetch } from '../test/fetchMock';
 import { LiftPage, weeksFrom } from './LiftPage';
 import { DEFAULT_SETTINGS } from '../test/learning';

@@ -12,11 +12,12 @@ import { LearningSettingsCard } from '../components/LearningSettingsCard';
 import { CalibrationChart, WeeklyLiftChart } from '../components/LiftCharts';
 import { BandsTable, DriftTable, FirstTouchTable, WeeklyTable } from '../components/LiftTables';
 import { ErrorState, LoadingBlock, Spinner } from '../components/States';
-import { fetchLift, type Arm, type Comparison, type Guardrail, type LiftReport } from '../lib/api';
+import { fetchLift } from '../lib/api';
 import { useDocumentTitle, useLoad } from '../lib/hooks';
 import { formatDecimal, formatInterval, formatPercent, liftHeadline } from '../lib/lift';
 import { hrefWithQuery, navigate } from '../lib/router';
 import { formatDateTime } from '../lib/time';
+import type { Arm, Comparison, Guardrail, LiftReport } from '../lib/types';
 
 export const WEEK_CHOICES = [4, 12, 26, 52] as const;
 export const DEFAULT_WEEKS = 12;

@@ -9,11 +9,12 @@ import { Badge } from '../components/Badge';
 import { CONTROL_GROUP_DESCRIPTION, ControlGroupPill } from '../components/ControlGroupPill';
 import { ChevronIcon, SearchIcon, CloseIcon } from '../components/Icons';
 import { EmptyState, ErrorState, Spinner } from '../components/States';
-import { fetchQueue, type QueueLead } from '../lib/api';
-import { BAND_LABEL, BANDS, displayBand, parseBand, type Band } from '../lib/band';
+import { fetchQueue } from '../lib/api';
+import { BAND_LABEL, BANDS, displayBand, parseBand } from '../lib/band';
 import { useDebounced, useDocumentTitle, useLoad, useNow } from '../lib/hooks';
 import { hrefWithQuery, leadHref, navigate } from '../lib/router';
 import { formatAge, formatDateTime } from '../lib/time';
+import type { Band, LeadRow } from '../lib/types';
 
 export const PAGE_SIZE = 25;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -173,7 +174,7 @@ export function QueuePage({ query }: { query: URLSearchParams }) {
   );
 }
 
-function QueueList({ leads, stale }: { leads: QueueLead[]; stale: boolean }) {
+function QueueList({ leads, stale }: { leads: LeadRow[]; stale: boolean }) {
   const now = useNow();
   const listRef = useRef<HTMLUListElement>(null);
   const controlDescriptionId = useId();
@@ -216,7 +217,7 @@ function QueueList({ leads, stale }: { leads: QueueLead[]; stale: boolean }) {
   );
 }
 
-function ScoredRow({ lead, now }: { lead: QueueLead; now: number }) {
+function ScoredRow({ lead, now }: { lead: LeadRow; now: number }) {
   const band = displayBand(lead.band, lead.score);
   return (
     <li>
@@ -239,7 +240,7 @@ function ScoredRow({ lead, now }: { lead: QueueLead; now: number }) {
 }
 
 /** A holdout lead: the grey pill across the badge and score columns, no score, no band. */
-function ControlRow({ lead, descriptionId }: { lead: QueueLead; descriptionId: string }) {
+function ControlRow({ lead, descriptionId }: { lead: LeadRow; descriptionId: string }) {
   return (
     <li>
       <a
@@ -261,7 +262,7 @@ function ControlRow({ lead, descriptionId }: { lead: QueueLead; descriptionId: s
   );
 }
 
-function LeadWho({ lead }: { lead: QueueLead }) {
+function LeadWho({ lead }: { lead: LeadRow }) {
   return (
     <span className="queue-row__who">
       <span className="queue-row__name">{lead.name?.trim() || lead.lead_id}</span>

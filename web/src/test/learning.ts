@@ -1,5 +1,5 @@
 /** Test fixture: a tenant's learning settings as the host answers them by default. */
-import type { LearningSettings } from '../lib/api';
+import type { LearningSettings } from '../lib/types';
 
 export const DEFAULT_SETTINGS: LearningSettings = {
   holdout_share: 0.1,

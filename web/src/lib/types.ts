@@ -1,0 +1,112 @@
+/**
+ * The API's request and response types, under the names the UI uses.
+ *
+ * They come from `api-schema.ts`, which `scripts/api-types` generates from
+ * the host's OpenAPI document and nobody edits. This is the only file that
+ * names the document's schemas: the rest of the UI (and the e2e specs)
+ * imports API types from here, so a schema the host renames is renamed
+ * here once. Types the UI makes up for itself (props, view state, chart
+ * points, parsed metrics) live beside the code that uses them.
+ */
+import type { components } from './api-schema';
+
+type Schemas = components['schemas'];
+
+// ---- Errors ------------------------------------------------------------------
+
+/** The body of every error response: `{error: {code, message}}`. */
+export type ErrorBody = Schemas['ErrorBody'];
+
+// ---- Leads, scores and their explanation -----------------------------------
+
+/** `GET /leads`: a page of the work queue. */
+export type WorkQueue = Schemas['WorkQueue'];
+/** A lead in the work queue (score and band null in the control group). */
+export type LeadRow = Schemas['LeadRow'];
+/** `GET /leads/{lead_id}`: the lead's latest context, score and outcome. */
+export type LeadDetail = Schemas['LeadDetail'];
+/** The lead JSON the CRM sends (a lead's `context`). */
+export type Lead = Schemas['Lead'];
+/** One activity of a lead. */
+export type Activity = Schemas['Activity'];
+/** A reported outcome, as `GET /leads/{lead_id}` shows it. */
+export type OutcomeRow = Schemas['OutcomeRow'];
+/** `GET /leads/{lead_id}/score`: a stored score, with its explanation. */
+export type ScoreRow = Schemas['ScoreRow'];
+/** A stored score's explanation: the score as the model gave it, or the text when it no longer reads as one. */
+export type StoredExplanation = Schemas['StoredExplanation'];
+/** A score as the model gave it, with its reasons and contributions. */
+export type Score = Schemas['Score'];
+/** A sentence for the rep about one feature. */
+export type Reason = Schemas['Reason'];
+/** Which way a feature pushed the score. */
+export type Direction = Schemas['Direction'];
+/** One feature's signed SHAP value. */
+export type Contribution = Schemas['Contribution'];
+/** A lead's value for one feature: a number, a category, or null. */
+export type FeatureValue = Schemas['FeatureValue'];
+/** Hot / Warm / Cold. */
+export type Band = Schemas['Band'];
+
+// ---- Scoring requests ----------------------------------------------------------
+
+/** The body of `POST /leads/score`. */
+export type ScoreRequest = Schemas['ScoreRequest'];
+/** A scoring request's options. */
+export type Overrides = Schemas['Overrides'];
+/** The answer to `POST /leads/score`: where to poll. */
+export type Accepted = Schemas['Accepted'];
+/** `GET /leads/score/{request_id}/status`. */
+export type RequestStatus = Schemas['RequestStatus'];
+/** The body of `POST /leads/{lead_id}/outcome`. */
+export type OutcomeReport = Schemas['OutcomeReport'];
+/** The body of `POST /leads/{lead_id}/touch`. */
+export type TouchReport = Schemas['TouchReport'];
+
+// ---- Models and routing ------------------------------------------------------------
+
+/** `GET /models`: the installed versions, the caller's routing and the tenants' own. */
+export type ModelList = Schemas['ModelList'];
+/** One installed version. */
+export type ModelInfo = Schemas['ModelInfo'];
+/** Which versions score leads (`GET`/`PUT /models/routing`). */
+export type Routing = Schemas['Routing'];
+/** One version's share of an A/B split. */
+export type Weighted = Schemas['Weighted'];
+/** `GET /reports/shadow`: the shadow version against the active one. */
+export type ShadowReport = Schemas['ShadowReport'];
+/** How one version did in the shadow comparison. */
+export type VersionMetrics = Schemas['VersionMetrics'];
+
+// ---- The learning loop --------------------------------------------------------------
+
+/** `GET`/`PUT /learning/settings`. */
+export type LearningSettings = Schemas['LearningSettings'];
+/** `GET /reports/lift`. */
+export type LiftReport = Schemas['LiftReport'];
+/** Treated against control: win rates and lift. */
+export type Comparison = Schemas['Comparison'];
+/** One group's win rate. */
+export type Arm = Schemas['Arm'];
+/** A 95 % interval, [low, high]. */
+export type Interval = NonNullable<Arm['ci']>;
+/** One weekly cohort's comparison. */
+export type Week = Schemas['Week'];
+/** How one band converts. */
+export type BandRow = Schemas['BandRow'];
+/** ROC-AUC of the scores. */
+export type Auc = Schemas['Auc'];
+/** The calibration curve and Brier score. */
+export type CalibrationCheck = Schemas['CalibrationCheck'];
+/** One bin of the calibration curve. */
+export type CalibrationBin = Schemas['CalibrationBin'];
+/** Time to first touch in both groups. */
+export type FirstTouch = Schemas['FirstTouch'];
+/** One group's time to first touch. */
+export type Touch = Schemas['Touch'];
+/** The guardrail's verdict. */
+export type Guardrail = Schemas['Guardrail'];
+/** Drift of one version's recent inputs and scores. */
+export type DriftReport = Schemas['DriftReport'];
+/** One feature's drift. */
+export type FeatureDrift = Schemas['FeatureDrift'];
