@@ -4,6 +4,9 @@
 
 use std::borrow::Cow;
 
+use caseless::Caseless;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
 use crate::lead::{Activity, Lead, Millis, Value, lookup};
 
 const MILLIS_PER_DAY: f64 = 86_400_000.0;
@@ -27,14 +30,57 @@ pub enum Source {
     /// A numeric lead field (booleans count as 1 and 0); absent → missing.
     Field(Cow<'static, str>),
     /// A text field coded by its position in `categories`; unseen → missing.
+    /// A value matches a category when their [`category_key`]s are equal.
     Category {
         /// The lead field.
         field: Cow<'static, str>,
         /// Known categories; the code is the index.
         categories: Cow<'static, [Cow<'static, str>]>,
+        /// `category_key(categories[i], matching)` for each category, all distinct.
+        keys: Cow<'static, [Cow<'static, str>]>,
+        /// How a lead's value is compared with the categories.
+        matching: Matching,
     },
     /// An aggregate over the lead's activities.
     Activity(ActivityAggregate),
+}
+
+/// How a lead's text is matched to a category (`match` in `features.toml`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Matching {
+    /// Equal after trimming surrounding whitespace and Unicode NFC.
+    #[default]
+    Exact,
+    /// Also ignoring case (Unicode default case folding: `Retail` = `RETAIL`,
+    /// `Straße` = `STRASSE`).
+    Casefold,
+}
+
+impl Matching {
+    /// The name used in `features.toml`: `"exact"` or `"casefold"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Matching::Exact => "exact",
+            Matching::Casefold => "casefold",
+        }
+    }
+}
+
+/// What a category name or a lead's value is compared by: surrounding
+/// whitespace trimmed, Unicode NFC (composed and decomposed forms of `ä` are
+/// the same), and with [`Matching::Casefold`] case-folded (canonical caseless
+/// matching, Unicode §3.13). Plain text costs no allocation.
+pub fn category_key(text: &str, matching: Matching) -> Cow<'_, str> {
+    let text = text.trim();
+    match matching {
+        Matching::Exact if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes => Cow::Borrowed(text),
+        Matching::Exact => Cow::Owned(text.nfc().collect()),
+        Matching::Casefold if text.is_ascii() => match text.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => Cow::Owned(text.to_ascii_lowercase()),
+            false => Cow::Borrowed(text),
+        },
+        Matching::Casefold => Cow::Owned(text.chars().nfd().default_case_fold().nfc().collect()),
+    }
 }
 
 /// An aggregate over activities of one kind in a window ending at `as_of`.
@@ -92,14 +138,29 @@ pub enum FeatureValue {
 }
 
 impl FeatureValue {
-    /// The model's input value (categories as codes, missing as NaN).
-    fn model_input(&self, code: Option<usize>) -> f32 {
+    /// The model's input value (categories as codes, missing as NaN), or
+    /// `Err(number)` for a number beyond f32's range: XGBoost reads its input
+    /// as f32 (rounding to nearest) and refuses rows where that is infinite
+    /// ("Input data contains `inf` or a value too large"), so no score could
+    /// equal XGBoost's.
+    fn model_input(&self, code: Option<usize>) -> Result<f32, f64> {
         match (self, code) {
-            (FeatureValue::Number(v), _) => *v as f32,
-            (FeatureValue::Category(_), Some(code)) => code as f32,
-            _ => f32::NAN,
+            (FeatureValue::Number(v), _) if beyond_f32(*v) => Err(*v),
+            (FeatureValue::Number(v), _) => Ok(*v as f32),
+            (FeatureValue::Category(_), Some(code)) => Ok(code as f32),
+            _ => Ok(f32::NAN),
         }
     }
+}
+
+/// Whether `v` becomes infinite as an f32 (NaN is missing, not beyond).
+fn beyond_f32(v: f64) -> bool {
+    (v as f32).is_infinite()
+}
+
+/// Says that `v` is beyond the model's input range.
+fn beyond_f32_message(v: f64) -> String {
+    format!("{v:e} is beyond the range of the model's input (32-bit floats: at most {:e} in magnitude)", f32::MAX)
 }
 
 /// Why a lead's features could not be computed.
@@ -125,7 +186,7 @@ pub fn compute(features: &[FeatureDef], lead: &Lead) -> Result<(Vec<f32>, Vec<Fe
     let mut values = Vec::with_capacity(features.len());
     for def in features {
         let (value, code) = def.source.value(lead)?;
-        row.push(value.model_input(code));
+        row.push(value.model_input(code).map_err(|v| def.source.out_of_range(v))?);
         values.push(value);
     }
     Ok((row, values))
@@ -136,7 +197,10 @@ impl Source {
     pub fn describe(&self) -> String {
         match self {
             Source::Field(field) => format!("field {field}"),
-            Source::Category { field, categories } => format!("field {field}, one of: {}", categories.join(", ")),
+            Source::Category { field, categories, matching, .. } => {
+                let case = if *matching == Matching::Casefold { " (any case)" } else { "" };
+                format!("field {field}, one of{case}: {}", categories.join(", "))
+            }
             Source::Activity(a) => {
                 let mut text = format!("activity {}", a.kind);
                 for (i, (name, filter)) in a.filters.iter().enumerate() {
@@ -164,6 +228,24 @@ impl Source {
         }
     }
 
+    /// The error for a value beyond f32's range (the model's input type).
+    fn out_of_range(&self, value: f64) -> FeatureError {
+        let message = beyond_f32_message(value);
+        let field = match self {
+            Source::Field(field) | Source::Category { field, .. } => format!("fields.{field}"),
+            Source::Activity(a) => match &a.aggregate {
+                Aggregate::Sum { attribute } => {
+                    return FeatureError {
+                        field: format!("activities.{attribute}"),
+                        message: format!("the sum of {attribute} over the {} activities, {message}", a.kind),
+                    };
+                }
+                _ => "activities".into(),
+            },
+        };
+        FeatureError { field, message }
+    }
+
     fn value(&self, lead: &Lead) -> Result<(FeatureValue, Option<usize>), FeatureError> {
         match self {
             Source::Field(field) => {
@@ -181,7 +263,7 @@ impl Source {
                 };
                 Ok((value, None))
             }
-            Source::Category { field, categories } => {
+            Source::Category { field, categories, keys, matching } => {
                 let text = match lookup(&lead.fields, field) {
                     None => return Ok((FeatureValue::Missing, None)),
                     Some(Value::Text(t)) => t.as_str(),
@@ -199,7 +281,8 @@ impl Source {
                         });
                     }
                 };
-                Ok(match categories.iter().position(|c| c == text) {
+                let key = category_key(text, *matching);
+                Ok(match keys.iter().position(|k| *k == key) {
                     Some(code) => (FeatureValue::Category(categories[code].clone()), Some(code)),
                     None => (FeatureValue::Missing, None),
                 })
@@ -244,6 +327,12 @@ impl ActivityAggregate {
                 for (i, activity) in matching() {
                     match lookup(&activity.attributes, attribute) {
                         None => {}
+                        Some(Value::Number(v)) if beyond_f32(*v) => {
+                            return Err(FeatureError {
+                                field: format!("activities[{i}].{attribute}"),
+                                message: beyond_f32_message(*v),
+                            });
+                        }
                         Some(Value::Number(v)) => total += v,
                         Some(_) => {
                             return Err(FeatureError {
@@ -257,5 +346,80 @@ impl ActivityAggregate {
             }
         };
         Ok(FeatureValue::Number(number))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn category_keys_ignore_whitespace_and_normalisation_and_with_casefold_case() {
+        let exact = |s| category_key(s, Matching::Exact).into_owned();
+        let fold = |s| category_key(s, Matching::Casefold).into_owned();
+        assert_eq!(exact(" retail\t"), "retail");
+        assert_eq!(exact("Ba\u{308}ckerei"), "B\u{e4}ckerei");
+        assert_eq!(exact("B\u{e4}ckerei"), "B\u{e4}ckerei");
+        assert_ne!(exact("Retail"), exact("retail"));
+        assert_eq!(fold("  RETAIL "), "retail");
+        assert_eq!(fold("STRASSE"), fold("Stra\u{df}e"));
+        assert_eq!(fold("BA\u{308}CKEREI"), fold("b\u{e4}ckerei"));
+        assert_eq!(fold("\u{212a}elvin"), "kelvin"); // KELVIN SIGN
+        assert_eq!(fold("\u{3a3}\u{39f}\u{3a3}"), fold("\u{3c3}\u{3bf}\u{3c2}")); // ΣΟΣ = σος
+        // Plain ASCII needs no copy.
+        assert!(matches!(category_key("retail", Matching::Exact), Cow::Borrowed(_)));
+        assert!(matches!(category_key("retail", Matching::Casefold), Cow::Borrowed(_)));
+    }
+
+    fn category(categories: &[&str], matching: Matching) -> Source {
+        let keys: Vec<Cow<'static, str>> =
+            categories.iter().map(|c| Cow::Owned(category_key(c, matching).into_owned())).collect();
+        Source::Category {
+            field: "industry".into(),
+            categories: categories.iter().map(|c| Cow::Owned(c.to_string())).collect::<Vec<_>>().into(),
+            keys: keys.into(),
+            matching,
+        }
+    }
+
+    fn lead(fields: Vec<(&str, Value)>) -> Lead {
+        Lead {
+            id: "a".into(),
+            as_of: 0,
+            fields: fields.into_iter().map(|(n, v)| (n.to_string(), v)).collect(),
+            activities: vec![],
+        }
+    }
+
+    #[test]
+    fn a_leads_text_is_coded_by_its_key_and_shown_as_the_category() {
+        let source = category(&["Finance", "Stra\u{df}e"], Matching::Casefold);
+        let value = |text: &str| source.value(&lead(vec![("industry", Value::Text(text.into()))])).unwrap();
+        assert_eq!(value(" FINANCE "), (FeatureValue::Category("Finance".into()), Some(0)));
+        assert_eq!(value("strasse"), (FeatureValue::Category("Stra\u{df}e".into()), Some(1)));
+        assert_eq!(value("mining"), (FeatureValue::Missing, None));
+        let exact = category(&["Finance"], Matching::Exact);
+        let value = |text: &str| exact.value(&lead(vec![("industry", Value::Text(text.into()))])).unwrap().1;
+        assert_eq!((value("Finance "), value("finance")), (Some(0), None));
+    }
+
+    #[test]
+    fn numbers_beyond_f32_are_errors_and_numbers_within_are_not() {
+        let defs = [FeatureDef {
+            name: "employees".into(),
+            reason: "{value}".into(),
+            reason_missing: None,
+            source: Source::Field("employees".into()),
+        }];
+        let row = |v: f64| compute(&defs, &lead(vec![("employees", Value::Number(v))])).map(|(row, _)| row[0]);
+        for v in [1e39, -1e39, 3.5e38, 1e308, f64::INFINITY, f64::NEG_INFINITY] {
+            let e = row(v).unwrap_err();
+            assert_eq!(e.field, "fields.employees", "{v}");
+        }
+        assert_eq!(row(3.4e38), Ok(3.4e38f32));
+        assert_eq!(row(-0.0).map(f32::to_bits), Ok((-0.0f32).to_bits()));
+        assert_eq!(row(1e-46), Ok(0.0));
+        assert_eq!(row(9007199254740993.0), Ok(9007199254740992.0));
+        assert!(row(f64::NAN).unwrap().is_nan(), "NaN is missing");
     }
 }

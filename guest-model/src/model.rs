@@ -242,6 +242,7 @@ mod tests {
             category_words: Cow::Borrowed(&[]),
             base_margin: 0.0,
             num_features: 1,
+            selection: crate::tree::TreeSelection::all(2),
         };
         Model {
             info: ModelInfo {

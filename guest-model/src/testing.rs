@@ -47,6 +47,7 @@ pub fn random_ensemble(rng: &mut Rng, features: usize, trees: usize, depth: usiz
         category_words: words.into(),
         base_margin: rng.unit() - 0.5,
         num_features: features as u32,
+        selection: crate::tree::TreeSelection::all(trees as u32),
     }
 }
 

@@ -110,6 +110,55 @@ pub struct Ensemble {
     pub base_margin: f32,
     /// Number of input features.
     pub num_features: u32,
+    /// Which of the trees saved in the model file these are.
+    pub selection: TreeSelection,
+}
+
+/// Which trees of a model file an ensemble scores with: after early stopping
+/// XGBoost saves every tree it grew plus `best_iteration`, and its
+/// scikit-learn wrapper predicts with the first `best_iteration + 1` rounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize))]
+pub struct TreeSelection {
+    /// What was asked for (`[model] trees` in `features.toml`).
+    pub rule: TreeRule,
+    /// The `best_iteration` saved with the model (early stopping), if any.
+    pub best_iteration: Option<u32>,
+    /// Boosting rounds kept (each is `num_parallel_tree` trees).
+    pub rounds: u32,
+    /// Trees in the model file; the ensemble holds the first
+    /// [`Ensemble::num_trees`] of them.
+    pub saved_trees: u32,
+}
+
+impl TreeSelection {
+    /// Every one of `trees` trees, with no early stopping recorded.
+    pub const fn all(trees: u32) -> TreeSelection {
+        TreeSelection { rule: TreeRule::All, best_iteration: None, rounds: trees, saved_trees: trees }
+    }
+}
+
+/// Which trees to score with when a model was saved after early stopping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
+pub enum TreeRule {
+    /// The first `best_iteration + 1` rounds, as XGBoost's scikit-learn
+    /// wrapper (`XGBClassifier.predict_proba`) predicts; every tree when the
+    /// model has no `best_iteration`.
+    #[default]
+    Best,
+    /// Every saved tree, as a raw `Booster.predict` does.
+    All,
+}
+
+impl TreeRule {
+    /// The name used in `features.toml`: `"best"` or `"all"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TreeRule::Best => "best",
+            TreeRule::All => "all",
+        }
+    }
 }
 
 /// XGBoost refuses categories that are negative or not below 2^24 and sends them left.

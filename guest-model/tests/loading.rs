@@ -98,3 +98,49 @@ fn calibration_mistakes_are_clear_errors() {
     let err = error_of("calibration.json", "{\"probability\": {\"margin\": [0, 1], \"value\": [0.5, 0.2]}}");
     assert!(err.contains("non-decreasing"), "{err}");
 }
+
+#[test]
+fn every_committed_model_loads() {
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let mut loaded = Vec::new();
+    for name in ["demo", "v11", "v12", "rules-v1"] {
+        let dir = models.join(name);
+        // A model directory is complete once `make models` has trained it.
+        if dir.join("model.json").exists() || dir.join("rules.toml").exists() {
+            let model = model_dir(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let selection = model.ensemble().selection;
+            assert_eq!(selection.saved_trees as usize, model.ensemble().num_trees(), "{name}: no early stopping");
+            loaded.push(name);
+        }
+    }
+    assert!(loaded.contains(&"demo") && loaded.contains(&"rules-v1"), "{loaded:?}");
+}
+
+#[test]
+fn the_demo_saved_as_older_xgboost_did_scores_the_same() {
+    // XGBoost 1.x and 2.0 wrote base_score without brackets, no
+    // iteration_indptr, no category names and default_left as booleans.
+    let mut json: serde_json::Value = serde_json::from_str(&demo_file("model.json")).unwrap();
+    let learner = &mut json["learner"];
+    learner["learner_model_param"]["base_score"] = "6.04E-2".into();
+    learner["learner_model_param"].as_object_mut().unwrap().remove("num_target");
+    let booster = learner["gradient_booster"]["model"].as_object_mut().unwrap();
+    booster.remove("iteration_indptr");
+    booster.remove("cats");
+    for tree in booster["trees"].as_array_mut().unwrap() {
+        let flags: Vec<serde_json::Value> =
+            tree["default_left"].as_array().unwrap().iter().map(|f| (f.as_i64() == Some(1)).into()).collect();
+        tree["default_left"] = flags.into();
+    }
+    let old = demo_with("model.json", &json.to_string());
+    let (old, new) = (model_dir(old.path()).unwrap(), model_dir(&demo()).unwrap());
+    let leads: Vec<_> =
+        demo_file("sample-leads.jsonl").lines().map(|l| guest_model::load::lead_json::parse(l).unwrap()).collect();
+    assert!(leads.len() >= 10);
+    let mut scratch = Default::default();
+    for lead in &leads {
+        let (a, b) = (old.score(lead, &mut scratch).unwrap(), new.score(lead, &mut scratch).unwrap());
+        assert_eq!(a.margin, b.margin, "{}", lead.id);
+        assert_eq!(a.explanation, b.explanation, "{}", lead.id);
+    }
+}

@@ -110,6 +110,7 @@ fn a_component_that_lies_about_its_version_is_refused_at_install() {
             probability: 0.5,
         }],
         reference: None,
+        trees: None,
     };
     let store_dir = tempfile::tempdir().unwrap();
     let store = ModelStore::open(store_dir.path(), Runtime::new(RuntimeConfig::default()).unwrap()).unwrap();

@@ -89,3 +89,19 @@ fn components_may_import_only_what_std_needs() {
         assert!(error.contains(forbidden), "{error}");
     }
 }
+
+/// A model saved after early stopping is built with its best rounds (as
+/// XGBoost's scikit-learn wrapper predicts), and the manifest says so.
+#[test]
+fn the_manifest_records_which_trees_an_early_stopped_model_scores_with() {
+    let dir = common::workspace().join("guest-model/tests/fixtures/field-cases/early-stopping");
+    let out = tempfile::tempdir().unwrap();
+    let built = common::build_cached(&dir, out.path());
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&built.manifest).unwrap()).unwrap();
+    let trees = &manifest["trees"];
+    assert_eq!(trees["rule"], "best", "{manifest}");
+    assert_eq!(trees["best_iteration"], 21, "{manifest}");
+    assert_eq!(trees["rounds"], 22, "{manifest}");
+    assert_eq!(trees["saved_trees"], 32, "{manifest}");
+    assert_eq!(manifest["num_trees"], 22, "{manifest}");
+}

@@ -463,6 +463,75 @@ async fn every_rejection_has_the_json_error_shape() {
     }
 }
 
+/// A lead over `--max-lead-bytes` or `--max-activities` is refused with its
+/// own 400 naming the limit on every path that takes leads; in a batch it is
+/// that lead's error (like a lead with a lone surrogate escape), and the
+/// others are scored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lead_over_the_size_limits_gets_its_own_400_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(common::v12_dir(), &dir.path().join("store"), Default::default(), 1);
+    settings.lead_limits = leadscore::api::LeadLimits { max_bytes: 8192, max_activities: 20 };
+    let url = common::spawn(settings).await;
+    let client = common::operator();
+    let lead = |id: &str, activities: usize, padding: usize| {
+        let activity = json!({"kind": "page_view", "at": "2026-09-30T10:00:00Z", "page": "/pricing"});
+        json!({"id": id, "as_of": "2026-10-01T12:00:00Z", "fields": {"employees": 50, "notes": "x".repeat(padding)},
+               "activities": vec![activity; activities]})
+    };
+    let (busy, long, ok) = (lead("busy", 21, 0), lead("long", 0, 9000), lead("ok", 20, 0));
+    let error = |body: &Value| (body["error"]["code"].clone(), body["error"]["message"].as_str().unwrap().to_string());
+
+    let response = client.post(format!("{url}/score-lead")).json(&busy).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let (code, message) = error(&response.json().await.unwrap());
+    assert_eq!(code, "lead_too_large");
+    assert!(message.starts_with("activities: 21 activities") && message.contains("20"), "{message}");
+    let response = client.post(format!("{url}/score-lead")).json(&long).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let (code, message) = error(&response.json().await.unwrap());
+    assert_eq!(code, "lead_too_large");
+    assert!(message.contains("the limit is 8192 bytes"), "{message}");
+    let response = client.post(format!("{url}/score-lead")).json(&ok).send().await.unwrap();
+    assert_eq!(response.status(), 200, "a lead at the limits is scored");
+
+    for (context, says) in [(&busy, "context.activities: 21"), (&long, "context: the lead is")] {
+        let body = json!({"lead_id": context["id"], "context": context});
+        let response = client.post(format!("{url}/leads/score")).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        let (code, message) = error(&response.json().await.unwrap());
+        assert_eq!(code, "lead_too_large");
+        assert!(message.starts_with(says), "{message}");
+    }
+
+    // One body: a lead too busy, one too long, one with a lone surrogate
+    // escape (serde_json refuses the text), each its own error; the rest scored.
+    let surrogate = r#"{"id": "half", "as_of": "2026-10-01T12:00:00Z", "fields": {"name": "Zo\ud83d"}}"#;
+    let body = format!(r#"{{"leads": [{ok}, {busy}, {long}, {surrogate}, {ok}]}}"#);
+    let response = client
+        .post(format!("{url}/score-lead/batch"))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let results: Value = response.json().await.unwrap();
+    let results = results["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5);
+    for (i, id, code) in [(1, "busy", "lead_too_large"), (2, "long", "lead_too_large"), (3, "half", "invalid_lead")] {
+        assert_eq!(
+            (&results[i]["lead_id"], &results[i]["error"]["code"]),
+            (&json!(id), &json!(code)),
+            "{}",
+            results[i]
+        );
+    }
+    for i in [0, 4] {
+        assert!(results[i]["final_score"].is_u64(), "{}", results[i]);
+    }
+}
+
 /// Install uploads: each part once, no Rust `Debug` in messages, a 413
 /// naming the limit, and the same bytes with another manifest refused.
 #[tokio::test(flavor = "multi_thread")]

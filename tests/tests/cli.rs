@@ -1,7 +1,7 @@
 //! The CLI as a user meets it: the demo model built and scored, the
 //! explanation contract on every sample lead, and bad input reported per line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use leadscore_tests::{build_component, leadscore, leadscore_ok, repo_root};
@@ -144,4 +144,261 @@ fn building_a_broken_model_directory_says_what_is_wrong() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("features.toml") && stderr.contains("unknown agg \"median\""), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+// Issue 14: bad input stays one lead's problem.
+
+/// The encodings field-case model (tests/fixtures/field-cases/encodings),
+/// built once for all tests of this file.
+fn encodings_component() -> &'static PathBuf {
+    static BUILT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &BUILT
+        .get_or_init(|| {
+            let out = tempfile::tempdir().unwrap();
+            let wasm = build_component(&encodings_dir(), out.path());
+            (out, wasm)
+        })
+        .1
+}
+
+fn encodings_dir() -> PathBuf {
+    repo_root().join("tests/fixtures/field-cases/encodings")
+}
+
+/// Where the runs of this file keep compiled components (a run compiles
+/// once, not once per call of `leadscore score`).
+fn cache_dir() -> &'static str {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path().to_str().unwrap()
+}
+
+/// `leadscore score` over `input` (bytes, as a file) with `component` and
+/// `flags`; its output lines, as printed.
+fn score_lines(component: &Path, input: &[u8], flags: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let leads = dir.path().join("leads.jsonl");
+    std::fs::write(&leads, input).unwrap();
+    let mut args = vec!["score", "--model", component.to_str().unwrap(), "--cache-dir", cache_dir()];
+    args.extend_from_slice(flags);
+    args.push(leads.to_str().unwrap());
+    leadscore_ok(&args).lines().map(String::from).collect()
+}
+
+fn parsed(lines: &[String]) -> Vec<Value> {
+    lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// The error line's (lead_id, code, message).
+fn error_of(line: &Value) -> (Value, String, String) {
+    let text = |v: &Value| v.as_str().unwrap_or_else(|| panic!("an error line: {line}")).to_string();
+    (line["lead_id"].clone(), text(&line["error"]["code"]), text(&line["error"]["message"]))
+}
+
+/// The result without the lead's id, to compare two leads' scores.
+fn without_id(result: &Value) -> Value {
+    let mut result = result.clone();
+    result.as_object_mut().unwrap().remove("lead_id");
+    result
+}
+
+#[test]
+fn encodings_field_cases_one_bad_line_is_that_lines_error_and_the_bom_is_skipped() {
+    let wasm = encodings_component();
+    let file = |name: &str| std::fs::read(encodings_dir().join(name)).unwrap();
+
+    // One Windows-1252 byte (ë as 0xEB) in line 2's `fields.name`.
+    let out = parsed(&score_lines(wasm, &file("B_cp1252_byte_in_one_line.jsonl"), &[]));
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert_eq!((&out[0]["lead_id"], &out[2]["lead_id"]), (&"before".into(), &"after".into()));
+    assert!(out[0]["final_score"].is_u64() && out[2]["final_score"].is_u64(), "{out:?}");
+    let (id, code, message) = error_of(&out[1]);
+    assert_eq!((id, code.as_str()), ("latin1".into(), "invalid_lead"));
+    assert!(message.starts_with("line 2: fields.name: not UTF-8"), "{message}");
+    assert!(message.contains("0xEB"), "{message}");
+
+    // A UTF-8 byte order mark before line 1: skipped.
+    let out = parsed(&score_lines(wasm, &file("B_utf8_bom_at_start.jsonl"), &[]));
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(out[0]["lead_id"], "before", "{}", out[0]);
+    assert_eq!(without_id(&out[0]), without_id(&out[1]), "the same lead, BOM or not");
+
+    // `\ud83d` alone in `fields.name`, which no feature reads: the line is an
+    // error naming the field and the escape (README: `score`), the others score.
+    let out = parsed(&score_lines(wasm, &file("B_lone_surrogate_in_unused_name.jsonl"), &[]));
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert!(out[0]["final_score"].is_u64() && out[2]["final_score"].is_u64(), "{out:?}");
+    let (id, code, message) = error_of(&out[1]);
+    assert_eq!((id, code.as_str()), ("surrogate".into(), "invalid_lead"));
+    assert!(message.starts_with("line 2: fields.name: ") && message.contains(r"\ud83d"), "{message}");
+}
+
+#[test]
+fn encodings_field_cases_composed_and_decomposed_categories_score_the_same() {
+    let input = std::fs::read(encodings_dir().join("B_nfc_vs_nfd.jsonl")).unwrap();
+    let out = parsed(&score_lines(encodings_component(), &input, &[]));
+    assert_eq!(out.len(), 6, "{out:?}");
+    for pair in out.chunks(2) {
+        let (nfc, nfd) = (pair[0]["lead_id"].as_str().unwrap(), pair[1]["lead_id"].as_str().unwrap());
+        assert_eq!(nfc.strip_prefix("nfc-"), nfd.strip_prefix("nfd-"), "a pair: the same category");
+        assert!(pair[0]["final_score"].is_u64(), "{}", pair[0]);
+        // The score and every contribution; the values shown may keep the
+        // spelling the lead came with.
+        let scored = |r: &Value| {
+            let shap: Vec<(Value, Value)> = r["contributions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["feature"].clone(), c["shap"].clone()))
+                .collect();
+            (r["final_score"].clone(), r["probability"].clone(), r["margin"].clone(), r["confidence"].clone(), shap)
+        };
+        assert_eq!(scored(&pair[0]), scored(&pair[1]), "{nfc} and {nfd} score the same");
+    }
+}
+
+/// The same kinds of fault elsewhere in a lead, and line ends of other
+/// systems: each bad line is its own error naming the field, the good ones
+/// score, blank lines give nothing.
+#[test]
+fn bytes_that_are_not_utf8_or_not_text_anywhere_in_a_line_stay_that_lines_problem() {
+    let good = |id: &str| {
+        format!(
+            r#"{{"id": "{id}", "as_of": "2026-10-01T12:00:00Z", "fields": {{"employees": 50}}, "activities": [{{"kind": "page_view", "at": "2026-09-30T10:00:00Z", "page": "/pricing"}}]}}"#
+        )
+        .into_bytes()
+    };
+    let mut input = Vec::new();
+    let mut line = |bytes: &[u8]| {
+        input.extend_from_slice(bytes);
+        input.push(b'\n');
+    };
+    line(&good("first"));
+    // A Windows-1252 en dash (0x96) in an activity's attribute.
+    line(&[&br#"{"id": "dash", "as_of": "2026-10-01T12:00:00Z", "activities": [{"kind": "page_view", "at": "2026-09-30T10:00:00Z", "page": "/a "#[..], &[0x96], br#" b"}]}"#].concat());
+    // A byte order mark where two files were joined, and a Windows line end.
+    line(&[&b"\xEF\xBB\xBF"[..], &good("joined")].concat());
+    line(&[&good("crlf")[..], b"\r"].concat());
+    // Latin-1 in the id itself: no id to give.
+    line(&[&br#"{"id": "caf"#[..], &[0xE9], br#"", "as_of": "2026-10-01T12:00:00Z"}"#].concat());
+    // A lone low surrogate in a field, and a line cut short.
+    line(br#"{"id": "low", "as_of": "2026-10-01T12:00:00Z", "fields": {"industry": "\ude00 tech"}}"#);
+    line(br#"{"id": "cut", "as_of": "2026-10-01T12:00:00Z", "activities": [{"kind": "page_view", "at": "2026-"#);
+    line(b"   \r");
+    line(&good("last"));
+    let out = parsed(&score_lines(default_component(), &input, &[]));
+    let ids: Vec<&str> = out.iter().map(|r| r["lead_id"].as_str().unwrap_or("-")).collect();
+    assert_eq!(ids, ["first", "dash", "joined", "crlf", "-", "low", "cut", "last"], "{out:?}");
+    for i in [0, 2, 3, 7] {
+        assert!(out[i]["final_score"].is_u64(), "{}", out[i]);
+    }
+    assert_eq!(without_id(&out[0]), without_id(&out[2]));
+    for (i, starts) in [
+        (1, "line 2: activities[0].page: not UTF-8: byte 0x96"),
+        (4, "line 5: id: not UTF-8: byte 0xE9"),
+        (5, r"line 6: fields.industry: the escape \ude00"),
+        (6, "line 7: activities[0].at: not valid JSON"),
+    ] {
+        let (_, code, message) = error_of(&out[i]);
+        assert_eq!(code, "invalid_lead");
+        assert!(message.starts_with(starts), "{message} should start with {starts}");
+    }
+}
+
+/// 63 ordinary leads (the sample leads, ids `lead-0`..`lead-62`) as lines.
+fn ordinary_leads() -> Vec<String> {
+    let samples = std::fs::read_to_string(repo_root().join("models/sample-leads.jsonl")).unwrap();
+    let samples: Vec<Value> = samples.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    (0..63)
+        .map(|i| {
+            let mut lead = samples[i % samples.len()].clone();
+            lead["id"] = format!("lead-{i}").into();
+            lead.to_string()
+        })
+        .collect()
+}
+
+/// A lead with `n` page views (600,000 of them: 38 MB of JSON).
+fn busy_lead(n: usize) -> String {
+    let mut text = String::with_capacity(70 * n + 200);
+    text += r#"{"id": "big", "as_of": "2026-10-01T12:00:00Z", "fields": {"employees": 50}, "activities": ["#;
+    for i in 0..n {
+        if i > 0 {
+            text.push(',');
+        }
+        let (day, hour, minute) = (1 + i % 28, i / 28 % 24, i / 672 % 60);
+        text += &format!(r#"{{"kind":"page_view","at":"2026-09-{day:02}T{hour:02}:{minute:02}:00Z","page":"/docs"}}"#);
+    }
+    text + "]}"
+}
+
+/// The 63 ordinary leads with the busy one as line 32, scored with `flags`:
+/// the busy lead's error line, and the other 63 lines.
+fn score_among_ordinary(busy: &str, flags: &[&str]) -> (Value, Vec<String>) {
+    let mut lines = ordinary_leads();
+    lines.insert(31, busy.to_string());
+    let mut out = score_lines(default_component(), (lines.join("\n") + "\n").as_bytes(), flags);
+    assert_eq!(out.len(), 64, "one line per lead");
+    let busy = serde_json::from_str(&out.remove(31)).unwrap();
+    (busy, out)
+}
+
+/// The 63 ordinary leads' lines scored without the busy one, checked
+/// against a few scored one per run: how they score alone.
+fn ordinary_alone() -> &'static Vec<String> {
+    static ALONE: OnceLock<Vec<String>> = OnceLock::new();
+    ALONE.get_or_init(|| {
+        let leads = ordinary_leads();
+        let out = score_lines(default_component(), (leads.join("\n") + "\n").as_bytes(), &[]);
+        assert_eq!(out.len(), 63);
+        for i in [0, 31, 62] {
+            assert_eq!(score_lines(default_component(), leads[i].as_bytes(), &[]), [out[i].clone()], "lead {i}");
+        }
+        out
+    })
+}
+
+#[test]
+fn a_lead_of_600000_activities_fails_alone_and_the_63_others_score_as_they_do_alone() {
+    let busy = busy_lead(600_000);
+    assert!(busy.len() > 35_000_000, "{} bytes", busy.len());
+
+    // Within the default limits it is refused before it is read.
+    let (error, others) = score_among_ordinary(&busy, &[]);
+    let (id, code, message) = error_of(&error);
+    assert_eq!((id, code.as_str()), ("big".into(), "lead_too_large"));
+    assert!(message.starts_with("line 32: ") && message.contains("--max-lead-bytes"), "{message}");
+    assert!(&others == ordinary_alone(), "the 63 others score as they do alone");
+
+    // With the limits raised it reaches the model and exceeds the 64 MiB
+    // memory cap: the call of 64 leads fails, and each is scored again alone.
+    let (error, others) =
+        score_among_ordinary(&busy, &["--max-lead-bytes", "100000000", "--max-activities", "1000000"]);
+    let (id, code, message) = error_of(&error);
+    assert_eq!((id, code.as_str()), ("big".into(), "model_failed"));
+    assert!(message.contains("more than 64 MiB of memory") && message.contains("--memory-mib"), "{message}");
+    assert!(&others == ordinary_alone(), "the 63 others score as they do alone");
+}
+
+#[test]
+fn a_lead_within_the_limits_that_exceeds_the_memory_cap_fails_alone() {
+    // 60,000 page views (4.4 MB) within limits of 8 MiB and 100,000
+    // activities, against an 8 MiB cap that every ordinary lead fits.
+    let busy = busy_lead(60_000);
+    let flags = ["--memory-mib", "8", "--max-lead-bytes", "8388608", "--max-activities", "100000"];
+    let (error, others) = score_among_ordinary(&busy, &flags);
+    let (id, code, message) = error_of(&error);
+    assert_eq!((id, code.as_str()), ("big".into(), "model_failed"));
+    assert!(message.contains("more than 8 MiB of memory"), "{message}");
+    assert!(&others == ordinary_alone(), "the 63 others score as they do alone");
+
+    // Over a limit instead: refused, naming it.
+    let (error, others) = score_among_ordinary(&busy, &["--memory-mib", "8", "--max-activities", "50000"]);
+    let (_, code, message) = error_of(&error);
+    assert_eq!(code, "lead_too_large");
+    assert!(message.contains("--max-lead-bytes"), "{message}");
+    assert!(&others == ordinary_alone());
+    let (error, _) = score_among_ordinary(&busy, &["--max-lead-bytes", "8388608"]);
+    let (_, code, message) = error_of(&error);
+    assert_eq!(code, "lead_too_large");
+    assert!(message.starts_with("line 32: activities: 60000 activities") && message.contains("10000"), "{message}");
 }

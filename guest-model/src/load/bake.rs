@@ -17,7 +17,7 @@ pub fn to_rust(model: &Model) -> String {
     out.push_str("mod baked {\n");
     out.push_str("use std::borrow::Cow::Borrowed as B;\n");
     out.push_str("use crate::features::*;\nuse crate::model::*;\nuse crate::shap::{Edge, Explainer, Point};\n");
-    out.push_str("use crate::tree::{Ensemble, Link, Node as N, Split as S};\n");
+    out.push_str("use crate::tree::{Ensemble, Link, Node as N, Split as S, TreeRule, TreeSelection};\n");
     let x = &model.explainer;
     let e = x.ensemble();
     let info = &model.info;
@@ -57,7 +57,17 @@ pub fn to_rust(model: &Model) -> String {
     }
     let _ = writeln!(out, "]),\nroots: B(&{:?}),", e.roots);
     let _ = writeln!(out, "category_words: B(&{:?}),", e.category_words);
-    let _ = writeln!(out, "base_margin: {},\nnum_features: {},\n}},", f32_lit(e.base_margin), e.num_features);
+    let s = &e.selection;
+    let _ = writeln!(
+        out,
+        "base_margin: {},\nnum_features: {},\nselection: TreeSelection {{ rule: TreeRule::{:?}, best_iteration: {:?}, rounds: {}, saved_trees: {} }},\n}},",
+        f32_lit(e.base_margin),
+        e.num_features,
+        s.rule,
+        s.best_iteration,
+        s.rounds,
+        s.saved_trees
+    );
     out.push_str("edges: B(&[\n");
     for edge in x.edges.iter() {
         let _ = writeln!(out, "Edge::new({},{},{}),", f32_lit(edge.zero), f32_lit(edge.zero_through), edge.prev);
@@ -89,9 +99,10 @@ pub fn to_rust(model: &Model) -> String {
 fn feature_lit(f: &FeatureDef) -> String {
     let source = match &f.source {
         Source::Field(field) => format!("Source::Field(B({field:?}))"),
-        Source::Category { field, categories } => format!(
-            "Source::Category {{ field: B({field:?}), categories: B(&[{}]) }}",
-            categories.iter().map(|c| format!("B({c:?})")).collect::<Vec<_>>().join(",")
+        Source::Category { field, categories, keys, matching } => format!(
+            "Source::Category {{ field: B({field:?}), categories: B(&[{}]), keys: B(&[{}]), matching: Matching::{matching:?} }}",
+            categories.iter().map(|c| format!("B({c:?})")).collect::<Vec<_>>().join(","),
+            keys.iter().map(|c| format!("B({c:?})")).collect::<Vec<_>>().join(",")
         ),
         Source::Activity(a) => {
             let filters = a

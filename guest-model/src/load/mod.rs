@@ -7,11 +7,14 @@ pub mod rules;
 pub mod spec;
 pub mod xgboost;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use crate::features::Source;
+use crate::features::{FeatureDef, Source};
 use crate::model::{Calibration, Model, ModelInfo};
 use crate::shap::Explainer;
+use crate::tree::TreeRule;
+use spec::CategoryCodes;
 
 /// A model directory could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -23,10 +26,23 @@ pub struct LoadError {
     pub message: String,
 }
 
+/// Choices a caller can make over what `features.toml` says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Overrides `[model] trees`: which saved trees to score with after
+    /// early stopping. The choice made is in `model.ensemble().selection`.
+    pub trees: Option<TreeRule>,
+}
+
 /// Loads `<dir>/model.json` (or, for a points-per-rule model,
 /// `<dir>/rules.toml`), `<dir>/features.toml` and the optional
 /// `<dir>/calibration.json`, and checks that they agree.
 pub fn model_dir(dir: &Path) -> Result<Model, LoadError> {
+    model_dir_with(dir, LoadOptions::default())
+}
+
+/// [`model_dir`] with options.
+pub fn model_dir_with(dir: &Path, options: LoadOptions) -> Result<Model, LoadError> {
     let read = |name: &str| {
         let file = dir.join(name);
         std::fs::read_to_string(&file).map_err(|e| LoadError { message: format!("cannot read: {e}"), file })
@@ -35,13 +51,19 @@ pub fn model_dir(dir: &Path) -> Result<Model, LoadError> {
         let file = dir.join(name);
         move |message: String| LoadError { file, message }
     };
-    let spec = spec::parse_spec(&read("features.toml")?).map_err(error("features.toml"))?;
+    let mut spec = spec::parse_spec(&read("features.toml")?).map_err(error("features.toml"))?;
     let xgb = if !dir.join("model.json").exists() && dir.join("rules.toml").exists() {
         rules::parse(&read("rules.toml")?, &spec).map_err(error("rules.toml"))?
     } else {
-        xgboost::parse(&read("model.json")?).map_err(error("model.json"))?
+        let options = xgboost::ParseOptions { trees: options.trees.unwrap_or(spec.trees) };
+        xgboost::parse_with(&read("model.json")?, options).map_err(error("model.json"))?
     };
     check_agreement(&spec, &xgb).map_err(error("features.toml"))?;
+    for (i, def) in spec.features.iter_mut().enumerate() {
+        let saved = xgb.categories.get(i).and_then(Option::as_ref);
+        adopt_model_categories(def, saved, spec.category_codes[i])
+            .map_err(|e| error("features.toml")(format!("feature {i} ({}): {e}", def.name)))?;
+    }
     let link = match (xgb.implied_link, spec.link) {
         (Some(implied), Some(declared)) if implied != declared => {
             return Err(error("features.toml")(format!(
@@ -74,6 +96,55 @@ pub fn model_dir(dir: &Path) -> Result<Model, LoadError> {
     })
 }
 
+/// Checks a categorical feature's categories against the names the model
+/// saved (XGBoost ≥ 3.1), which are the truth: with `as_listed` they must be
+/// the same list in the same order; with `by_name` the feature takes the
+/// model's list (so a lead's value gets the model's code for that name) and
+/// every name `features.toml` lists must be in it. Names are compared under
+/// the feature's `match` (trimmed, NFC, perhaps case-folded), and a model
+/// whose names collide under it is refused.
+fn adopt_model_categories(
+    def: &mut FeatureDef,
+    saved: Option<&xgboost::SavedCategories>,
+    codes: CategoryCodes,
+) -> Result<(), String> {
+    let Source::Category { categories, keys, matching, .. } = &mut def.source else { return Ok(()) };
+    let listed: Vec<&str> = categories.iter().map(|c| c.as_ref()).collect();
+    let saved = match saved {
+        Some(saved) if !saved.is_empty() => saved,
+        _ if codes == CategoryCodes::ByName => {
+            return Err(
+                "category_codes = \"by_name\" needs the category names that XGBoost 3.1 and later save in model.json, and this model has none for this feature: list the categories in the order of the model's codes and drop category_codes".into()
+            );
+        }
+        _ => return Ok(()),
+    };
+    let names = saved.names(&listed, *matching).map_err(|e| format!("{e}; features.toml lists {listed:?}"))?;
+    let model_keys = spec::category_keys(&names, *matching).map_err(|e| format!("the model's names collide: {e}"))?;
+    match codes {
+        CategoryCodes::AsListed => {
+            if model_keys.len() != keys.len() || model_keys.iter().zip(keys.iter()).any(|(m, k)| m != k) {
+                return Err(format!(
+                    "features.toml lists the categories {listed:?} but the model was trained with {names:?} (the names XGBoost saved in model.json, in code order): list them in the model's order, or set category_codes = \"by_name\" to code leads by name"
+                ));
+            }
+        }
+        CategoryCodes::ByName => {
+            let known: std::collections::HashSet<&str> = model_keys.iter().map(String::as_str).collect();
+            let unknown: Vec<&str> =
+                listed.iter().zip(keys.iter()).filter(|(_, k)| !known.contains(k.as_ref())).map(|(l, _)| *l).collect();
+            if !unknown.is_empty() {
+                return Err(format!(
+                    "features.toml lists {unknown:?}, which the model does not know: its categories are {names:?} (features.toml lists {listed:?})"
+                ));
+            }
+            *categories = names.into_iter().map(Cow::Owned).collect::<Vec<_>>().into();
+            *keys = model_keys.into_iter().map(Cow::Owned).collect::<Vec<_>>().into();
+        }
+    }
+    Ok(())
+}
+
 /// The spec must describe exactly the model's columns.
 fn check_agreement(spec: &spec::Spec, xgb: &xgboost::XgbModel) -> Result<(), String> {
     let columns = xgb.ensemble.num_features as usize;
@@ -92,7 +163,11 @@ fn check_agreement(spec: &spec::Spec, xgb: &xgboost::XgbModel) -> Result<(), Str
         {
             let (model_says, spec_says) =
                 if categorical { ("numeric", "categorical") } else { ("categorical", "numeric") };
-            return Err(format!("feature {i} ({}) is {spec_says} here but {model_says} in the model", def.name));
+            let hint = match xgb.categories.get(i).and_then(Option::as_ref) {
+                Some(saved) if !categorical => format!(": list its categories, {:?}", saved.as_saved()),
+                _ => String::new(),
+            };
+            return Err(format!("feature {i} ({}) is {spec_says} here but {model_says} in the model{hint}", def.name));
         }
     }
     Ok(())

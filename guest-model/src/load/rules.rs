@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::spec::Spec;
 use super::xgboost::XgbModel;
 use crate::features::Source;
-use crate::tree::{Ensemble, Link, Node, Split};
+use crate::tree::{Ensemble, Link, Node, Split, TreeSelection};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -91,6 +91,7 @@ pub fn parse(text: &str, spec: &Spec) -> Result<XgbModel, String> {
         .iter()
         .map(|f| if matches!(f.source, Source::Category { .. }) { "c" } else { "float" }.to_string())
         .collect();
+    let trees = roots.len() as u32;
     Ok(XgbModel {
         ensemble: Ensemble {
             nodes: nodes.into(),
@@ -98,10 +99,12 @@ pub fn parse(text: &str, spec: &Spec) -> Result<XgbModel, String> {
             category_words: words.into(),
             base_margin: 0.0,
             num_features: spec.features.len() as u32,
+            selection: TreeSelection::all(trees),
         },
         objective: "rules:points".into(),
         implied_link: Some(Link::Identity),
         feature_names: spec.features.iter().map(|f| f.name.to_string()).collect(),
         feature_types,
+        categories: Vec::new(),
     })
 }

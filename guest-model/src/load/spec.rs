@@ -2,13 +2,13 @@
 //! `calibration.json` (score quantiles, probability calibration, importance).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use crate::features::{ActivityAggregate, Aggregate, FeatureDef, Filter, Source};
+use crate::features::{ActivityAggregate, Aggregate, FeatureDef, Filter, Matching, Source, category_key};
 use crate::model::{Bands, Calibration};
-use crate::tree::Link;
+use crate::tree::{Link, TreeRule};
 
 /// `features.toml`, checked.
 #[derive(Debug)]
@@ -23,6 +23,68 @@ pub struct Spec {
     pub bands: Bands,
     /// The features, in model column order.
     pub features: Vec<FeatureDef>,
+    /// Which saved trees to score with (`[model] trees`).
+    pub trees: TreeRule,
+    /// How each feature's category codes relate to the category names the
+    /// model saved (`category_codes`), in feature order; meaningful for
+    /// categorical features only.
+    pub category_codes: Vec<CategoryCodes>,
+}
+
+/// How a categorical feature's codes are found when the model file saved
+/// its category names (XGBoost ≥ 3.1): `category_codes` in `features.toml`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CategoryCodes {
+    /// `"as_listed"`: the code is the position in `features.toml`'s list,
+    /// which must be the model's list (same names, same order) or the model
+    /// is refused.
+    #[default]
+    AsListed,
+    /// `"by_name"`: the code is the position of the name in the model's own
+    /// list, as XGBoost re-codes by name; `features.toml` may list the names
+    /// in any order, and every name it lists must be in the model.
+    ByName,
+}
+
+impl CategoryCodes {
+    /// The name used in `features.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CategoryCodes::AsListed => "as_listed",
+            CategoryCodes::ByName => "by_name",
+        }
+    }
+
+    fn parse(what: &str, value: Option<&str>) -> Result<Option<CategoryCodes>, String> {
+        match value {
+            None => Ok(None),
+            Some("as_listed") => Ok(Some(CategoryCodes::AsListed)),
+            Some("by_name") => Ok(Some(CategoryCodes::ByName)),
+            Some(other) => Err(format!("{what} = {other:?}: expected \"as_listed\" or \"by_name\"")),
+        }
+    }
+}
+
+/// The match keys of `names` ([`category_key`]), or an error naming two
+/// names that are the same category under `matching`.
+pub fn category_keys<S: AsRef<str>>(names: &[S], matching: Matching) -> Result<Vec<String>, String> {
+    let mut keys: Vec<String> = Vec::with_capacity(names.len());
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(names.len());
+    for name in names {
+        let key = category_key(name.as_ref(), matching).into_owned();
+        if let Some(&j) = seen.get(&key) {
+            return Err(format!(
+                "the categories {:?} and {:?} are the same under match = {:?} (surrounding whitespace and Unicode NFC{} are ignored)",
+                names[j].as_ref(),
+                name.as_ref(),
+                matching.name(),
+                if matching == Matching::Casefold { ", and case" } else { "" }
+            ));
+        }
+        seen.insert(key.clone(), keys.len());
+        keys.push(key);
+    }
+    Ok(keys)
 }
 
 #[derive(Deserialize)]
@@ -41,6 +103,8 @@ struct ModelSection {
     name: String,
     version: String,
     link: Option<String>,
+    trees: Option<String>,
+    category_codes: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +129,9 @@ struct FeatureSection {
     agg: Option<String>,
     half_life_days: Option<f64>,
     attribute: Option<String>,
+    category_codes: Option<String>,
+    #[serde(rename = "match")]
+    matching: Option<String>,
 }
 
 /// Parses and checks `features.toml`.
@@ -76,6 +143,12 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
         Some("identity") => Some(Link::Identity),
         Some(other) => return Err(format!("[model] link = {other:?}: expected \"logistic\" or \"identity\"")),
     };
+    let trees = match file.model.trees.as_deref() {
+        None | Some("best") => TreeRule::Best,
+        Some("all") => TreeRule::All,
+        Some(other) => return Err(format!("[model] trees = {other:?}: expected \"best\" or \"all\"")),
+    };
+    let default_codes = CategoryCodes::parse("[model] category_codes", file.model.category_codes.as_deref())?;
     check_name("[model] name", &file.model.name)?;
     check_name("[model] version", &file.model.version)?;
     let bands = match file.bands {
@@ -89,15 +162,19 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
         return Err("no [[feature]] declared".into());
     }
     let mut features = Vec::new();
+    let mut category_codes = Vec::new();
     for (i, section) in file.feature.into_iter().enumerate() {
         let name = section.name.clone();
+        let codes = CategoryCodes::parse("category_codes", section.category_codes.as_deref())
+            .map_err(|e| format!("feature {i} ({name}): {e}"))?;
         let def = section.into_def().map_err(|e| format!("feature {i} ({name}): {e}"))?;
         if features.iter().any(|f: &FeatureDef| f.name == def.name) {
             return Err(format!("feature {i}: the name {name:?} is used twice"));
         }
         features.push(def);
+        category_codes.push(codes.or(default_codes).unwrap_or_default());
     }
-    Ok(Spec { name: file.model.name, version: file.model.version, link, bands, features })
+    Ok(Spec { name: file.model.name, version: file.model.version, link, bands, features, trees, category_codes })
 }
 
 /// Names and versions end up in file names: keep them plain.
@@ -116,17 +193,32 @@ impl FeatureSection {
                     return Err("agg, window_days and where apply to activity features only".into());
                 }
                 match self.categories {
+                    None if self.matching.is_some() || self.category_codes.is_some() => {
+                        return Err("match and category_codes apply to features with categories only".into());
+                    }
                     None => Source::Field(field.into()),
                     Some(categories) if categories.is_empty() => return Err("categories is empty".into()),
-                    Some(categories) => Source::Category {
-                        field: field.into(),
-                        categories: categories.into_iter().map(Cow::Owned).collect::<Vec<_>>().into(),
-                    },
+                    Some(categories) => {
+                        let matching = match self.matching.as_deref() {
+                            None | Some("exact") => Matching::Exact,
+                            Some("casefold") => Matching::Casefold,
+                            Some(other) => {
+                                return Err(format!("match = {other:?}: expected \"exact\" or \"casefold\""));
+                            }
+                        };
+                        let keys = category_keys(&categories, matching)?;
+                        Source::Category {
+                            field: field.into(),
+                            categories: categories.into_iter().map(Cow::Owned).collect::<Vec<_>>().into(),
+                            keys: keys.into_iter().map(Cow::Owned).collect::<Vec<_>>().into(),
+                            matching,
+                        }
+                    }
                 }
             }
             (None, Some(kind)) => {
-                if self.categories.is_some() {
-                    return Err("categories apply to field features only".into());
+                if self.categories.is_some() || self.matching.is_some() || self.category_codes.is_some() {
+                    return Err("categories, match and category_codes apply to field features only".into());
                 }
                 if let Some(days) = self.window_days
                     && !(days > 0.0 && days.is_finite())

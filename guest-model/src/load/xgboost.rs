@@ -2,10 +2,18 @@
 //! XGBoost 2.x and 3.x) into an [`Ensemble`].
 
 use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
-use crate::tree::{Ensemble, Link, Node, Split};
+use crate::features::{Matching, category_key};
+use crate::tree::{Ensemble, Link, Node, Split, TreeRule, TreeSelection};
+
+/// XGBoost's `kRtEps`: a logistic model's `base_score` is clamped to
+/// [kRtEps, 1 − kRtEps] before the logit (XGBoost ≥ 3.2,
+/// `LogisticRegression::ProbToMargin` in src/objective/regression_loss.h), so
+/// a model trained on labels that are all 1 (or all 0) still has a margin.
+const K_RT_EPS: f32 = 1e-6;
 
 /// Deepest tree accepted (root = depth 0). XGBoost grows at most 30 levels
 /// depth-wise; the explainer, the scorer and the baked component walk trees
@@ -30,13 +38,136 @@ pub struct XgbModel {
     pub feature_names: Vec<String>,
     /// Feature types saved with the model (`"c"` = categorical), if any.
     pub feature_types: Vec<String>,
+    /// The category names XGBoost ≥ 3.1 saves for each feature
+    /// (`gradient_booster.model.cats`); empty, or `None` for a feature,
+    /// when the file has none.
+    pub categories: Vec<Option<SavedCategories>>,
+}
+
+/// How to read a model file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Which saved trees to keep (`[model] trees` in `features.toml`).
+    pub trees: TreeRule,
+}
+
+/// The category names a model saved for one feature: the code of a category
+/// in the trees is its position in this list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SavedCategories {
+    /// Text categories as XGBoost saved them: the UTF-8 bytes of the names
+    /// one after another, and where each name starts. XGBoost 3.1 to 3.3
+    /// saved pandas' non-ASCII names with offsets counted in characters (and
+    /// kept as many bytes as there are characters), so such a list is read
+    /// with the names the caller expects ([`SavedCategories::names`]).
+    Text {
+        /// `offsets[i]..offsets[i + 1]` is name `i`.
+        offsets: Vec<usize>,
+        /// The names' bytes.
+        bytes: Vec<u8>,
+    },
+    /// Numeric categories (a pandas category index of numbers), as text.
+    Numbers(Vec<String>),
+}
+
+impl SavedCategories {
+    /// Number of categories.
+    pub fn len(&self) -> usize {
+        match self {
+            SavedCategories::Text { offsets, .. } => offsets.len().saturating_sub(1),
+            SavedCategories::Numbers(names) => names.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The names as saved, split at the saved offsets (invalid UTF-8 shown
+    /// with U+FFFD): for messages.
+    pub fn as_saved(&self) -> Vec<String> {
+        match self {
+            SavedCategories::Text { offsets, bytes } => {
+                offsets.windows(2).map(|w| String::from_utf8_lossy(&bytes[w[0]..w[1]]).into_owned()).collect()
+            }
+            SavedCategories::Numbers(names) => names.clone(),
+        }
+    }
+
+    /// The model's category names. `expected` (the names `features.toml`
+    /// lists) tells a list saved by XGBoost 3.1–3.3 with character offsets
+    /// from a correct one: when the names split at byte offsets are not all
+    /// among `expected` (compared under `matching`), the names are rebuilt
+    /// from `expected` as those versions would have saved them. Errors when
+    /// the saved bytes are neither.
+    pub fn names(&self, expected: &[&str], matching: Matching) -> Result<Vec<String>, String> {
+        let (offsets, bytes) = match self {
+            SavedCategories::Numbers(names) => return Ok(names.clone()),
+            SavedCategories::Text { offsets, bytes } => (offsets, bytes),
+        };
+        let by_bytes: Option<Vec<String>> =
+            offsets.windows(2).map(|w| String::from_utf8(bytes[w[0]..w[1]].to_vec()).ok()).collect();
+        if let Some(names) = &by_bytes {
+            let expected_keys: HashSet<_> = expected.iter().map(|e| category_key(e, matching)).collect();
+            let all_expected = names.iter().all(|n| expected_keys.contains(&category_key(n, matching)));
+            if bytes.is_ascii() || all_expected {
+                return Ok(names.clone());
+            }
+        }
+        if let Some(names) = rebuild_from_character_offsets(offsets, bytes, expected) {
+            return Ok(names);
+        }
+        by_bytes.ok_or_else(|| {
+            format!(
+                "the category names saved in model.json are not valid UTF-8 at their offsets ({:?}); XGBoost 3.1 to 3.3 saved non-ASCII names from pandas with character offsets: list the categories in features.toml exactly as they were in training so they can be recognised, or save the model with XGBoost 3.4 or later",
+                self.as_saved()
+            )
+        })
+    }
+}
+
+/// The names XGBoost 3.1–3.3 saved as `(offsets, bytes)` from pandas when
+/// the offsets count characters (and `bytes` holds as many bytes as the
+/// names have characters, the rest cut): rebuilt from `expected`, each name
+/// taken as written, in NFC or in NFD. `None` unless exactly one way fits.
+fn rebuild_from_character_offsets(offsets: &[usize], bytes: &[u8], expected: &[&str]) -> Option<Vec<String>> {
+    use unicode_normalization::UnicodeNormalization;
+    let mut candidates: Vec<String> = Vec::new();
+    for e in expected {
+        for form in [e.to_string(), e.nfc().collect(), e.nfd().collect()] {
+            if !candidates.contains(&form) {
+                candidates.push(form);
+            }
+        }
+    }
+    let mut names: Vec<String> = Vec::new();
+    let mut at = 0usize; // where the next name's bytes start
+    for w in offsets.windows(2) {
+        let chars = w[1].checked_sub(w[0])?;
+        let rest = bytes.get(at.min(bytes.len())..)?;
+        let mut fits = candidates.iter().filter(|c| {
+            let b = c.as_bytes();
+            !names.contains(c) && c.chars().count() == chars && rest.starts_with(&b[..b.len().min(rest.len())])
+        });
+        let name = fits.next()?;
+        if fits.any(|other| other != name) {
+            return None;
+        }
+        at += name.len();
+        names.push(name.clone());
+    }
+    (at >= bytes.len()).then_some(names)
+}
+
+/// Parses an XGBoost JSON model with the default options (after early
+/// stopping, the best rounds only). Errors say what is wrong or unsupported.
+pub fn parse(text: &str) -> Result<XgbModel, String> {
+    parse_with(text, ParseOptions::default())
 }
 
 /// Parses an XGBoost JSON model. Errors say what is wrong or unsupported.
-/// `declared_link` is the link from `features.toml`, needed when the
-/// objective does not imply one (custom objectives are saved as
-/// `reg:squarederror`).
-pub fn parse(text: &str) -> Result<XgbModel, String> {
+pub fn parse_with(text: &str, options: ParseOptions) -> Result<XgbModel, String> {
     let text = quote_non_finite(text);
     let file: ModelFile = serde_json::from_str(&text).map_err(|e| format!("not an XGBoost JSON model: {e}"))?;
     let learner = file.learner;
@@ -66,11 +197,14 @@ pub fn parse(text: &str) -> Result<XgbModel, String> {
     let (base_margin, implied_link) = match objective.as_str() {
         // XGBoost stores base_score as a probability; logistic objectives turn
         // it into a margin with the logit, computed in f32 as XGBoost does.
+        // XGBoost accepts [0, 1] (0 and 1 when every label is the same) and
+        // clamps the prior to [kRtEps, 1 - kRtEps] first.
         "binary:logistic" | "reg:logistic" => {
-            if !(base_score > 0.0 && base_score < 1.0) {
-                return Err(format!("base_score {base_score} must be a probability in (0, 1) for {objective}"));
+            if !(0.0..=1.0).contains(&base_score) {
+                return Err(format!("base_score {base_score} must be a probability in [0, 1] for {objective}"));
             }
-            (-(1.0f32 / base_score - 1.0).ln(), Some(Link::Logistic))
+            let prior = base_score.clamp(K_RT_EPS, 1.0 - K_RT_EPS);
+            (-(1.0f32 / prior - 1.0).ln(), Some(Link::Logistic))
         }
         // Raw logistic output: XGBoost keeps base_score as the margin itself.
         "binary:logitraw" => (base_score, Some(Link::Logistic)),
@@ -89,13 +223,28 @@ pub fn parse(text: &str) -> Result<XgbModel, String> {
     if model.tree_info.iter().any(|&class| class != 0) {
         return Err("multiclass models are not supported: trees for more than one class".into());
     }
+    let selection = select_trees(&model, &learner.attributes, options.trees)?;
     let mut nodes = Vec::new();
     let mut roots = Vec::new();
     let mut words = Vec::new();
+    let mut kept = (0, 0);
+    // Every tree is checked; the ensemble keeps the selected first ones.
     for (i, tree) in model.trees.iter().enumerate() {
+        if i == selection.trees {
+            kept = (nodes.len(), words.len());
+        }
         roots.push(nodes.len() as u32);
         tree.append_preordered(num_features, &mut nodes, &mut words).map_err(|e| format!("tree {i}: {e}"))?;
     }
+    if selection.trees < model.trees.len() {
+        roots.truncate(selection.trees);
+        nodes.truncate(kept.0);
+        words.truncate(kept.1);
+    }
+    let categories = match &model.cats {
+        None => Vec::new(),
+        Some(cats) => cats.per_feature(num_features)?,
+    };
     Ok(XgbModel {
         ensemble: Ensemble {
             nodes: nodes.into(),
@@ -103,12 +252,98 @@ pub fn parse(text: &str) -> Result<XgbModel, String> {
             category_words: words.into(),
             base_margin,
             num_features: num_features as u32,
+            selection: TreeSelection {
+                rule: options.trees,
+                best_iteration: selection.best_iteration,
+                rounds: selection.rounds as u32,
+                saved_trees: model.trees.len() as u32,
+            },
         },
         objective,
         implied_link,
         feature_names: learner.feature_names,
         feature_types: learner.feature_types,
+        categories,
     })
+}
+
+/// The trees a model scores with.
+struct Selected {
+    /// The first this many trees.
+    trees: usize,
+    /// That is, this many boosting rounds.
+    rounds: usize,
+    best_iteration: Option<u32>,
+}
+
+/// Honours `best_iteration` as XGBoost's scikit-learn wrapper does
+/// (`iteration_range = (0, best_iteration + 1)`): rounds map to trees with
+/// `iteration_indptr`, or `num_parallel_tree` trees a round in files older
+/// than XGBoost 2 (as XGBoost's own loader does).
+fn select_trees(
+    model: &GbTree,
+    attributes: &BTreeMap<String, serde_json::Value>,
+    rule: TreeRule,
+) -> Result<Selected, String> {
+    let saved = model.trees.len();
+    if let Some(param) = &model.gbtree_model_param
+        && let Some(n) = &param.num_trees
+        && number(n, "num_trees")? != saved
+    {
+        return Err(format!("gbtree_model_param.num_trees is {n} but the file has {saved} trees"));
+    }
+    let indptr: Vec<usize> = match &model.iteration_indptr {
+        Some(indptr) if !indptr.is_empty() => {
+            let indptr: Vec<usize> = indptr
+                .iter()
+                .map(|&i| usize::try_from(i).map_err(|_| format!("iteration_indptr has {i}")))
+                .collect::<Result<_, _>>()?;
+            if indptr[0] != 0 || indptr.windows(2).any(|w| w[0] > w[1]) || indptr[indptr.len() - 1] != saved {
+                return Err(format!(
+                    "iteration_indptr must rise from 0 to the number of trees ({saved}), got {indptr:?}"
+                ));
+            }
+            indptr
+        }
+        _ => {
+            let parallel = match model.gbtree_model_param.as_ref().and_then(|p| p.num_parallel_tree.as_ref()) {
+                Some(n) => number(n, "num_parallel_tree")?,
+                None => 1,
+            };
+            if parallel == 0 || !saved.is_multiple_of(parallel) {
+                return Err(format!("{saved} trees do not make whole rounds of num_parallel_tree = {parallel}"));
+            }
+            (0..=saved / parallel).map(|r| r * parallel).collect()
+        }
+    };
+    let rounds = indptr.len() - 1;
+    let best_iteration = match attributes.get("best_iteration") {
+        None => None,
+        Some(value) => {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let best = text
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| format!("learner.attributes.best_iteration {text:?} is not a whole number"))?;
+            Some(best)
+        }
+    };
+    let kept = match (rule, best_iteration) {
+        (TreeRule::Best, Some(best)) => {
+            if best as usize >= rounds {
+                return Err(format!(
+                    "learner.attributes.best_iteration is {best} but the model has {rounds} rounds (0 to {}): set trees = \"all\" under [model] to score with every tree",
+                    rounds as i64 - 1
+                ));
+            }
+            best as usize + 1
+        }
+        _ => rounds,
+    };
+    Ok(Selected { trees: indptr[kept], rounds: kept, best_iteration })
 }
 
 /// XGBoost writes `NaN`, `Infinity` and `-Infinity`, which JSON lacks:
@@ -167,6 +402,8 @@ struct Learner {
     feature_names: Vec<String>,
     #[serde(default)]
     feature_types: Vec<String>,
+    #[serde(default)]
+    attributes: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -193,6 +430,84 @@ struct GbTree {
     trees: Vec<TreeJson>,
     #[serde(default)]
     tree_info: Vec<i64>,
+    gbtree_model_param: Option<GbTreeParam>,
+    iteration_indptr: Option<Vec<i64>>,
+    cats: Option<CatsJson>,
+}
+
+#[derive(Deserialize)]
+struct GbTreeParam {
+    num_parallel_tree: Option<String>,
+    num_trees: Option<String>,
+}
+
+/// XGBoost ≥ 3.1's category container (src/data/cat_container.cc): one
+/// entry per feature, text as `{offsets, values}` (values: bytes as int8),
+/// numbers as `{type, values}`.
+#[derive(Deserialize)]
+struct CatsJson {
+    #[serde(default)]
+    enc: Vec<EncJson>,
+}
+
+#[derive(Deserialize)]
+struct EncJson {
+    offsets: Option<Vec<i64>>,
+    #[serde(rename = "type")]
+    kind: Option<i64>,
+    #[serde(default)]
+    values: Vec<serde_json::Value>,
+}
+
+impl CatsJson {
+    fn per_feature(&self, num_features: usize) -> Result<Vec<Option<SavedCategories>>, String> {
+        if self.enc.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.enc.len() != num_features {
+            return Err(format!("cats has {} entries for {num_features} features", self.enc.len()));
+        }
+        self.enc.iter().enumerate().map(|(i, e)| e.decode().map_err(|m| format!("cats entry {i}: {m}"))).collect()
+    }
+}
+
+impl EncJson {
+    fn decode(&self) -> Result<Option<SavedCategories>, String> {
+        match (&self.offsets, self.kind) {
+            (Some(offsets), _) => {
+                if offsets.len() < 2 {
+                    return Ok(None);
+                }
+                let bytes = self
+                    .values
+                    .iter()
+                    .map(|v| match v.as_i64() {
+                        Some(b @ -128..=255) => Ok(b as u8),
+                        _ => Err(format!("{v} is not a byte")),
+                    })
+                    .collect::<Result<Vec<u8>, String>>()?;
+                let offsets: Vec<usize> = offsets.iter().map(|&o| usize::try_from(o).unwrap_or(usize::MAX)).collect();
+                if offsets.windows(2).any(|w| w[0] > w[1]) || offsets[offsets.len() - 1] > bytes.len() {
+                    return Err(format!("offsets {offsets:?} do not fit {} bytes of names", bytes.len()));
+                }
+                Ok(Some(SavedCategories::Text { offsets, bytes }))
+            }
+            (None, Some(_)) if self.values.is_empty() => Ok(None),
+            (None, Some(_)) => {
+                let names = self
+                    .values
+                    .iter()
+                    .map(|v| match v {
+                        serde_json::Value::Number(n) if n.is_f64() => Ok(n.as_f64().unwrap_or(f64::NAN).to_string()),
+                        serde_json::Value::Number(n) => Ok(n.to_string()),
+                        other => Err(format!("the numeric category {other} is not a number")),
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                Ok(Some(SavedCategories::Numbers(names)))
+            }
+            (None, None) => Err("neither offsets (text categories) nor type (numeric categories)".into()),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -451,6 +766,98 @@ mod tests {
             "default_left": vec![0; n],
             "sum_hessian": (0..n).map(cover).collect::<Vec<_>>(),
         })
+    }
+
+    /// `model_json` with `changes` merged into `learner` and its gradient booster's model.
+    fn with(text: String, learner: serde_json::Value, booster: serde_json::Value) -> String {
+        let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for (key, value) in learner.as_object().unwrap() {
+            json["learner"][key] = value.clone();
+        }
+        for (key, value) in booster.as_object().unwrap() {
+            json["learner"]["gradient_booster"]["model"][key] = value.clone();
+        }
+        json.to_string()
+    }
+
+    #[test]
+    fn best_iteration_keeps_whole_rounds_of_parallel_trees() {
+        // 6 trees, 2 a round (a boosted random forest), best round 1: 4 trees.
+        let trees: Vec<_> = (0..6).map(|_| stump(0, None)).collect();
+        let text = with(
+            model_json("1", trees),
+            serde_json::json!({"attributes": {"best_iteration": "1", "best_score": "0.5"}}),
+            serde_json::json!({"gbtree_model_param": {"num_parallel_tree": "2", "num_trees": "6"}}),
+        );
+        let best = parse(&text).unwrap().ensemble;
+        assert_eq!(best.num_trees(), 4);
+        let want = TreeSelection { rule: TreeRule::Best, best_iteration: Some(1), rounds: 2, saved_trees: 6 };
+        assert_eq!(best.selection, want);
+        assert_eq!(best.nodes.len(), 4 * 3);
+        let all = parse_with(&text, ParseOptions { trees: TreeRule::All }).unwrap().ensemble;
+        assert_eq!((all.num_trees(), all.selection.rounds, all.selection.best_iteration), (6, 3, Some(1)));
+        // iteration_indptr (XGBoost ≥ 2) decides where rounds end.
+        let uneven = with(text.clone(), serde_json::json!({}), serde_json::json!({"iteration_indptr": [0, 1, 5, 6]}));
+        assert_eq!(parse(&uneven).unwrap().ensemble.num_trees(), 5);
+        let broken = with(text.clone(), serde_json::json!({}), serde_json::json!({"iteration_indptr": [0, 1, 5]}));
+        assert!(parse(&broken).unwrap_err().contains("iteration_indptr must rise"));
+        let odd =
+            with(text, serde_json::json!({}), serde_json::json!({"gbtree_model_param": {"num_parallel_tree": "4"}}));
+        assert!(parse(&odd).unwrap_err().contains("whole rounds of num_parallel_tree = 4"));
+    }
+
+    #[test]
+    fn category_sets_of_dropped_trees_are_dropped_too() {
+        let sets = serde_json::json!({"categories": [1, 40], "categories_nodes": [0],
+            "categories_segments": [0], "categories_sizes": [2]});
+        let text = with(
+            model_json("1", vec![stump(0, None), stump(0, Some(sets))]),
+            serde_json::json!({"attributes": {"best_iteration": "0"}}),
+            serde_json::json!({}),
+        );
+        let best = parse(&text).unwrap().ensemble;
+        assert_eq!((best.num_trees(), best.nodes.len(), best.category_words.len()), (1, 3, 0));
+        let all = parse_with(&text, ParseOptions { trees: TreeRule::All }).unwrap().ensemble;
+        assert_eq!((all.num_trees(), all.category_words.len()), (2, 2));
+    }
+
+    #[test]
+    fn saved_category_names_are_read_per_feature() {
+        let bytes = |s: &str| s.bytes().map(|b| b as i8 as i64).collect::<Vec<_>>();
+        let cats = serde_json::json!({"cats": {
+            "enc": [
+                {"offsets": [], "values": []},
+                {"offsets": [0, 2, 5], "values": bytes("nohey")},
+                {"type": 6, "values": [3, 1.5, -2]},
+            ],
+            "feature_segments": [0, 0, 2, 5], "sorted_idx": [1, 0, 2, 1, 0],
+        }});
+        let model = parse(&with(model_json("3", vec![stump(0, None)]), serde_json::json!({}), cats)).unwrap();
+        assert_eq!(model.categories.len(), 3);
+        assert_eq!(model.categories[0], None);
+        let text = model.categories[1].as_ref().unwrap();
+        assert_eq!(text.names(&[], Matching::Exact).unwrap(), ["no", "hey"]);
+        let numbers = model.categories[2].as_ref().unwrap();
+        assert_eq!(numbers.names(&[], Matching::Exact).unwrap(), ["3", "1.5", "-2"]);
+        let wrong = serde_json::json!({"cats": {"enc": [{"offsets": [0, 9], "values": bytes("no")}]}});
+        let err = parse(&with(model_json("1", vec![stump(0, None)]), serde_json::json!({}), wrong)).unwrap_err();
+        assert!(err.contains("cats entry 0: offsets [0, 9] do not fit 2 bytes"), "{err}");
+    }
+
+    #[test]
+    fn names_saved_with_character_offsets_are_rebuilt_from_the_expected_names() {
+        // How XGBoost 3.1–3.3 saved ["é", "b", "ü"] from pandas: offsets in
+        // characters, and as many bytes as characters.
+        let utf8 = "\u{e9}b\u{fc}".as_bytes();
+        let saved = SavedCategories::Text { offsets: vec![0, 1, 2, 3], bytes: utf8[..3].to_vec() };
+        assert_eq!(saved.names(&["b", "\u{fc}", "\u{e9}"], Matching::Exact).unwrap(), ["\u{e9}", "b", "\u{fc}"]);
+        // Listed decomposed, the names are found in their saved (composed) form.
+        assert_eq!(saved.names(&["b", "u\u{308}", "e\u{301}"], Matching::Exact).unwrap(), ["\u{e9}", "b", "\u{fc}"]);
+        let err = saved.names(&["b", "x", "y"], Matching::Exact).unwrap_err();
+        assert!(err.contains("not valid UTF-8"), "{err}");
+        // Saved correctly (XGBoost ≥ 3.4), the same names split at byte offsets.
+        let right = SavedCategories::Text { offsets: vec![0, 2, 3, 5], bytes: utf8.to_vec() };
+        assert_eq!(right.names(&[], Matching::Exact).unwrap(), ["\u{e9}", "b", "\u{fc}"]);
     }
 
     #[test]

@@ -17,4 +17,4 @@ pub mod state;
 pub mod validate;
 
 pub use startup::{Application, Settings};
-pub use validate::TimeBounds;
+pub use validate::{LeadLimits, TimeBounds};

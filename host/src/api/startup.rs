@@ -18,7 +18,7 @@ use super::error::{BodyLimits, json_errors};
 use super::openapi::openapi_json;
 use super::routes::{leads, learning, me, models, probes, requests, routing, score};
 use super::state::AppState;
-use super::validate::TimeBounds;
+use super::validate::{LeadLimits, TimeBounds};
 use crate::auth::Auth;
 use crate::learning::LearningSettings;
 use crate::pipeline::monitor::Monitor;
@@ -64,6 +64,8 @@ pub struct Settings {
     pub learning_defaults: LearningSettings,
     /// How far from now a lead's `as_of` and reported times may lie.
     pub bounds: TimeBounds,
+    /// The largest lead (bytes of JSON, activities) the API takes.
+    pub lead_limits: LeadLimits,
     /// Whether `/metrics` labels the learning loop's figures with tenant ids.
     /// Off by default: `/metrics` needs no token, and tenants' names and
     /// figures are not for everyone who can reach it.
@@ -109,6 +111,7 @@ impl Application {
             max_batch: settings.max_batch,
             max_upload: settings.max_upload,
             bounds: settings.bounds.clone(),
+            lead_limits: settings.lead_limits,
         });
         let mut app = Http::new()
             .route("/score-lead", post(score::score_lead))

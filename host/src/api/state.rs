@@ -7,7 +7,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
-use super::validate::TimeBounds;
+use super::validate::{LeadLimits, TimeBounds};
 use crate::auth::{Auth, Caller};
 use crate::pipeline::Pipeline;
 use crate::pipeline::monitor::Monitor;
@@ -34,6 +34,8 @@ pub struct AppState {
     pub max_upload: usize,
     /// How far from now a lead's `as_of` and reported times may lie.
     pub bounds: TimeBounds,
+    /// The largest lead the API takes.
+    pub lead_limits: LeadLimits,
 }
 
 impl AppState {

@@ -65,11 +65,14 @@ pub fn nul_field(lead: &Lead) -> Option<String> {
 }
 
 /// Checks a parsed lead for what the service needs beyond the lead reader:
-/// an id it can store, no U+0000 (Postgres cannot store it in text; refused
-/// on every path alike, the sync one too, though it stores nothing), and an
-/// `as_of` within `bounds`. `prefix` is where the lead sits in the body
-/// (`""`, or `"context."`), for the messages.
-pub fn check_lead(lead: Lead, prefix: &str, bounds: &TimeBounds) -> Result<Lead, ApiError> {
+/// no more activities than `limits` allow (every path checks the lead's
+/// size before reading it too, see [`LeadLimits`]), an id it can store, no
+/// U+0000 (Postgres cannot store it in text; refused on every path alike,
+/// the sync one too, though it stores nothing), and an `as_of` within
+/// `bounds`. `prefix` is where the lead sits in the body (`""`, or
+/// `"context."`), for the messages.
+pub fn check_lead(lead: Lead, prefix: &str, bounds: &TimeBounds, limits: &LeadLimits) -> Result<Lead, ApiError> {
+    limits.check_activities(lead.activities.len(), prefix)?;
     check_id(&format!("{prefix}id"), &lead.id)?;
     if let Some(field) = nul_field(&lead) {
         return Err(ApiError::invalid("invalid_lead", format!("{prefix}{field}: the character U+0000 is not allowed")));
@@ -77,6 +80,49 @@ pub fn check_lead(lead: Lead, prefix: &str, bounds: &TimeBounds) -> Result<Lead,
     let now = chrono::Utc::now().timestamp_millis();
     bounds.check_as_of(lead.as_of, now).map_err(|e| ApiError::invalid("invalid_lead", format!("{prefix}{e}")))?;
     Ok(lead)
+}
+
+/// The largest lead the API takes: a lead beyond them is refused with a 400
+/// naming the limit (`lead_too_large`; its bytes are checked before it is
+/// read), so that one huge lead never reaches a model call (where it would
+/// run into the memory cap or the deadline) nor the queue. Within the
+/// defaults a lead fits the default 64 MiB memory cap many times over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeadLimits {
+    /// Bytes of one lead's JSON text (as sent; a `context` as stored, in
+    /// compact JSON; default 1 MiB).
+    pub max_bytes: usize,
+    /// Activities of one lead (default 10,000).
+    pub max_activities: usize,
+}
+
+impl Default for LeadLimits {
+    fn default() -> LeadLimits {
+        LeadLimits { max_bytes: 1 << 20, max_activities: 10_000 }
+    }
+}
+
+impl LeadLimits {
+    /// Checks the size of a lead's JSON text, in bytes. `prefix` as in
+    /// [`check_lead`] (`"context."`: the message starts `context: `).
+    pub fn check_bytes(&self, bytes: usize, prefix: &str) -> Result<(), ApiError> {
+        if bytes <= self.max_bytes {
+            return Ok(());
+        }
+        let at = prefix.strip_suffix('.').map_or_else(String::new, |p| format!("{p}: "));
+        let message = format!("{at}the lead is {bytes} bytes of JSON; the limit is {} bytes", self.max_bytes);
+        Err(ApiError::invalid("lead_too_large", message))
+    }
+
+    /// Checks a lead's number of activities.
+    pub fn check_activities(&self, activities: usize, prefix: &str) -> Result<(), ApiError> {
+        if activities <= self.max_activities {
+            return Ok(());
+        }
+        let message =
+            format!("{prefix}activities: {activities} activities; the limit is {} per lead", self.max_activities);
+        Err(ApiError::invalid("lead_too_large", message))
+    }
 }
 
 /// How far from now the times the API takes may lie: a lead's `as_of`, and

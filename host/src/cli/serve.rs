@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use leadscore::api::{Application, Settings, TimeBounds};
+use leadscore::api::{Application, LeadLimits, Settings, TimeBounds};
 use leadscore::auth;
 use leadscore::learning::LearningSettings;
 use leadscore::pipeline::{Backends, PipelineConfig};
@@ -39,6 +39,16 @@ pub struct Args {
     /// Most leads in one batch request.
     #[arg(long, env = "LEADSCORE_MAX_BATCH", default_value_t = 100)]
     pub max_batch: usize,
+    /// Largest lead taken, in bytes of JSON; a larger one is refused (400
+    /// `lead_too_large`) before it is read. Request bodies may be this large
+    /// when it is more than their usual 1 MiB.
+    #[arg(long, env = "LEADSCORE_MAX_LEAD_BYTES", default_value_t = 1 << 20,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_lead_bytes: usize,
+    /// Most activities one lead may have; a lead with more is refused (400
+    /// `lead_too_large`).
+    #[arg(long, env = "LEADSCORE_MAX_ACTIVITIES", default_value_t = 10_000)]
+    pub max_activities: usize,
     #[command(flatten)]
     pub auth: AuthArgs,
     /// With --dev: listen on a non-loopback --addr anyway (development mode
@@ -127,7 +137,8 @@ impl Args {
             models: self.models,
             store: self.store,
             max_batch: self.max_batch,
-            max_body: 1 << 20,
+            // A body holds at least one lead of the largest size taken.
+            max_body: self.max_lead_bytes.max(1 << 20),
             max_upload: 64 << 20,
             auth: checked_auth,
             operator_org: self.operator_org,
@@ -152,6 +163,7 @@ impl Args {
                 future_slack: Duration::from_secs(self.future_slack_hours.saturating_mul(3_600)),
                 report_slack: Duration::from_secs(self.report_slack_hours.saturating_mul(3_600)),
             },
+            lead_limits: LeadLimits { max_bytes: self.max_lead_bytes, max_activities: self.max_activities },
             metrics_tenant_labels: self.metrics_tenant_labels,
         };
         Ok((settings, dev_token))

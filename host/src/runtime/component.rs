@@ -305,6 +305,39 @@ impl ScorerComponent {
         scorer.call_score(&mut store, leads).map_err(|e| self.classify(e, deadline))
     }
 
+    /// Scores a batch in one call, like [`ScorerComponent::score`]; if that
+    /// call fails (deadline, memory cap, trap) or answers for another number
+    /// of leads, scores each lead again alone, in its own instance with the
+    /// full deadline, so that only the lead that causes the failure fails —
+    /// with its own [`CallError`] saying why. One result per lead, in order.
+    pub fn score_isolating(&self, leads: &[Lead]) -> Vec<Result<Result<ScoredLead, ScoreError>, CallError>> {
+        let failed = match self.score(leads) {
+            Ok(results) if results.len() == leads.len() => return results.into_iter().map(Ok).collect(),
+            Ok(results) => CallError::Other(anyhow::anyhow!(
+                "the component answered {} results for {} leads",
+                results.len(),
+                leads.len()
+            )),
+            Err(e) => e,
+        };
+        if leads.len() == 1 {
+            return vec![Err(failed)];
+        }
+        leads.iter().map(|lead| self.score_alone(lead)).collect()
+    }
+
+    /// One lead in a call of its own: its result, or why the call failed.
+    fn score_alone(&self, lead: &Lead) -> Result<Result<ScoredLead, ScoreError>, CallError> {
+        let mut results = self.score(std::slice::from_ref(lead))?;
+        match (results.pop(), results.is_empty()) {
+            (Some(result), true) => Ok(result),
+            (None, _) => Err(CallError::Other(anyhow::anyhow!("the component answered no result for a lead"))),
+            (Some(_), false) => {
+                Err(CallError::Other(anyhow::anyhow!("the component answered several results for one lead")))
+            }
+        }
+    }
+
     /// Names what went wrong in a call. Everything that is neither the
     /// deadline nor the memory cap is a trap: a wasm trap, a panic, or a
     /// call into one of the trapping imports (a panicking Rust guest reads

@@ -1,4 +1,7 @@
-//! Lead JSON → the component's `lead` record.
+//! Lead JSON → the component's `lead` record; [`locate`] finds the field and
+//! the id in lead text that does not read.
+
+pub mod locate;
 
 use guest_model::lead::{self, Value};
 use guest_model::load::lead_json::{self, LeadError};

@@ -42,6 +42,11 @@ pub struct Manifest {
     /// (`reference.json` of the model directory): what drift is measured against.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<Reference>,
+    /// Which of the model file's trees the component scores with: after
+    /// early stopping, the best rounds or every tree (`[model] trees` in
+    /// `features.toml`). Absent in manifests written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trees: Option<guest_model::tree::TreeSelection>,
 }
 
 /// A lead and what the model scores it.

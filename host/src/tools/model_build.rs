@@ -52,6 +52,8 @@ fn golden_leads(model: &guest_model::model::Model) -> Result<Vec<GoldenLead>> {
 /// leadscore source tree (it holds `guest-model/`).
 pub fn build(model_dir: &Path, out_dir: &Path, workspace: &Path) -> Result<Built> {
     let model = guest_model::load::model_dir(model_dir)?;
+    // Which of the file's trees the component scores with (early stopping).
+    let trees = model.ensemble().selection;
     let golden = golden_leads(&model)?;
     let reference = read_reference(model_dir, &model.features.iter().map(|f| f.name.as_ref()).collect::<Vec<_>>())?;
     ensure!(
@@ -116,6 +118,7 @@ pub fn build(model_dir: &Path, out_dir: &Path, workspace: &Path) -> Result<Built
         built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         golden,
         reference,
+        trees: Some(trees),
     };
     self_test(&component, &manifest.golden).context("the built component disagrees with the native library")?;
     let manifest_path = out_dir.join(format!("{stem}.manifest.json"));

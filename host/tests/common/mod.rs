@@ -208,6 +208,7 @@ pub fn settings(
             ..leadscore::learning::LearningSettings::default()
         },
         bounds: leadscore::api::TimeBounds::default(),
+        lead_limits: leadscore::api::LeadLimits::default(),
         metrics_tenant_labels: false,
         backends,
         pipeline: leadscore::pipeline::PipelineConfig {

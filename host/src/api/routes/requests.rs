@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::state::AppState;
-use crate::api::validate::{TimeBounds, check_id, check_lead, parse_body};
+use crate::api::validate::{LeadLimits, TimeBounds, check_id, check_lead, parse_body};
 use crate::auth::{Caller, READ_LEADS, WRITE_LEADS};
 use crate::pipeline::db::ScoreRow;
 use crate::pipeline::enqueue::{CheckedRequest, enqueue};
@@ -106,7 +106,7 @@ pub async fn request_score(
             }
         },
     };
-    let (lead, context) = checked_context(request.lead_id, request.context, &state.bounds)?;
+    let (lead, context) = checked_context(request.lead_id, request.context, &state.bounds, &state.lead_limits)?;
     let overrides = request.overrides.unwrap_or_default();
     if let Some(v) = &overrides.model_version
         && !state.scorer.registry.router().components.contains_key(v)
@@ -128,9 +128,15 @@ pub async fn request_score(
 
 /// The lead to score and its lead JSON (stored as the CRM sent it): a JSON
 /// object that reads as a lead, whose `id` (filled in when missing) is the
-/// lead id, checked here so that nothing unreadable or unstorable ever
-/// reaches the queue. The body's JSON is read once, into the typed lead.
-fn checked_context(lead_id: String, context: Value, bounds: &TimeBounds) -> Result<(Lead, String), ApiError> {
+/// lead id, checked here so that nothing unreadable, unstorable or larger
+/// than `limits` ever reaches the queue. The body's JSON is read once, into
+/// the typed lead.
+fn checked_context(
+    lead_id: String,
+    context: Value,
+    bounds: &TimeBounds,
+    limits: &LeadLimits,
+) -> Result<(Lead, String), ApiError> {
     check_id("lead_id", &lead_id)?;
     let Value::Object(mut context) = context else {
         return Err(ApiError::invalid("invalid_request", "context: expected the lead JSON object"));
@@ -145,9 +151,12 @@ fn checked_context(lead_id: String, context: Value, bounds: &TimeBounds) -> Resu
         }
     }
     let context = Value::Object(context);
+    let text = context.to_string();
+    limits.check_bytes(text.len(), "context.")?;
+    limits.check_activities(context.get("activities").and_then(Value::as_array).map_or(0, Vec::len), "context.")?;
     let lead = lead_json::from_json(&context).map_err(|e| ApiError::invalid("invalid_lead", format!("context.{e}")))?;
-    let lead = check_lead(lead, "context.", bounds)?;
-    Ok((lead, context.to_string()))
+    let lead = check_lead(lead, "context.", bounds, limits)?;
+    Ok((lead, text))
 }
 
 /// A request as `GET /leads/score/{request_id}/status` shows it.

@@ -8,14 +8,14 @@ use axum::extract::{Query, State};
 use guest_model::lead::Lead;
 use guest_model::load::lead_json;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::api::state::AppState;
 use crate::api::validate::{LeadDoc, check_lead, parse_body};
 use crate::auth::{Caller, WRITE_LEADS};
-use crate::runtime::lead::to_wit;
+use crate::runtime::lead::{locate, to_wit};
 use crate::runtime::score::Score;
 use crate::runtime::scorer::Plan;
 
@@ -53,6 +53,7 @@ pub async fn score_lead(
     body: Bytes,
 ) -> Result<Json<ScoreResponse>, ApiError> {
     caller.require(WRITE_LEADS)?;
+    state.lead_limits.check_bytes(body.len(), "")?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("invalid_lead", "the body is not UTF-8"))?;
     let lead = lead_json::parse(text).map_err(|e| ApiError::invalid("invalid_lead", e.to_string()))?;
     score_one(&state, lead, caller.org, query.model_version).await.map(Json)
@@ -63,8 +64,11 @@ pub async fn score_lead(
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// The leads, at most the service's batch limit (100 by default).
+    // Each is kept as its JSON text and read on its own: a lead that does
+    // not read (a lone surrogate escape, a number beyond range) or is too
+    // large is that lead's error, not the batch's.
     #[schema(value_type = Vec<LeadDoc>)]
-    leads: Vec<Value>,
+    leads: Vec<Box<RawValue>>,
 }
 
 /// The answer to a batch: one result per lead, in order.
@@ -117,18 +121,26 @@ pub async fn score_batch(
         return Err(ApiError::TooLarge { code: "too_many_leads", message });
     }
     let mut results = Vec::with_capacity(request.leads.len());
-    for json in request.leads {
-        // Each lead is read from the body's JSON as it is: parsed once.
-        let scored = match lead_json::from_json(&json) {
-            Ok(lead) => score_one(&state, lead, caller.org.clone(), query.model_version.clone()).await,
-            Err(e) => Err(ApiError::invalid("invalid_lead", e.to_string())),
+    for raw in request.leads {
+        let text = raw.get();
+        // Each lead is checked for size, then read from its text: parsed once
+        // into the typed lead. Each is scored in a model call of its own
+        // (`score_one`), so a lead that fails its call (memory cap, deadline)
+        // fails alone.
+        let read = state
+            .lead_limits
+            .check_bytes(text.len(), "")
+            .and_then(|()| lead_json::parse(text).map_err(|e| ApiError::invalid("invalid_lead", e.to_string())));
+        let (lead_id, scored) = match read {
+            Ok(lead) => {
+                let id = lead.id.clone();
+                (Some(id), score_one(&state, lead, caller.org.clone(), query.model_version.clone()).await)
+            }
+            Err(e) => (locate::lead_id(text.as_bytes()), Err(e)),
         };
         results.push(match scored {
             Ok(response) => BatchResult::Scored(response),
-            Err(e) => BatchResult::Failed(LeadError {
-                lead_id: json.get("id").and_then(Value::as_str).map(String::from),
-                error: ErrorDetail::from(&e),
-            }),
+            Err(e) => BatchResult::Failed(LeadError { lead_id, error: ErrorDetail::from(&e) }),
         });
     }
     Ok(Json(BatchResponse { results }))
@@ -141,7 +153,7 @@ async fn score_one(
     tenant: String,
     version: Option<String>,
 ) -> Result<ScoreResponse, ApiError> {
-    let lead = check_lead(lead, "", &state.bounds)?;
+    let lead = check_lead(lead, "", &state.bounds, &state.lead_limits)?;
     if let Some(v) = &version
         && !state.scorer.registry.router().components.contains_key(v)
     {
