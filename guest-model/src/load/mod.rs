@@ -4,6 +4,7 @@
 pub mod bake;
 pub mod lead_json;
 pub mod rules;
+pub mod saved_categories;
 pub mod spec;
 pub mod xgboost;
 
