@@ -36,8 +36,21 @@ impl Cache {
 
     /// `score:{model sha256}:{sha256 of the canonical lead}`.
     pub fn key(model_sha256: &str, lead: &Lead) -> String {
+        Cache::key_for(model_sha256, &Cache::lead_digest(lead))
+    }
+
+    /// The sha256 (hex) of the canonical lead: computed once per job, it
+    /// keys every version's score of that lead (the primary, a fallback, the
+    /// shadow).
+    pub fn lead_digest(lead: &Lead) -> String {
         let canonical = serde_json::to_vec(&canonical(lead)).expect("a lead serialises");
-        format!("score:{model_sha256}:{}", hex::encode(Sha256::digest(&canonical)))
+        hex::encode(Sha256::digest(&canonical))
+    }
+
+    /// The key of a score by the component with `model_sha256` for the lead
+    /// with `lead_digest` ([`Cache::lead_digest`]).
+    pub fn key_for(model_sha256: &str, lead_digest: &str) -> String {
+        format!("score:{model_sha256}:{lead_digest}")
     }
 
     /// The cached score, if any. A cache that does not answer, or an entry

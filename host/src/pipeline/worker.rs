@@ -176,15 +176,17 @@ impl Worker {
         let primary = job.model_version.clone().unwrap_or_else(|| routing.primary(&job.lead_id).to_string());
         // A request for a named version is a manual check: no shadow beside it.
         let shadow = routing.shadow.clone().filter(|_| job.model_version.is_none());
+        // The lead's part of every cache key: hashed once per job.
+        let digest = Cache::lead_digest(&job.lead);
         let hit = match router.components.get(&primary) {
-            Some(component) if !job.force_refresh => self.cached(component.sha256(), &job.lead).await,
+            Some(component) if !job.force_refresh => self.cached(component.sha256(), &digest).await,
             _ => None,
         };
         let inference = match hit {
             Some(hit) => hit,
             None => {
                 let plan = Plan::Routed { tenant: Some(job.org_id.clone()), requested: job.model_version.clone() };
-                match self.score(&job.lead, plan).await {
+                match self.score(&job.lead, &digest, plan).await {
                     Ok(inference) => inference,
                     Err(outcome) => return outcome,
                 }
@@ -192,14 +194,15 @@ impl Worker {
         };
         let mut finished = self.finished(job, inference);
         if let Some(version) = shadow.filter(|v| *v != finished.score.model_version) {
-            finished.shadow = self.shadow_score(job, &version).await;
+            finished.shadow = self.shadow_score(job, &digest, &version).await;
         }
         JobOutcome::Finished(Box::new(finished))
     }
 
-    /// The cached score of the component with this sha256 for this lead.
-    async fn cached(&self, sha256: &str, lead: &lead::Lead) -> Option<Inference> {
-        let hit = self.pipeline.cache.get(&Cache::key(sha256, lead)).await;
+    /// The cached score of the component with this sha256 for the lead
+    /// with this digest.
+    async fn cached(&self, sha256: &str, digest: &str) -> Option<Inference> {
+        let hit = self.pipeline.cache.get(&Cache::key_for(sha256, digest)).await;
         self.scorer.metrics.cache_lookup(hit.is_some());
         Some(Inference { score: hit?, sha256: sha256.to_string(), cache_hit: true, fell_back: false, latency_us: 0 })
     }
@@ -207,13 +210,13 @@ impl Worker {
     /// Scores the lead as `plan` says and caches the score. `Err`: what
     /// becomes of the job (a retry when every version failed; a failure when
     /// the lead itself is refused).
-    async fn score(&self, lead: &lead::Lead, plan: Plan) -> Result<Inference, JobOutcome> {
+    async fn score(&self, lead: &lead::Lead, digest: &str, plan: Plan) -> Result<Inference, JobOutcome> {
         let answer: Answer = self.scorer.score(to_wit(lead.clone()), plan).await.map_err(|e| match e {
             ScoringError::AllFailed(failed) => JobOutcome::Retry(failed.to_string()),
             ScoringError::Task(why) => JobOutcome::Retry(why),
         })?;
         let score = answer.result.map_err(|refused| JobOutcome::Fail(refused.to_string()))?;
-        self.pipeline.cache.put(&Cache::key(&answer.sha256, lead), &score).await;
+        self.pipeline.cache.put(&Cache::key_for(&answer.sha256, digest), &score).await;
         Ok(Inference {
             score,
             sha256: answer.sha256,
@@ -225,11 +228,11 @@ impl Worker {
 
     /// The shadow version's score for the job; a shadow that fails is
     /// logged and skipped, never failing the request.
-    async fn shadow_score(&self, job: &Job, version: &str) -> Option<ShadowScore> {
+    async fn shadow_score(&self, job: &Job, digest: &str, version: &str) -> Option<ShadowScore> {
         let component = self.scorer.registry.router().components.get(version).cloned()?;
-        let inference = match self.cached(component.sha256(), &job.lead).await {
+        let inference = match self.cached(component.sha256(), digest).await {
             Some(hit) => hit,
-            None => match self.score(&job.lead, Plan::Only(version.to_string())).await {
+            None => match self.score(&job.lead, digest, Plan::Only(version.to_string())).await {
                 Ok(inference) => inference,
                 Err(_) => {
                     tracing::warn!(request_id = job.request_id, version, "the shadow version could not score the lead");
