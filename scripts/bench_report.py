@@ -56,6 +56,18 @@ def main():
     print(f"| fresh instance | {instantiate:.1f} µs |")
     print(f"| one lead in a fresh instance | {one_lead:.1f} µs |")
     print(f"| XGBoost plain `predict`, for scale | {peer['predict_us_per_row']:.1f} µs/row |")
+    baseline = run / "baseline.wasm"
+    if baseline.exists():
+        print("\n| this component against the baseline's (same model, same run) | this | baseline | this / baseline |")
+        print("| --- | ---: | ---: | ---: |")
+        rows = [
+            ("score + explanation, µs/lead (batch)", component, per_lead_us("score_and_explain", "baseline", leads)),
+            ("fresh instance, µs", instantiate, per_lead_us("component", "baseline_instantiate")),
+            ("one lead in a fresh instance, µs", one_lead, per_lead_us("component", "baseline_one_lead_fresh_instance/1")),
+            ("size, KiB", size_kib, baseline.stat().st_size / 1024),
+        ]
+        for what, this, base in rows:
+            print(f"| {what} | {this:.1f} | {base:.1f} | {this / base:.2f} |")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,49 @@
-//! The export layer: the library as the `scorer` world of `wit/scorer.wit`,
-//! with the model baked in by `leadscore model build`.
+//! The export layer: the library as the `scorer-template` world of
+//! `wit/scorer.wit`. Built once; `leadscore model build` pre-initialises it
+//! with one model (see [`Guest::wizer_initialize`]).
 
-include!(concat!(env!("OUT_DIR"), "/model.rs"));
+wit_bindgen::generate!({ path: "../wit", world: "scorer-template" });
 
-wit_bindgen::generate!({ path: "../wit", world: "scorer" });
+use std::io::Read;
+use std::sync::OnceLock;
 
 use crate::explanation::{Direction as D, Explanation as E};
 use crate::features::FeatureValue as V;
 use crate::lead as l;
-use crate::model::Band as B;
+use crate::model::{Band as B, Model};
 use crate::shap::Scratch;
+use crate::tables;
 use crate::tree::Link as K;
+
+/// The model, set once while the component is pre-initialised; the snapshot
+/// keeps it, so every instance starts with it decoded.
+static MODEL: OnceLock<Model> = OnceLock::new();
+
+fn model() -> &'static Model {
+    MODEL.get().expect("this is the scorer template, which holds no model: build one with `leadscore model build`")
+}
 
 struct Scorer;
 
 impl Guest for Scorer {
+    fn wizer_initialize() {
+        // Header first, so the body is read into one allocation: the snapshot
+        // then holds the decoded model and little else.
+        let mut stdin = std::io::stdin().lock();
+        let mut header = [0; tables::HEADER_LEN];
+        stdin.read_exact(&mut header).expect("reading the model tables' header from stdin");
+        let len = tables::body_len(&header).unwrap_or_else(|e| panic!("{e}"));
+        let mut body = vec![0; len];
+        stdin.read_exact(&mut body).expect("reading the model tables from stdin");
+        let model = tables::decode_body(&body).unwrap_or_else(|e| panic!("{e}"));
+        // Zeroed before it is freed: zero pages cost nothing in the snapshot.
+        body.fill(0);
+        drop(std::hint::black_box(body));
+        assert!(MODEL.set(model).is_ok(), "the scorer template was initialised twice");
+    }
+
     fn model_info() -> ModelInfo {
-        let m = &MODEL;
+        let m = model();
         ModelInfo {
             name: m.info.name.to_string(),
             version: m.info.version.to_string(),
@@ -42,7 +69,7 @@ impl Guest for Scorer {
 
     fn score(leads: Vec<Lead>) -> Vec<Result<ScoredLead, ScoreError>> {
         let leads: Vec<l::Lead> = leads.into_iter().map(into_lead).collect();
-        let results = MODEL.score_batch(&leads, &mut Scratch::default());
+        let results = model().score_batch(&leads, &mut Scratch::default());
         leads
             .into_iter()
             .zip(results)
@@ -68,7 +95,7 @@ impl Guest for Scorer {
                     },
                     confidence: scored.confidence,
                     margin: scored.margin,
-                    model_version: MODEL.info.version.to_string(),
+                    model_version: model().info.version.to_string(),
                     explanation: scored.explanation.map(from_explanation),
                 })
             })
@@ -104,7 +131,7 @@ fn into_pairs(fields: Vec<Field>) -> Vec<(String, l::Value)> {
 }
 
 fn from_explanation(e: E) -> Explanation {
-    let name = |i: usize| MODEL.features[i].name.to_string();
+    let name = |i: usize| model().features[i].name.to_string();
     Explanation {
         base_value: e.base_value,
         contributions: e

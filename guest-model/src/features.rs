@@ -12,7 +12,7 @@ use crate::lead::{Activity, Lead, Millis, Value, lookup};
 const MILLIS_PER_DAY: f64 = 86_400_000.0;
 
 /// One model input, in model column order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeatureDef {
     /// The feature's name (the model's column name).
     pub name: Cow<'static, str>,
@@ -25,7 +25,7 @@ pub struct FeatureDef {
 }
 
 /// Where a feature's value comes from.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Source {
     /// A numeric lead field (booleans count as 1 and 0); absent → missing.
     Field(Cow<'static, str>),
@@ -46,7 +46,7 @@ pub enum Source {
 }
 
 /// How a lead's text is matched to a category (`match` in `features.toml`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Matching {
     /// Equal after trimming surrounding whitespace and Unicode NFC.
     #[default]
@@ -84,7 +84,7 @@ pub fn category_key(text: &str, matching: Matching) -> Cow<'_, str> {
 }
 
 /// An aggregate over activities of one kind in a window ending at `as_of`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActivityAggregate {
     /// Activity kind to count.
     pub kind: Cow<'static, str>,
@@ -97,7 +97,7 @@ pub struct ActivityAggregate {
 }
 
 /// A value an attribute must equal.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Filter {
     /// Equal text.
     Text(Cow<'static, str>),
@@ -108,7 +108,7 @@ pub enum Filter {
 }
 
 /// The aggregate functions.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Aggregate {
     /// Number of matching activities (0 if none).
     Count,

@@ -10,7 +10,7 @@ use crate::shap::{Explainer, Scratch};
 use crate::tree::{Ensemble, Link};
 
 /// Score thresholds: score > hot is Hot, score < cold is Cold, else Warm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Bands {
     /// Scores above this are Hot.
     pub hot: u8,
@@ -25,8 +25,8 @@ impl Default for Bands {
 }
 
 /// The badge a rep sees.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum Band {
     /// Call first.
@@ -62,7 +62,7 @@ impl Bands {
 }
 
 /// What the training population says about the model's output.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Calibration {
     /// 101 margins: element k is the k-th percentile of the training margins.
     /// Empty: score = round(100 × probability).
@@ -76,7 +76,7 @@ pub struct Calibration {
 }
 
 /// Name, version and link of a model.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelInfo {
     /// Model family name (`lead-scorer`).
     pub name: Cow<'static, str>,
@@ -89,7 +89,7 @@ pub struct ModelInfo {
 }
 
 /// Everything one model version needs to score and explain a lead.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     /// Identity.
     pub info: ModelInfo,

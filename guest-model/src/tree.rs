@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 /// How a node splits, or that it is a leaf.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Split {
     /// A leaf: `Node::value` is the leaf value.
     Leaf,
@@ -25,7 +25,7 @@ pub enum Split {
 }
 
 /// One tree node. Children are indices into `Ensemble::nodes`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     /// The split, or `Split::Leaf`.
     pub split: Split,
@@ -68,8 +68,8 @@ impl Node {
 }
 
 /// How the model's margin becomes a probability.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum Link {
     /// probability = 1 / (1 + e^-margin)
@@ -97,7 +97,7 @@ impl Link {
 }
 
 /// A gradient-boosted tree ensemble with one output (binary classification).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ensemble {
     /// Every node of every tree, each tree pre-ordered.
     pub nodes: Cow<'static, [Node]>,
@@ -117,8 +117,7 @@ pub struct Ensemble {
 /// Which trees of a model file an ensemble scores with: after early stopping
 /// XGBoost saves every tree it grew plus `best_iteration`, and its
 /// scikit-learn wrapper predicts with the first `best_iteration + 1` rounds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TreeSelection {
     /// What was asked for (`[model] trees` in `features.toml`).
     pub rule: TreeRule,
@@ -139,8 +138,8 @@ impl TreeSelection {
 }
 
 /// Which trees to score with when a model was saved after early stopping.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TreeRule {
     /// The first `best_iteration + 1` rounds, as XGBoost's scikit-learn
     /// wrapper (`XGBClassifier.predict_proba`) predicts; every tree when the

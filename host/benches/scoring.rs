@@ -1,7 +1,9 @@
 //! Score + full explanation per lead: natively, inside the component through
 //! wasmtime, and (by `scripts/bench-scoring`, in the same run) XGBoost.
 //! Needs LEADSCORE_BENCH_DIR with `model/`, `leads.jsonl` and `component.wasm`
-//! (the script prepares them).
+//! (the script prepares them). With a `baseline.wasm` there too (the same
+//! model built by an earlier commit, `BASELINE_REV=<rev>`), that component
+//! is measured in the same run, interleaved benchmark by benchmark.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,17 +58,28 @@ fn scoring(c: &mut Criterion) {
     // One call scores all 4,000 leads: give it far more than the service's deadline.
     let runtime =
         Runtime::new(RuntimeConfig { deadline: Duration::from_secs(60), ..RuntimeConfig::default() }).expect("runtime");
-    let component = runtime.load(&std::fs::read(dir.join("component.wasm")).expect("component")).expect("component");
+    let load = |name: &str| runtime.load(&std::fs::read(dir.join(name)).expect(name)).expect(name);
+    let component = load("component.wasm");
+    let baseline = dir.join("baseline.wasm").exists().then(|| load("baseline.wasm"));
     let wit_leads: Vec<_> = leads.iter().cloned().map(leadscore::runtime::lead::to_wit).collect();
     score.bench_function("component", |b| b.iter(|| component.score(&wit_leads).expect("scored")));
+    if let Some(baseline) = &baseline {
+        score.bench_function("baseline", |b| b.iter(|| baseline.score(&wit_leads).expect("scored")));
+    }
     score.finish();
 
     let mut instance = c.benchmark_group("component");
-    instance
-        .bench_function("instantiate", |b| b.iter(|| component.instantiate(Duration::from_secs(1)).expect("instance")));
-    instance.bench_with_input(BenchmarkId::new("one_lead_fresh_instance", 1), &wit_leads[..1], |b, one| {
-        b.iter(|| component.score(one).expect("scored"))
-    });
+    for (name, component) in [("", Some(&component)), ("baseline_", baseline.as_ref())] {
+        let Some(component) = component else { continue };
+        instance.bench_function(format!("{name}instantiate"), |b| {
+            b.iter(|| component.instantiate(Duration::from_secs(1)).expect("instance"))
+        });
+        instance.bench_with_input(
+            BenchmarkId::new(format!("{name}one_lead_fresh_instance"), 1),
+            &wit_leads[..1],
+            |b, one| b.iter(|| component.score(one).expect("scored")),
+        );
+    }
     instance.finish();
 }
 

@@ -108,7 +108,7 @@ async fn export_train_build_install_as_shadow_compare_and_promote() {
             path(&model),
         ],
     );
-    let built = leadscore::tools::model_build::build(&model, &work.path().join("built"), &common::workspace()).unwrap();
+    let built = common::build_dir(&model, &work.path().join("built"));
     let manifest = std::fs::read_to_string(&built.manifest).unwrap();
     assert!(manifest.contains("\"reference\""), "the manifest carries the training distribution");
 

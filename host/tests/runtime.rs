@@ -96,7 +96,7 @@ fn components_may_import_only_what_std_needs() {
 fn the_manifest_records_which_trees_an_early_stopped_model_scores_with() {
     let dir = common::workspace().join("guest-model/tests/fixtures/field-cases/early-stopping");
     let out = tempfile::tempdir().unwrap();
-    let built = common::build_cached(&dir, out.path());
+    let built = common::build_dir(&dir, out.path());
     let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&built.manifest).unwrap()).unwrap();
     let trees = &manifest["trees"];
     assert_eq!(trees["rule"], "best", "{manifest}");

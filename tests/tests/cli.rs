@@ -54,6 +54,67 @@ fn sha256_hex(bytes: &[u8]) -> String {
     String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
 }
 
+/// The released binary copied alone to a machine with no Rust toolchain and
+/// no source tree (PATH holds nothing but the binary; no HOME, no cargo)
+/// still builds v12, and its component gives every sample lead exactly the
+/// native library's score, probability and SHAP values, bit for bit.
+#[test]
+fn a_copied_binary_builds_v12_with_no_toolchain_and_scores_as_the_native_library() {
+    let machine = tempfile::tempdir().unwrap();
+    let bin = machine.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::copy(leadscore_tests::leadscore_bin(), bin.join("leadscore")).unwrap();
+    let model = machine.path().join("v12");
+    std::fs::create_dir(&model).unwrap();
+    for entry in std::fs::read_dir(repo_root().join("models/v12")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, model.join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(repo_root().join("models/sample-leads.jsonl"), machine.path().join("leads.jsonl")).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin.join("leadscore"))
+            .args(args)
+            .current_dir(machine.path())
+            .env_clear()
+            .env("PATH", &bin)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "leadscore {args:?}:\n{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(
+        std::process::Command::new("cargo").env_clear().env("PATH", &bin).output().is_err(),
+        "cargo is out of reach"
+    );
+    run(&["model", "build", "v12", "--out", "built"]);
+    let scored = run(&["score", "--model", "built/lead-scorer-v12.wasm", "leads.jsonl"]);
+
+    let native_model = guest_model::load::model_dir(&model).unwrap();
+    let text = std::fs::read_to_string(machine.path().join("leads.jsonl")).unwrap();
+    let leads: Vec<_> = text.lines().map(|l| guest_model::load::lead_json::parse(l).unwrap()).collect();
+    let native = native_model.score_batch(&leads, &mut guest_model::shap::Scratch::default());
+    let lines: Vec<Value> = scored.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), leads.len());
+    let bits = |v: &Value| v.as_f64().unwrap().to_bits();
+    for ((lead, native), got) in leads.iter().zip(native).zip(&lines) {
+        let native = native.unwrap();
+        let id = &lead.id;
+        assert_eq!(got["lead_id"], id.as_str());
+        assert_eq!(got["final_score"], native.final_score, "{id}");
+        assert_eq!(bits(&got["margin"]), native.margin.to_bits(), "{id}: margin");
+        assert_eq!(bits(&got["probability"]), native.probability.to_bits(), "{id}: probability");
+        let explanation = native.explanation.unwrap();
+        assert_eq!(bits(&got["base_value"]), explanation.base_value.to_bits(), "{id}: base value");
+        let contributions = got["contributions"].as_array().unwrap();
+        assert_eq!(contributions.len(), explanation.contributions.len());
+        for (c, want) in contributions.iter().zip(&explanation.contributions) {
+            let name = native_model.features[want.feature].name.as_ref();
+            assert_eq!(c["feature"], name, "{id}");
+            assert_eq!(bits(&c["shap"]), want.shap.to_bits(), "{id}: SHAP of {name}");
+        }
+    }
+}
+
 #[test]
 fn every_sample_lead_gets_a_consistent_explanation() {
     let input = std::fs::read_to_string(repo_root().join("models/sample-leads.jsonl")).unwrap();

@@ -1,7 +1,6 @@
 //! Loading a model directory and lead JSON (native only: the component gets
-//! baked tables and typed leads).
+//! decoded [`crate::tables`] and typed leads).
 
-pub mod bake;
 pub mod lead_json;
 pub mod rules;
 pub mod saved_categories;

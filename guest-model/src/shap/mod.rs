@@ -52,7 +52,7 @@ pub const ROWS: usize = 8;
 const MAX_POINTS: usize = 16;
 
 /// What the explainer knows about the edge from a node's parent to the node.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Edge {
     /// Cover fraction of this edge: cover(node) / cover(parent).
     pub zero: f32,
@@ -72,7 +72,7 @@ impl Edge {
 }
 
 /// One Gauss–Legendre point on [0, 1].
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Point {
     /// Where.
     pub t: f32,
@@ -89,7 +89,7 @@ pub struct Point {
 /// owns it; read it back with [`Explainer::ensemble`]. The fields are private
 /// to this crate (the baked component, generated inside it, writes them out
 /// as a `static`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Explainer {
     /// The trees the tables below describe.
     pub(crate) ensemble: Ensemble,

@@ -13,16 +13,14 @@ use leadscore::tools::model_build;
 #[derive(Subcommand)]
 pub enum Command {
     /// Build `<model-dir>` (model.json, features.toml, calibration.json) into a
-    /// component and its manifest.
+    /// component and its manifest, from the scorer template in this binary
+    /// (no Rust toolchain needed).
     Build {
         /// Directory holding model.json, features.toml and optionally calibration.json.
         model_dir: PathBuf,
         /// Where to write `<name>-<version>.wasm` and `<name>-<version>.manifest.json`.
         #[arg(long)]
         out: PathBuf,
-        /// The leadscore source tree (holds guest-model/).
-        #[arg(long, env = "LEADSCORE_WORKSPACE", default_value = default_workspace())]
-        workspace: PathBuf,
     },
     /// Check a built component against its manifest (sha256, world, model-info,
     /// golden self-test) and install it into a model store.
@@ -43,15 +41,11 @@ pub enum Command {
     },
 }
 
-fn default_workspace() -> &'static str {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/..")
-}
-
 /// Runs the model subcommand.
 pub fn run(command: Command) -> Result<()> {
     match command {
-        Command::Build { model_dir, out, workspace } => {
-            let built = model_build::build(&model_dir, &out, &workspace)?;
+        Command::Build { model_dir, out } => {
+            let built = model_build::build(&model_dir, &out)?;
             println!("{}", built.wasm.display());
             println!("{}", built.manifest.display());
         }

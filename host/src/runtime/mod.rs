@@ -1,6 +1,8 @@
 //! The runtime layer: model versions as sandboxed WebAssembly components.
 //!
 //! - [`component`]: the wasmtime host (one engine, a fresh instance per call);
+//! - [`template`] and [`build`]: the prebuilt scorer component in this
+//!   binary, and a model's package (component + manifest) made from it;
 //! - [`manifest`]: the package contract (manifest, golden leads, self-test);
 //! - [`store`]: the model store on disk, which admits only checked components;
 //! - [`routing`]: which version scores a lead, and what to try when it fails;
@@ -12,6 +14,7 @@
 //!
 //! It imports nothing from the layers above it (`pipeline`, `api`).
 
+pub mod build;
 pub mod component;
 pub mod lead;
 pub mod manifest;
@@ -21,3 +24,4 @@ pub mod routing;
 pub mod score;
 pub mod scorer;
 pub mod store;
+pub mod template;

@@ -18,71 +18,13 @@ pub fn workspace() -> PathBuf {
 
 /// Builds `models/<version>` into `out` (component and manifest).
 pub fn build_into(version: &str, out: &Path) -> leadscore::tools::model_build::Built {
-    build_cached(&workspace().join("models").join(version), out)
+    build_dir(&workspace().join("models").join(version), out)
 }
 
-/// Builds a model directory into `out` through a cache that every test
-/// binary shares (`target/test-components/<key>`): each binary used to
-/// compile the same components again, minutes of a CI run. The key is a
-/// sha256 of everything a build reads: the model directory, the guest's
-/// sources, the WIT contract, the host's build code and `Cargo.lock`.
-pub fn build_cached(model_dir: &Path, out: &Path) -> leadscore::tools::model_build::Built {
-    use sha2::{Digest, Sha256};
-    let mut files: Vec<PathBuf> = Vec::new();
-    for root in ["guest-model/src", "guest-model/build.rs", "guest-model/Cargo.toml", "wit"] {
-        collect_files(&workspace().join(root), &mut files);
-    }
-    // The build code, the manifest it writes and the simulator its golden leads come from.
-    for file in ["host/src/tools/model_build.rs", "host/src/runtime/manifest.rs", "sim/src/simulate.rs"] {
-        files.push(workspace().join(file));
-    }
-    files.push(workspace().join("Cargo.lock"));
-    files.sort();
-    let mut model_files = Vec::new();
-    collect_files(model_dir, &mut model_files);
-    model_files.sort();
-    let mut hash = Sha256::new();
-    for path in files.iter().chain(&model_files) {
-        let name = path.strip_prefix(model_dir).or_else(|_| path.strip_prefix(workspace())).unwrap_or(path);
-        hash.update(name.to_string_lossy().as_bytes());
-        hash.update([0]);
-        hash.update(std::fs::read(path).unwrap());
-        hash.update([0]);
-    }
-    let key = hex::encode(&hash.finalize()[..12]);
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
-    let cached = target.join("test-components").join(key);
-    if !cached.exists() {
-        std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
-        let staging = tempfile::tempdir_in(cached.parent().unwrap()).unwrap();
-        leadscore::tools::model_build::build(model_dir, staging.path(), &workspace()).unwrap();
-        // Another test may have built the same key meanwhile: either copy is right.
-        let _ = std::fs::rename(staging.keep(), &cached);
-    }
-    std::fs::create_dir_all(out).unwrap();
-    let (mut wasm, mut manifest) = (None, None);
-    for entry in std::fs::read_dir(&cached).unwrap() {
-        let path = entry.unwrap().path();
-        let copy = out.join(path.file_name().unwrap());
-        std::fs::copy(&path, &copy).unwrap();
-        if copy.to_string_lossy().ends_with(".manifest.json") {
-            manifest = Some(copy);
-        } else if copy.extension().is_some_and(|e| e == "wasm") {
-            wasm = Some(copy);
-        }
-    }
-    leadscore::tools::model_build::Built { wasm: wasm.unwrap(), manifest: manifest.unwrap() }
-}
-
-/// Every file under `path` (or `path` itself, if it is a file).
-fn collect_files(path: &Path, files: &mut Vec<PathBuf>) {
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path).unwrap() {
-            collect_files(&entry.unwrap().path(), files);
-        }
-    } else if path.is_file() {
-        files.push(path.to_path_buf());
-    }
+/// Builds a model directory into `out`, as `leadscore model build` does
+/// (from the scorer template in the binary: about a second, no cargo).
+pub fn build_dir(model_dir: &Path, out: &Path) -> leadscore::tools::model_build::Built {
+    leadscore::tools::model_build::build(model_dir, out).unwrap()
 }
 
 /// The component of `models/<version>`, built once per test binary.
@@ -124,7 +66,7 @@ pub fn build_as(source: &str, version: &str, out: &Path) -> leadscore::tools::mo
     let renamed = text.replace(&format!("version = \"{source}\""), &format!("version = \"{version}\""));
     assert_ne!(text, renamed, "features.toml of {source} names its version");
     std::fs::write(&spec, renamed).unwrap();
-    build_cached(copy.path(), out)
+    build_dir(copy.path(), out)
 }
 
 /// Builds the hostile component with one misbehaviour enabled.
