@@ -1,5 +1,6 @@
-//! Reads XGBoost's JSON model format (`Booster.save_model("model.json")`,
-//! XGBoost 2.x and 3.x) into an [`Ensemble`].
+//! Reads XGBoost's model files, JSON (`Booster.save_model("model.json")`)
+//! and UBJSON (`"model.ubj"`, the default from XGBoost 2.1), as saved by
+//! XGBoost 1.0 to 3.x, into an [`Ensemble`].
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -8,6 +9,7 @@ use serde::Deserialize;
 
 use super::saved_categories::CatsJson;
 pub use super::saved_categories::SavedCategories;
+use super::ubjson;
 use crate::tree::{Ensemble, Link, Node, Split, TreeRule, TreeSelection};
 
 /// XGBoost's `kRtEps`: a logistic model's `base_score` is clamped to
@@ -62,6 +64,29 @@ pub fn parse(text: &str) -> Result<XgbModel, String> {
 pub fn parse_with(text: &str, options: ParseOptions) -> Result<XgbModel, String> {
     let text = quote_non_finite(text);
     let file: ModelFile = serde_json::from_str(&text).map_err(|e| format!("not an XGBoost JSON model: {e}"))?;
+    from_file(file, options)
+}
+
+/// Parses an XGBoost model file in either format, told apart by its first
+/// bytes (see [`ubjson::looks_like_ubjson`]), not by its name: UBJSON, or
+/// else JSON text (a UTF-8 byte order mark allowed). Errors say which
+/// format was read and what is wrong, with the byte offset for UBJSON.
+pub fn parse_bytes(bytes: &[u8], options: ParseOptions) -> Result<XgbModel, String> {
+    if ubjson::looks_like_ubjson(bytes) {
+        let value = ubjson::to_value(bytes).map_err(|e| format!("not an XGBoost UBJSON model: {e}"))?;
+        let file: ModelFile = serde_json::from_value(value).map_err(|e| format!("not an XGBoost UBJSON model: {e}"))?;
+        return from_file(file, options);
+    }
+    if bytes.starts_with(b"binf") || bytes.starts_with(&[0, 0, 0, 0x3f]) {
+        return Err("this is XGBoost's old binary format, which is not supported: load it with XGBoost and save_model(\"model.json\")".into());
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("not an XGBoost JSON model (nor UBJSON): invalid UTF-8 at byte {}", e.valid_up_to()))?;
+    parse_with(text.strip_prefix('\u{feff}').unwrap_or(text), options)
+}
+
+/// The model a parsed file describes, checked.
+fn from_file(file: ModelFile, options: ParseOptions) -> Result<XgbModel, String> {
     let learner = file.learner;
     let param = &learner.learner_model_param;
     if number(&param.num_class, "num_class")? > 1 {
