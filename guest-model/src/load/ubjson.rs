@@ -217,8 +217,15 @@ impl Reader<'_> {
         let mut out = Vec::new();
         match count {
             Some(n) => {
-                // `count` is at most the bytes left; a typed array's elements
-                // may each take several bytes, so this is an upper bound.
+                // `n` is at most the bytes left; a typed array of fixed-size
+                // numbers must hold all of their bytes too.
+                let size = element.map_or(0, payload_size);
+                if n.saturating_mul(size) > self.remaining() {
+                    return Err(self.error_at(
+                        self.at,
+                        format!("truncated: {n} elements of {size} bytes but {} bytes remain", self.remaining()),
+                    ));
+                }
                 out.reserve(n);
                 for _ in 0..n {
                     let marker = self.element_marker(element)?;
@@ -268,6 +275,17 @@ impl Reader<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Bytes of a number's payload of type `marker`; 0 for the rest.
+fn payload_size(marker: u8) -> usize {
+    match marker {
+        b'i' | b'U' | b'C' => 1,
+        b'I' => 2,
+        b'l' | b'd' => 4,
+        b'L' | b'D' => 8,
+        _ => 0,
     }
 }
 
@@ -370,7 +388,16 @@ mod tests {
             UbjsonError { offset: 1, message: "string length 5 is more than the 3 bytes left".into() }
         );
         let short = cat(&[b"[$d#U\x02", &1f32.to_be_bytes(), &[0, 0]]);
-        assert_eq!(err(&short).offset, 10);
+        assert_eq!(
+            err(&short),
+            UbjsonError { offset: 6, message: "truncated: 2 elements of 4 bytes but 6 bytes remain".into() }
+        );
+        let short = cat(&[b"[[$d#U\x01", &[0, 0, 0], b"]"]);
+        // The float takes `]` as its last byte; the outer array then ends early.
+        assert_eq!(
+            err(&short),
+            UbjsonError { offset: 11, message: "truncated: a marker needs 1 bytes but 0 remain".into() }
+        );
         assert!(err(b"[U\x01").message.contains("truncated"));
         assert!(err(b"").message.contains("truncated: a marker"));
         // Bad markers, in a value, a length, a type header.
