@@ -75,9 +75,14 @@ impl Reader<'_> {
 
     fn take(&mut self, n: usize, what: &str) -> Result<&[u8], UbjsonError> {
         if n > self.remaining() {
-            return Err(
-                self.error_at(self.at, format!("truncated: {what} needs {n} bytes but {} remain", self.remaining()))
-            );
+            return Err(self.error_at(
+                self.at,
+                format!(
+                    "truncated: {what} needs {n} byte{} but {} remain",
+                    if n == 1 { "" } else { "s" },
+                    self.remaining()
+                ),
+            ));
         }
         let bytes = &self.bytes[self.at..self.at + n];
         self.at += n;
@@ -396,7 +401,7 @@ mod tests {
         // The float takes `]` as its last byte; the outer array then ends early.
         assert_eq!(
             err(&short),
-            UbjsonError { offset: 11, message: "truncated: a marker needs 1 bytes but 0 remain".into() }
+            UbjsonError { offset: 11, message: "truncated: a marker needs 1 byte but 0 remain".into() }
         );
         assert!(err(b"[U\x01").message.contains("truncated"));
         assert!(err(b"").message.contains("truncated: a marker"));
