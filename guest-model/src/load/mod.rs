@@ -5,6 +5,7 @@ pub mod lead_json;
 pub mod rules;
 pub mod saved_categories;
 pub mod spec;
+pub mod ubjson;
 pub mod xgboost;
 
 use std::borrow::Cow;
@@ -16,7 +17,7 @@ use crate::shap::Explainer;
 use crate::tree::TreeRule;
 use spec::CategoryCodes;
 
-/// A model directory could not be loaded.
+/// A model (a directory, or files in memory) could not be loaded.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {message}", file.display())]
 pub struct LoadError {
@@ -34,9 +35,43 @@ pub struct LoadOptions {
     pub trees: Option<TreeRule>,
 }
 
-/// Loads `<dir>/model.json` (or, for a points-per-rule model,
+/// A model's files, read already: what [`model_files`] loads, from a
+/// directory ([`model_dir`]) or from memory (an upload).
+#[derive(Clone, Copy, Debug)]
+pub struct ModelFiles<'a> {
+    /// The trees.
+    pub model: ModelFile<'a>,
+    /// `features.toml`.
+    pub features: &'a str,
+    /// `calibration.json`, if there is one.
+    pub calibration: Option<&'a str>,
+}
+
+/// The file holding a model's trees.
+#[derive(Clone, Copy, Debug)]
+pub enum ModelFile<'a> {
+    /// An XGBoost model file, JSON or UBJSON (told apart by its bytes, see
+    /// [`xgboost::parse_bytes`]); `name` is what errors call it
+    /// (`model.json`, `model.ubj`, an upload's file name).
+    Xgboost {
+        /// What errors call the file.
+        name: &'a str,
+        /// Its contents.
+        bytes: &'a [u8],
+    },
+    /// A points-per-rule model (`rules.toml`).
+    Rules(&'a str),
+}
+
+/// The names an XGBoost model file may have in a model directory.
+pub const XGBOOST_FILE_NAMES: [&str; 2] = ["model.json", "model.ubj"];
+
+/// Loads a model directory: the XGBoost model `<dir>/model.json` or
+/// `<dir>/model.ubj` (exactly one of them; or, for a points-per-rule model,
 /// `<dir>/rules.toml`), `<dir>/features.toml` and the optional
-/// `<dir>/calibration.json`, and checks that they agree.
+/// `<dir>/calibration.json`, and checks that they agree. Errors name the
+/// file at fault (the directory itself when the model file is missing or
+/// there are two).
 pub fn model_dir(dir: &Path) -> Result<Model, LoadError> {
     model_dir_with(dir, LoadOptions::default())
 }
@@ -45,18 +80,60 @@ pub fn model_dir(dir: &Path) -> Result<Model, LoadError> {
 pub fn model_dir_with(dir: &Path, options: LoadOptions) -> Result<Model, LoadError> {
     let read = |name: &str| {
         let file = dir.join(name);
-        std::fs::read_to_string(&file).map_err(|e| LoadError { message: format!("cannot read: {e}"), file })
+        std::fs::read(&file).map_err(|e| LoadError { message: format!("cannot read: {e}"), file })
     };
+    let text = |name: &str| {
+        let bytes = read(name)?;
+        String::from_utf8(bytes).map_err(|e| LoadError {
+            file: dir.join(name),
+            message: format!("not UTF-8 text: invalid at byte {}", e.utf8_error().valid_up_to()),
+        })
+    };
+    let present: Vec<&str> = XGBOOST_FILE_NAMES.into_iter().filter(|name| dir.join(name).exists()).collect();
+    let (model_name, model_bytes, rules) = match present[..] {
+        [name] => (name, read(name)?, None),
+        [] if dir.join("rules.toml").exists() => ("rules.toml", Vec::new(), Some(text("rules.toml")?)),
+        [] => {
+            return Err(LoadError {
+                file: dir.to_path_buf(),
+                message: "has no model file: model.json or model.ubj (XGBoost), or rules.toml".into(),
+            });
+        }
+        _ => {
+            return Err(LoadError {
+                file: dir.to_path_buf(),
+                message: format!("has both {}: keep the one to load", present.join(" and ")),
+            });
+        }
+    };
+    let features = text("features.toml")?;
+    let calibration = match dir.join("calibration.json").exists() {
+        true => Some(text("calibration.json")?),
+        false => None,
+    };
+    let model = match &rules {
+        Some(rules) => ModelFile::Rules(rules),
+        None => ModelFile::Xgboost { name: model_name, bytes: &model_bytes },
+    };
+    let files = ModelFiles { model, features: &features, calibration: calibration.as_deref() };
+    model_files(files, options).map_err(|e| LoadError { file: dir.join(e.file), message: e.message })
+}
+
+/// Loads a model from its files' contents and checks that they agree.
+/// Errors name the file at fault by its name alone (`features.toml`, the
+/// model file's `name`, `rules.toml`, `calibration.json`).
+pub fn model_files(files: ModelFiles<'_>, options: LoadOptions) -> Result<Model, LoadError> {
     let error = |name: &str| {
-        let file = dir.join(name);
+        let file = PathBuf::from(name);
         move |message: String| LoadError { file, message }
     };
-    let mut spec = spec::parse_spec(&read("features.toml")?).map_err(error("features.toml"))?;
-    let xgb = if !dir.join("model.json").exists() && dir.join("rules.toml").exists() {
-        rules::parse(&read("rules.toml")?, &spec).map_err(error("rules.toml"))?
-    } else {
-        let options = xgboost::ParseOptions { trees: options.trees.unwrap_or(spec.trees) };
-        xgboost::parse_with(&read("model.json")?, options).map_err(error("model.json"))?
+    let mut spec = spec::parse_spec(files.features).map_err(error("features.toml"))?;
+    let xgb = match files.model {
+        ModelFile::Rules(rules) => rules::parse(rules, &spec).map_err(error("rules.toml"))?,
+        ModelFile::Xgboost { name, bytes } => {
+            let options = xgboost::ParseOptions { trees: options.trees.unwrap_or(spec.trees) };
+            xgboost::parse_bytes(bytes, options).map_err(error(name))?
+        }
     };
     check_agreement(&spec, &xgb).map_err(error("features.toml"))?;
     for (i, def) in spec.features.iter_mut().enumerate() {
@@ -81,11 +158,9 @@ pub fn model_dir_with(dir: &Path, options: LoadOptions) -> Result<Model, LoadErr
             )));
         }
     };
-    let calibration = match dir.join("calibration.json").exists() {
-        true => {
-            spec::parse_calibration(&read("calibration.json")?, &spec.features).map_err(error("calibration.json"))?
-        }
-        false => Calibration::default(),
+    let calibration = match files.calibration {
+        Some(text) => spec::parse_calibration(text, &spec.features).map_err(error("calibration.json"))?,
+        None => Calibration::default(),
     };
     Ok(Model {
         info: ModelInfo { name: spec.name.into(), version: spec.version.into(), objective: xgb.objective.into(), link },

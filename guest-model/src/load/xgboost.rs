@@ -1,5 +1,6 @@
-//! Reads XGBoost's JSON model format (`Booster.save_model("model.json")`,
-//! XGBoost 2.x and 3.x) into an [`Ensemble`].
+//! Reads XGBoost's model files, JSON (`Booster.save_model("model.json")`)
+//! and UBJSON (`"model.ubj"`, the default from XGBoost 2.1), as saved by
+//! XGBoost 1.0 to 3.x, into an [`Ensemble`].
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -8,6 +9,7 @@ use serde::Deserialize;
 
 use super::saved_categories::CatsJson;
 pub use super::saved_categories::SavedCategories;
+use super::ubjson;
 use crate::tree::{Ensemble, Link, Node, Split, TreeRule, TreeSelection};
 
 /// XGBoost's `kRtEps`: a logistic model's `base_score` is clamped to
@@ -62,6 +64,29 @@ pub fn parse(text: &str) -> Result<XgbModel, String> {
 pub fn parse_with(text: &str, options: ParseOptions) -> Result<XgbModel, String> {
     let text = quote_non_finite(text);
     let file: ModelFile = serde_json::from_str(&text).map_err(|e| format!("not an XGBoost JSON model: {e}"))?;
+    from_file(file, options)
+}
+
+/// Parses an XGBoost model file in either format, told apart by its first
+/// bytes (see [`ubjson::looks_like_ubjson`]), not by its name: UBJSON, or
+/// else JSON text (a UTF-8 byte order mark allowed). Errors say which
+/// format was read and what is wrong, with the byte offset for UBJSON.
+pub fn parse_bytes(bytes: &[u8], options: ParseOptions) -> Result<XgbModel, String> {
+    if ubjson::looks_like_ubjson(bytes) {
+        let value = ubjson::to_value(bytes).map_err(|e| format!("not an XGBoost UBJSON model: {e}"))?;
+        let file: ModelFile = serde_json::from_value(value).map_err(|e| format!("not an XGBoost UBJSON model: {e}"))?;
+        return from_file(file, options);
+    }
+    if bytes.starts_with(b"binf") || bytes.starts_with(&[0, 0, 0, 0x3f]) {
+        return Err("this is XGBoost's old binary format, which is not supported: load it with XGBoost and save_model(\"model.json\")".into());
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("not an XGBoost JSON model (nor UBJSON): invalid UTF-8 at byte {}", e.valid_up_to()))?;
+    parse_with(text.strip_prefix('\u{feff}').unwrap_or(text), options)
+}
+
+/// The model a parsed file describes, checked.
+fn from_file(file: ModelFile, options: ParseOptions) -> Result<XgbModel, String> {
     let learner = file.learner;
     let param = &learner.learner_model_param;
     if number(&param.num_class, "num_class")? > 1 {
@@ -184,6 +209,7 @@ fn select_trees(
     {
         return Err(format!("gbtree_model_param.num_trees is {n} but the file has {saved} trees"));
     }
+    let best_iteration = attribute_number(attributes, "best_iteration")?;
     let indptr: Vec<usize> = match &model.iteration_indptr {
         Some(indptr) if !indptr.is_empty() => {
             let indptr: Vec<usize> = indptr
@@ -200,7 +226,7 @@ fn select_trees(
         _ => {
             let parallel = match model.gbtree_model_param.as_ref().and_then(|p| p.num_parallel_tree.as_ref()) {
                 Some(n) => number(n, "num_parallel_tree")?,
-                None => 1,
+                None => parallel_from_best_ntree_limit(attributes, best_iteration)?,
             };
             if parallel == 0 || !saved.is_multiple_of(parallel) {
                 return Err(format!("{saved} trees do not make whole rounds of num_parallel_tree = {parallel}"));
@@ -209,20 +235,6 @@ fn select_trees(
         }
     };
     let rounds = indptr.len() - 1;
-    let best_iteration = match attributes.get("best_iteration") {
-        None => None,
-        Some(value) => {
-            let text = match value {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let best = text
-                .trim()
-                .parse::<u32>()
-                .map_err(|_| format!("learner.attributes.best_iteration {text:?} is not a whole number"))?;
-            Some(best)
-        }
-    };
     let kept = match (rule, best_iteration) {
         (TreeRule::Best, Some(best)) => {
             if best as usize >= rounds {
@@ -236,6 +248,38 @@ fn select_trees(
         _ => rounds,
     };
     Ok(Selected { trees: indptr[kept], rounds: kept, best_iteration })
+}
+
+/// A whole number saved as a learner attribute (a string), if present.
+fn attribute_number(attributes: &BTreeMap<String, serde_json::Value>, name: &str) -> Result<Option<u32>, String> {
+    let Some(value) = attributes.get(name) else { return Ok(None) };
+    let text = match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let n =
+        text.trim().parse::<u32>().map_err(|_| format!("learner.attributes.{name} {text:?} is not a whole number"))?;
+    Ok(Some(n))
+}
+
+/// Trees per round for a file without `num_parallel_tree` (XGBoost < 1.6
+/// kept it out of the model): XGBoost 1.x saved `best_ntree_limit` =
+/// (`best_iteration` + 1) × trees per round next to `best_iteration`, and
+/// predicted with that many trees. 1 without them.
+fn parallel_from_best_ntree_limit(
+    attributes: &BTreeMap<String, serde_json::Value>,
+    best_iteration: Option<u32>,
+) -> Result<usize, String> {
+    let (Some(best), Some(limit)) = (best_iteration, attribute_number(attributes, "best_ntree_limit")?) else {
+        return Ok(1);
+    };
+    let rounds = best as usize + 1;
+    if limit == 0 || !(limit as usize).is_multiple_of(rounds) {
+        return Err(format!(
+            "learner.attributes.best_ntree_limit {limit} is not a whole number of rounds (best_iteration {best} + 1)"
+        ));
+    }
+    Ok(limit as usize / rounds)
 }
 
 /// XGBoost writes `NaN`, `Infinity` and `-Infinity`, which JSON lacks:
@@ -628,6 +672,20 @@ mod tests {
         let odd =
             with(text, serde_json::json!({}), serde_json::json!({"gbtree_model_param": {"num_parallel_tree": "4"}}));
         assert!(parse(&odd).unwrap_err().contains("whole rounds of num_parallel_tree = 4"));
+    }
+
+    #[test]
+    fn xgboost_1x_files_without_num_parallel_tree_take_it_from_best_ntree_limit() {
+        // XGBoost 1.4–1.5 save a forest's best_ntree_limit but not num_parallel_tree.
+        let trees: Vec<_> = (0..6).map(|_| stump(0, None)).collect();
+        let attributes =
+            |limit: &str| serde_json::json!({"attributes": {"best_iteration": "1", "best_ntree_limit": limit}});
+        let text = with(model_json("1", trees.clone()), attributes("4"), serde_json::json!({}));
+        let best = parse(&text).unwrap().ensemble;
+        assert_eq!((best.num_trees(), best.selection.rounds), (4, 2));
+        let text = with(model_json("1", trees), attributes("5"), serde_json::json!({}));
+        let error = parse(&text).unwrap_err();
+        assert!(error.contains("best_ntree_limit 5 is not a whole number of rounds (best_iteration 1 + 1)"), "{error}");
     }
 
     #[test]
