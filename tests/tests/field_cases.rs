@@ -69,7 +69,12 @@ fn check(expected: &Path, scored: &HashMap<String, Value>, names: &[String], cas
         assert!(got.get("error").is_none(), "{case}: {id}: {got}");
         let num = |v: &Value| v.as_f64().unwrap();
         for key in ["margin", "probability"] {
-            assert!(close(num(&got[key]), num(&want[key])), "{case}: {id}: {key} {} vs XGBoost {}", got[key], want[key]);
+            assert!(
+                close(num(&got[key]), num(&want[key])),
+                "{case}: {id}: {key} {} vs XGBoost {}",
+                got[key],
+                want[key]
+            );
         }
         assert!(close(num(&got["base_value"]), num(&want["bias"])), "{case}: {id}: base value vs bias");
         let shap: HashMap<&str, f64> = got["contributions"]

@@ -12,11 +12,11 @@ use leadscore::tools::model_build;
 /// Model components: build them from model directories.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Build `<model-dir>` (model.json, features.toml, calibration.json) into a
+    /// Build `<model-dir>` (model.json or model.ubj, features.toml, calibration.json) into a
     /// component and its manifest, from the scorer template in this binary
     /// (no Rust toolchain needed).
     Build {
-        /// Directory holding model.json, features.toml and optionally calibration.json.
+        /// Directory holding model.json or model.ubj (as XGBoost saved it), features.toml and optionally calibration.json.
         model_dir: PathBuf,
         /// Where to write `<name>-<version>.wasm` and `<name>-<version>.manifest.json`.
         #[arg(long)]
