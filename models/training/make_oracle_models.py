@@ -3,7 +3,7 @@
     .venv/bin/python models/training/make_oracle_models.py --out DIR
 
 For every case below this writes DIR/<case>/ with
-    model.json      the saved XGBoost model
+    model.json      the saved XGBoost model (model.ubj, UBJSON, for the ubjson case)
     features.toml   features f0..f{n-1}, read from fields of the same name
     leads.jsonl     ~200 test leads "<case>-<row>" (no activities)
     expected.jsonl  per lead, in order: XGBoost's margin, probability, SHAP
@@ -52,6 +52,8 @@ class Case:
     custom_objective: Callable | None = None
     link: str | None = None  # features.toml link, for objectives that do not imply it
     deeper_than: int = 0  # the model must have a root-to-leaf path longer than this
+    file: str = "model.json"  # model.ubj: saved as UBJSON, XGBoost's default since 2.1
+    early_stopping: int = 0  # rounds without improvement on a validation split before stopping
 
 
 # Every case's label is ~30 % positive, so the estimated base_score (the
@@ -81,6 +83,13 @@ CASES = [
     # model file cannot tell that margins need a logistic link: features.toml does.
     Case("custom_objective", {"max_depth": 4, "base_score": 0.2},
          objective=None, custom_objective=logistic_objective, link="logistic"),
+    Case("ubjson", {"max_depth": 6}, file="model.ubj"),
+    # Random-forest mode: each round grows 4 trees on row and column samples.
+    Case("random_forest", {"max_depth": 5, "num_parallel_tree": 4, "subsample": 0.7,
+                           "colsample_bynode": 0.7, "eta": 1.0}, rounds=6),
+    # Saved with every tree grown and best_iteration: the scikit-learn wrapper,
+    # and leadscore, predict with the first best_iteration + 1 rounds.
+    Case("early_stopping", {"max_depth": 4, "eta": 0.3}, rounds=300, early_stopping=5),
 ]
 
 
@@ -124,12 +133,14 @@ def threshold_rows(rng, model, base_rows):
 
 def expected_records(case, booster, dtest, lead_ids):
     """XGBoost's answers for the test rows, one JSON record per lead."""
-    margins = booster.predict(dtest, output_margin=True)
-    contribs = booster.predict(dtest, pred_contribs=True)
+    # After early stopping, the rounds the scikit-learn wrapper predicts with.
+    rounds = (0, booster.best_iteration + 1) if case.early_stopping else (0, 0)
+    margins = booster.predict(dtest, output_margin=True, iteration_range=rounds)
+    contribs = booster.predict(dtest, pred_contribs=True, iteration_range=rounds)
     if case.link:  # the logistic link, in float64 from the float32 margin
         probabilities = 1 / (1 + np.exp(-margins.astype(np.float64)))
     else:
-        probabilities = booster.predict(dtest)
+        probabilities = booster.predict(dtest, iteration_range=rounds)
     # SHAP is exact: contributions plus bias add up to the margin.
     assert np.allclose(contribs.astype(np.float64).sum(axis=1), margins, rtol=0, atol=1e-4), case.name
     for lead_id, margin, probability, row in zip(lead_ids, margins, probabilities, contribs):
@@ -151,13 +162,24 @@ def write_case(out, index, case):
     params = {"nthread": 2, "seed": SEED, **case.params}
     if case.objective:
         params["objective"] = case.objective
-    booster = xgb.train(params, fixtures.dmatrix(train_rows, features, labels), case.rounds,
-                        obj=case.custom_objective)
+    if case.early_stopping:
+        cut = TRAIN_ROWS * 4 // 5
+        valid = fixtures.dmatrix(train_rows[cut:], features, labels[cut:])
+        booster = xgb.train(params, fixtures.dmatrix(train_rows[:cut], features, labels[:cut]), case.rounds,
+                            evals=[(valid, "valid")], early_stopping_rounds=case.early_stopping,
+                            verbose_eval=False)
+        assert booster.num_boosted_rounds() > booster.best_iteration + 1, f"{case.name}: nothing after the best"
+    else:
+        booster = xgb.train(params, fixtures.dmatrix(train_rows, features, labels), case.rounds,
+                            obj=case.custom_objective)
 
     directory = out / case.name
     directory.mkdir(parents=True, exist_ok=True)
     booster.save_model(directory / "model.json")
     model = json.loads((directory / "model.json").read_text())
+    if case.file != "model.json":
+        booster.save_model(directory / case.file)
+        (directory / "model.json").unlink()
     assert model["learner"]["objective"]["name"] == (case.objective or "reg:squarederror")
     assert deepest_path(model) > case.deeper_than, f"{case.name}: no path deeper than {case.deeper_than}"
 

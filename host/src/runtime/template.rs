@@ -6,7 +6,7 @@
 //! tables on stdin (WASI with nothing else: no files, network, clock or
 //! environment) and call `wizer-initialize`, which decodes them into the
 //! instance's memory; wizer then writes the instance's memory and globals
-//! out as a new component without that export. Its instances start with the
+//! out as a new component. Its instances start with the
 //! decoded model in their memory image (copy-on-write): nothing is parsed
 //! when one starts. Its imports are the template's, which
 //! [`super::component::check_imports`] allows.
@@ -21,7 +21,7 @@ use wasmtime_wizer::{ComponentInstanceState, Wizer};
 /// The scorer template component (`wit/scorer.wit`, world `scorer-template`).
 pub const TEMPLATE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scorer-template.wasm"));
 
-/// The template's initialisation export, which the result no longer has.
+/// The template's initialisation export.
 const INIT: &str = "wizer-initialize";
 
 /// How much of the template's stderr (a panic message) an error quotes.
