@@ -48,6 +48,18 @@ pub enum ApiError {
         /// Names the limit.
         message: String,
     },
+    /// 422: an uploaded model source (`POST /models`) that does not load
+    /// (`invalid_model`) or does not build (`build_failed`).
+    #[error("{message}")]
+    Unprocessable {
+        /// The stable code.
+        code: &'static str,
+        /// What was wrong, naming the file.
+        message: String,
+    },
+    /// 500: a task of the request stopped unexpectedly (a panic).
+    #[error("{0}")]
+    Internal(String),
     /// An install or routing change the registry refused (400, 409, 422,
     /// 500 or 503 by cause).
     #[error(transparent)]
@@ -105,6 +117,8 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::ControlGroup(_) => (StatusCode::NOT_FOUND, "control_group"),
             ApiError::TooLarge { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, code),
+            ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::Registry(e) => registry_status(e),
             ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store"),
             ApiError::ModelUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "model_unavailable"),

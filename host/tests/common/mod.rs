@@ -22,9 +22,12 @@ pub fn build_into(version: &str, out: &Path) -> leadscore::tools::model_build::B
 }
 
 /// Builds a model directory into `out`, as `leadscore model build` does
-/// (from the scorer template in the binary: about a second, no cargo).
+/// (from the scorer template in the binary: about a second, no cargo). On a
+/// thread of its own: the build starts a runtime of its own, which it may
+/// not do on a thread driving a test's runtime.
 pub fn build_dir(model_dir: &Path, out: &Path) -> leadscore::tools::model_build::Built {
-    leadscore::tools::model_build::build(model_dir, out).unwrap()
+    std::thread::scope(|s| s.spawn(|| leadscore::tools::model_build::build(model_dir, out).unwrap()).join())
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// The component of `models/<version>`, built once per test binary.

@@ -231,9 +231,13 @@ export interface paths {
         get: operations["list_models"];
         put?: never;
         /**
-         * Checks an uploaded component against its manifest (sha256, world and
-         *     imports, model-info, golden self-test), installs it and loads it. It
-         *     serves nothing until a routing names it.
+         * Installs a model version and loads it; it serves nothing until a routing
+         *     names it. Either upload a built component with its manifest (`component`,
+         *     `manifest`: checked for sha256, world and imports, model-info and the
+         *     golden self-test), or the model source as XGBoost wrote it (`model` or
+         *     `rules`, `features`, optional `calibration` and `reference`): the
+         *     service builds the component (one build at a time), then installs it
+         *     with the same checks. Only the operator installs.
          */
         post: operations["install_model"];
         delete?: never;
@@ -640,7 +644,7 @@ export interface components {
              */
             tripped_at?: number | null;
         };
-        /** @description The upload of `POST /models`. */
+        /** @description A built component and its manifest, as `leadscore model build` wrote them. */
         InstallForm: {
             /**
              * Format: binary
@@ -815,6 +819,40 @@ export interface components {
                 [key: string]: components["schemas"]["Routing"];
             };
         };
+        /**
+         * @description A model source, as XGBoost and the training wrote it: the service builds
+         *     the component itself (what `leadscore model build` does).
+         */
+        ModelSourceForm: {
+            /**
+             * Format: binary
+             * @description `calibration.json`, if the model has one.
+             */
+            calibration?: string;
+            /**
+             * Format: binary
+             * @description `features.toml`: the model's name and version, its features and bands.
+             */
+            features: string;
+            /**
+             * Format: binary
+             * @description The XGBoost model file, JSON or UBJSON as `Booster.save_model` wrote
+             *     it (`model.json`, `model.ubj`); errors call it by its file name.
+             */
+            model: string;
+            /**
+             * Format: binary
+             * @description `reference.json`, if the model has one: the training population's
+             *     feature distributions (for the drift report).
+             */
+            reference?: string;
+        };
+        /**
+         * @description The upload of `POST /models`: a built component with its manifest, or a
+         *     model source for the service to build (an XGBoost model, or rules). The
+         *     kinds of field never mix.
+         */
+        ModelUpload: components["schemas"]["InstallForm"] | components["schemas"]["ModelSourceForm"] | components["schemas"]["RulesSourceForm"];
         /** @description The body of `POST /leads/{lead_id}/outcome`. */
         OutcomeReport: {
             /**
@@ -927,6 +965,29 @@ export interface components {
             shadow?: string | null;
             /** @description An A/B split, replacing `active` when not empty. */
             split?: components["schemas"]["Weighted"][];
+        };
+        /** @description A points-per-rule model's source: the service builds it. */
+        RulesSourceForm: {
+            /**
+             * Format: binary
+             * @description `calibration.json`, if the model has one.
+             */
+            calibration?: string;
+            /**
+             * Format: binary
+             * @description `features.toml`: the model's name and version, its features and bands.
+             */
+            features: string;
+            /**
+             * Format: binary
+             * @description `reference.json`, if the model has one.
+             */
+            reference?: string;
+            /**
+             * Format: binary
+             * @description `rules.toml`: the points each rule gives.
+             */
+            rules: string;
         };
         /**
          * @description One lead's score, band, confidence and explanation, and the version
@@ -1906,7 +1967,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["InstallForm"];
+                "multipart/form-data": components["schemas"]["ModelUpload"];
             };
         };
         responses: {
@@ -1928,7 +1989,7 @@ export interface operations {
                     "application/json": components["schemas"]["ModelInfo"];
                 };
             };
-            /** @description Malformed upload or manifest, or sha256 mismatch */
+            /** @description Malformed upload (a missing, repeated or unknown field, or both kinds of field) or manifest, or sha256 mismatch */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1973,7 +2034,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not a scorer component, a forbidden import, model-info disagrees, or the self-test failed */
+            /** @description A model source that does not load (`invalid_model`) or build (`build_failed`); not a scorer component, a forbidden import, model-info disagrees, or the self-test failed */
             422: {
                 headers: {
                     [name: string]: unknown;

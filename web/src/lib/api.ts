@@ -11,7 +11,9 @@ import type {
   LeadDetail,
   LearningSettings,
   LiftReport,
+  ModelInfo,
   ModelList,
+  ModelSourceForm,
   Overrides,
   RequestStatus,
   Routing,
@@ -40,6 +42,7 @@ export class ApiError extends Error {
 
 export interface RequestOptions {
   method?: string;
+  /** Sent as JSON, or as it is when a FormData (multipart). */
   body?: unknown;
   signal?: AbortSignal;
   /** Give up after this long (default 15 s). */
@@ -50,8 +53,10 @@ async function request(path: string, options: RequestOptions = {}): Promise<Resp
   const headers: Record<string, string> = { Accept: 'application/json' };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
-  let body: string | undefined;
-  if (options.body !== undefined) {
+  let body: string | FormData | undefined;
+  if (options.body instanceof FormData) {
+    body = options.body; // fetch sets the multipart content type with its boundary
+  } else if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.body);
   }
@@ -104,7 +109,10 @@ function readErrorBody(body: unknown): { code: string | null; message: string } 
 }
 
 export async function getJson<T>(path: string, options?: RequestOptions): Promise<T> {
-  const response = await request(path, options);
+  return readJson<T>(await request(path, options));
+}
+
+async function readJson<T>(response: Response): Promise<T> {
   try {
     return (await response.json()) as T;
   } catch {
@@ -158,6 +166,31 @@ export function fetchStatus(statusUrl: string, signal?: AbortSignal): Promise<Re
 
 export function fetchModels(signal?: AbortSignal): Promise<ModelList> {
   return getJson<ModelList>('/models', { signal });
+}
+
+/** A model source's files, as XGBoost and the training wrote them (the upload's field names). */
+export type ModelSourceFiles = { [K in keyof ModelSourceForm]-?: undefined extends ModelSourceForm[K] ? File | null : File };
+
+/** What `POST /models` did: the version, and whether this upload installed it (201) or it was there, identical (200). */
+export interface Installed {
+  model: ModelInfo;
+  created: boolean;
+}
+
+/**
+ * Uploads a model source (`POST /models`, multipart): the host builds it,
+ * self-tests it and installs it. A `.toml` model file is a points-per-rule
+ * model, sent as `rules`. Building takes a few seconds, and waits for any
+ * other build: a generous timeout.
+ */
+export async function installModelSource(files: ModelSourceFiles, signal?: AbortSignal): Promise<Installed> {
+  const form = new FormData();
+  form.append(files.model.name.toLowerCase().endsWith('.toml') ? 'rules' : 'model', files.model, files.model.name);
+  form.append('features', files.features, files.features.name);
+  if (files.calibration) form.append('calibration', files.calibration, files.calibration.name);
+  if (files.reference) form.append('reference', files.reference, files.reference.name);
+  const response = await request('/models', { method: 'POST', body: form, signal, timeoutMs: 120_000 });
+  return { model: await readJson<ModelInfo>(response), created: response.status === 201 };
 }
 
 export function putRouting(routing: Routing, signal?: AbortSignal): Promise<Routing> {

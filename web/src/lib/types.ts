@@ -69,6 +69,8 @@ export type TouchReport = Schemas['TouchReport'];
 export type ModelList = Schemas['ModelList'];
 /** One installed version. */
 export type ModelInfo = Schemas['ModelInfo'];
+/** The fields of a model source's upload (`POST /models`, multipart). */
+export type ModelSourceForm = Schemas['ModelSourceForm'];
 /** Which versions score leads (`GET`/`PUT /models/routing`). */
 export type Routing = Schemas['Routing'];
 /** One version's share of an A/B split. */

@@ -1,12 +1,14 @@
 /**
  * Model administration: the installed versions, the routing that applies to
  * this tenant (active version, A/B split, fallback chain, shadow), switching
- * and rolling back, the shadow's comparison and promotion, and each
- * version's traffic and latency from /metrics.
+ * and rolling back, the shadow's comparison and promotion, each version's
+ * traffic and latency from /metrics, and uploading a new version's model
+ * files for the host to build and install.
  */
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 
 import { ChevronIcon, CloseIcon, RefreshIcon } from '../components/Icons';
+import { ModelUploadCard } from '../components/ModelUploadCard';
 import { ShadowCard } from '../components/ShadowCard';
 import { ErrorState, LoadingBlock, Spinner } from '../components/States';
 import { FormActions } from '../components/FormActions';
@@ -175,6 +177,8 @@ export function AdminPage() {
           void apply(withActive(routing, v), (s) => `${s.active} is now the active version for new scores.`)
         }
       />
+
+      <ModelUploadCard onInstalled={() => reloadModels()} />
 
       {metrics.data ? <TrafficNotes metrics={metrics.data} /> : null}
     </div>

@@ -1,19 +1,25 @@
 //! Model administration: `GET /models` lists the installed versions and
-//! `POST /models` uploads and installs one (through the registry).
+//! `POST /models` installs one (through the registry): a built component
+//! with its manifest, or a model source that it builds first.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
+use guest_model::load::{self, LoadOptions, ModelFile, ModelFiles};
+use guest_model::model::Model;
 use serde::Serialize;
+use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiError, ErrorBody, size};
 use crate::api::state::AppState;
 use crate::auth::{ADMIN_MODELS, Caller};
+use crate::learning::drift::Reference;
+use crate::runtime::build;
 use crate::runtime::manifest::Manifest;
 use crate::runtime::routing::{Router, Routing};
 
@@ -109,8 +115,9 @@ pub async fn list_models(State(state): State<Arc<AppState>>, caller: Caller) -> 
     Ok(Json(ModelList { models, routing: routing.clone(), tenants }))
 }
 
-/// The upload of `POST /models`.
-#[derive(ToSchema)]
+/// A built component and its manifest, as `leadscore model build` wrote them.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // describes the multipart form for the OpenAPI document
 pub struct InstallForm {
     /// The component (`<name>-<version>.wasm`).
@@ -120,19 +127,79 @@ pub struct InstallForm {
     manifest: String,
 }
 
-/// Checks an uploaded component against its manifest (sha256, world and
-/// imports, model-info, golden self-test), installs it and loads it. It
-/// serves nothing until a routing names it.
+/// A model source, as XGBoost and the training wrote it: the service builds
+/// the component itself (what `leadscore model build` does).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // describes the multipart form for the OpenAPI document
+pub struct ModelSourceForm {
+    /// The XGBoost model file, JSON or UBJSON as `Booster.save_model` wrote
+    /// it (`model.json`, `model.ubj`); errors call it by its file name.
+    #[schema(value_type = String, format = Binary)]
+    model: Vec<u8>,
+    /// `features.toml`: the model's name and version, its features and bands.
+    #[schema(value_type = String, format = Binary)]
+    features: Vec<u8>,
+    /// `calibration.json`, if the model has one.
+    #[schema(value_type = String, format = Binary, required = false)]
+    calibration: Option<Vec<u8>>,
+    /// `reference.json`, if the model has one: the training population's
+    /// feature distributions (for the drift report).
+    #[schema(value_type = String, format = Binary, required = false)]
+    reference: Option<Vec<u8>>,
+}
+
+/// A points-per-rule model's source: the service builds it.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // describes the multipart form for the OpenAPI document
+pub struct RulesSourceForm {
+    /// `rules.toml`: the points each rule gives.
+    #[schema(value_type = String, format = Binary)]
+    rules: Vec<u8>,
+    /// `features.toml`: the model's name and version, its features and bands.
+    #[schema(value_type = String, format = Binary)]
+    features: Vec<u8>,
+    /// `calibration.json`, if the model has one.
+    #[schema(value_type = String, format = Binary, required = false)]
+    calibration: Option<Vec<u8>>,
+    /// `reference.json`, if the model has one.
+    #[schema(value_type = String, format = Binary, required = false)]
+    reference: Option<Vec<u8>>,
+}
+
+/// The upload of `POST /models`: a built component with its manifest, or a
+/// model source for the service to build (an XGBoost model, or rules). The
+/// kinds of field never mix.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // describes the multipart form for the OpenAPI document
+pub enum ModelUpload {
+    /// A built component.
+    Component(InstallForm),
+    /// An XGBoost model's source.
+    Source(ModelSourceForm),
+    /// A points-per-rule model's source.
+    Rules(RulesSourceForm),
+}
+
+/// Installs a model version and loads it; it serves nothing until a routing
+/// names it. Either upload a built component with its manifest (`component`,
+/// `manifest`: checked for sha256, world and imports, model-info and the
+/// golden self-test), or the model source as XGBoost wrote it (`model` or
+/// `rules`, `features`, optional `calibration` and `reference`): the
+/// service builds the component (one build at a time), then installs it
+/// with the same checks. Only the operator installs.
 #[utoipa::path(
     post, path = "/models",
-    request_body(content = InstallForm, content_type = "multipart/form-data"),
+    request_body(content = ModelUpload, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Installed and loaded", body = ModelInfo),
         (status = 200, description = "Already installed, identical", body = ModelInfo),
-        (status = 400, description = "Malformed upload or manifest, or sha256 mismatch", body = ErrorBody),
+        (status = 400, description = "Malformed upload (a missing, repeated or unknown field, or both kinds of field) or manifest, or sha256 mismatch", body = ErrorBody),
         (status = 409, description = "The version is installed with other bytes or another manifest", body = ErrorBody),
         (status = 413, description = "The upload is larger than the limit", body = ErrorBody),
-        (status = 422, description = "Not a scorer component, a forbidden import, model-info disagrees, or the self-test failed", body = ErrorBody),
+        (status = 422, description = "A model source that does not load (`invalid_model`) or build (`build_failed`); not a scorer component, a forbidden import, model-info disagrees, or the self-test failed", body = ErrorBody),
         (status = 500, description = "The model store cannot be written", body = ErrorBody),
         (status = 503, description = "The database stayed unavailable", body = ErrorBody),
     )
@@ -148,16 +215,50 @@ pub async fn install_model(
             format!("models are shared by every tenant: only the operator ({}) installs them", state.operator_org);
         return Err(ApiError::Forbidden(message));
     }
-    let (wasm, manifest) = read_upload(multipart, state.max_upload).await?;
-    let installed = state.scorer.registry.install(state.pipeline.as_ref(), wasm.to_vec(), manifest).await?;
+    let (wasm, manifest) = match read_upload(multipart, state.max_upload).await? {
+        Upload::Component { wasm, manifest } => (wasm.to_vec(), manifest),
+        Upload::Source(source) => build_source(source).await?,
+    };
+    let installed = state.scorer.registry.install(state.pipeline.as_ref(), wasm, manifest).await?;
     let status = if installed.new { StatusCode::CREATED } else { StatusCode::OK };
     let router = state.scorer.registry.router();
     Ok((status, Json(model_info(&installed.manifest, &router, &router.routing, None))))
 }
 
-/// The two parts of an install upload, each exactly once. A part larger
-/// than the upload limit is a 413 naming the limit.
-async fn read_upload(mut multipart: Multipart, max_upload: usize) -> Result<(Bytes, String), ApiError> {
+/// What an install upload carries.
+enum Upload {
+    /// A built component and its manifest (JSON text).
+    Component { wasm: Bytes, manifest: String },
+    /// A model source to build.
+    Source(Source),
+}
+
+/// A model source's files, as uploaded.
+struct Source {
+    /// The XGBoost model file and what errors call it, or `rules.toml`.
+    model: SourceModel,
+    features: Bytes,
+    calibration: Option<Bytes>,
+    reference: Option<Bytes>,
+}
+
+enum SourceModel {
+    Xgboost { name: String, bytes: Bytes },
+    Rules(Bytes),
+}
+
+/// The fields of a built component's upload.
+const COMPONENT_FIELDS: [&str; 2] = ["component", "manifest"];
+/// The fields of a model source's upload.
+const SOURCE_FIELDS: [&str; 5] = ["model", "rules", "features", "calibration", "reference"];
+/// What an upload must hold, for messages.
+const EXPECTED: &str = "send `component` and `manifest` (a built component), or a model source: `model` (or `rules`), \
+                        `features` and optionally `calibration` and `reference`";
+
+/// Reads an install upload: each field at most once, one kind of upload
+/// (never both kinds of field), every field it needs. A part larger than
+/// the upload limit is a 413 naming the limit.
+async fn read_upload(mut multipart: Multipart, max_upload: usize) -> Result<Upload, ApiError> {
     let bad = |message: String| ApiError::invalid("invalid_upload", message);
     let failed = |what: &str, e: axum::extract::multipart::MultipartError| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge {
@@ -166,25 +267,140 @@ async fn read_upload(mut multipart: Multipart, max_upload: usize) -> Result<(Byt
         },
         _ => bad(format!("{what}: {}", e.body_text())),
     };
+    let mut seen: Vec<&'static str> = Vec::new();
     let (mut wasm, mut manifest) = (None, None);
+    let (mut model, mut rules, mut features, mut calibration, mut reference) = (None, None, None, None, None);
     while let Some(field) = multipart.next_field().await.map_err(|e| failed("not a multipart form", e))? {
         let name = field.name().unwrap_or_default().to_string();
-        let twice = || bad(format!("the field `{name}` appears twice: send each of `component` and `manifest` once"));
-        match name.as_str() {
-            "component" if wasm.is_some() => return Err(twice()),
-            "manifest" if manifest.is_some() => return Err(twice()),
-            "component" => wasm = Some(field.bytes().await.map_err(|e| failed("component", e))?),
-            "manifest" => manifest = Some(field.text().await.map_err(|e| failed("manifest", e))?),
-            "" => return Err(bad("a form field without a name: send `component` and `manifest`".into())),
-            other => {
-                let shown: String = other.chars().take(100).collect();
-                return Err(bad(format!("unexpected field {shown:?}: send `component` and `manifest`")));
+        let Some(known) = COMPONENT_FIELDS.into_iter().chain(SOURCE_FIELDS).find(|f| *f == name) else {
+            if name.is_empty() {
+                return Err(bad(format!("a form field without a name: {EXPECTED}")));
+            }
+            let shown: String = name.chars().take(100).collect();
+            return Err(bad(format!("unexpected field {shown:?}: {EXPECTED}")));
+        };
+        if seen.contains(&known) {
+            return Err(bad(format!("the field `{known}` appears twice: send each field once")));
+        }
+        let source = |f: &str| SOURCE_FIELDS.contains(&f);
+        if let Some(other) = seen.iter().find(|other| source(other) != source(known)) {
+            let kind = |f: &str| if source(f) { "a model source" } else { "a built component" };
+            return Err(bad(format!(
+                "the field `{known}` belongs to {}, but the form already has `{other}`, which belongs to {}: {EXPECTED}",
+                kind(known),
+                kind(other)
+            )));
+        }
+        if let Some(other) =
+            seen.iter().find(|other| matches!((known, **other), ("model", "rules") | ("rules", "model")))
+        {
+            return Err(bad(format!("the fields `{other}` and `{known}` are both a model file: send one of them")));
+        }
+        seen.push(known);
+        let file_name = field.file_name().map(str::to_string);
+        match known {
+            "manifest" => manifest = Some(field.text().await.map_err(|e| failed(known, e))?),
+            _ => {
+                let bytes = field.bytes().await.map_err(|e| failed(known, e))?;
+                match known {
+                    "component" => wasm = Some(bytes),
+                    "model" => model = Some((bytes, file_name)),
+                    "rules" => rules = Some(bytes),
+                    "features" => features = Some(bytes),
+                    "calibration" => calibration = Some(bytes),
+                    _ => reference = Some(bytes),
+                }
             }
         }
     }
-    match (wasm, manifest) {
-        (Some(wasm), Some(manifest)) => Ok((wasm, manifest)),
-        (None, _) => Err(bad("the `component` field (the .wasm file) is missing".into())),
-        (_, None) => Err(bad("the `manifest` field (the .manifest.json file) is missing".into())),
+    if seen.is_empty() {
+        return Err(bad(format!("the form has no fields: {EXPECTED}")));
+    }
+    if !seen.iter().any(|f| SOURCE_FIELDS.contains(f)) {
+        return match (wasm, manifest) {
+            (Some(wasm), Some(manifest)) => Ok(Upload::Component { wasm, manifest }),
+            (None, _) => Err(bad("the `component` field (the .wasm file) is missing".into())),
+            (_, None) => Err(bad("the `manifest` field (the .manifest.json file) is missing".into())),
+        };
+    }
+    let model = match (model, rules) {
+        (Some((bytes, file_name)), _) => SourceModel::Xgboost { name: model_file_name(file_name.as_deref()), bytes },
+        (None, Some(rules)) => SourceModel::Rules(rules),
+        (None, None) => {
+            return Err(bad(
+                "the `model` field (the XGBoost model file, model.json or model.ubj; or `rules` for rules.toml) is missing"
+                    .into(),
+            ));
+        }
+    };
+    let features = features.ok_or_else(|| bad("the `features` field (features.toml) is missing".into()))?;
+    Ok(Upload::Source(Source { model, features, calibration, reference }))
+}
+
+/// What errors call an uploaded model file: its file name without any
+/// directories (`model.json`, `model.ubj`), or `model` when it has none.
+fn model_file_name(file_name: Option<&str>) -> String {
+    let base = file_name.and_then(|n| n.rsplit(['/', '\\']).next()).map(str::trim).unwrap_or_default();
+    let shown: String = base.chars().filter(|c| !c.is_control()).take(100).collect();
+    if shown.is_empty() { "model".into() } else { shown }
+}
+
+/// One source build at a time in this process: each compiles the scorer
+/// template, on every core.
+static BUILDS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(1)));
+
+/// Loads a model source and builds its component and manifest (JSON text),
+/// on a blocking thread, one build at a time. A source that does not load is
+/// a 422 `invalid_model` naming the file; one that loads but does not build,
+/// a 422 `build_failed`.
+async fn build_source(source: Source) -> Result<(Vec<u8>, String), ApiError> {
+    let permit = BUILDS.clone().acquire_owned().await.map_err(|e| ApiError::Internal(format!("building: {e}")))?;
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        // Held until the build ends, even when the client has gone.
+        let _one_at_a_time = permit;
+        let (model, reference) = source.load()?;
+        let package = handle
+            .block_on(build::build(&model, reference))
+            .map_err(|e| ApiError::Unprocessable { code: "build_failed", message: format!("{e:#}") })?;
+        let manifest = serde_json::to_string_pretty(&package.manifest)
+            .map_err(|e| ApiError::Internal(format!("the built manifest: {e}")))?;
+        tracing::info!(version = %package.manifest.version, sha256 = %package.manifest.sha256, "model source built");
+        Ok((package.wasm, manifest))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("building the model stopped: {e}")))?
+}
+
+impl Source {
+    /// The model and its reference distributions, loaded and checked as
+    /// `leadscore model build` loads a model directory.
+    fn load(&self) -> Result<(Model, Option<Reference>), ApiError> {
+        let invalid = |message: String| ApiError::Unprocessable { code: "invalid_model", message };
+        let text = |name: &str, bytes: &Bytes| {
+            std::str::from_utf8(bytes)
+                .map(str::to_string)
+                .map_err(|e| invalid(format!("{name}: not UTF-8 text: invalid at byte {}", e.valid_up_to())))
+        };
+        let features = text("features.toml", &self.features)?;
+        let calibration = self.calibration.as_ref().map(|c| text("calibration.json", c)).transpose()?;
+        let rules;
+        let model = match &self.model {
+            SourceModel::Rules(bytes) => {
+                rules = text("rules.toml", bytes)?;
+                ModelFile::Rules(&rules)
+            }
+            SourceModel::Xgboost { name, bytes } => ModelFile::Xgboost { name, bytes },
+        };
+        let files = ModelFiles { model, features: &features, calibration: calibration.as_deref() };
+        let model = load::model_files(files, LoadOptions::default()).map_err(|e| invalid(e.to_string()))?;
+        let reference = match &self.reference {
+            Some(bytes) => Some(
+                serde_json::from_str(&text("reference.json", bytes)?)
+                    .map_err(|e| invalid(format!("reference.json: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok((model, reference))
     }
 }
