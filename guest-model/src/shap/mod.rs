@@ -211,10 +211,13 @@ fn dispatch(x: &Explainer, s: &mut Scratch) {
 
 /// [`ROWS`] rows against one ensemble with `N` quadrature points: `down`
 /// and `up` are N vectors of [`ROWS`] lanes, kept in registers down the
-/// recursion.
+/// recursion. The tables are held as plain slices: read through the
+/// `Cow`s at every node, each access would first test which kind it is.
 struct Kernel<'a, const N: usize> {
-    x: &'a Explainer,
     e: &'a Ensemble,
+    nodes: &'a [Node],
+    edges: &'a [Edge],
+    inv_hot: &'a [f32],
     t: [Lanes; N],
     weight: [Lanes; N],
     one_minus_t: [f32; N],
@@ -225,8 +228,10 @@ impl<'a, const N: usize> Kernel<'a, N> {
     fn new(x: &'a Explainer) -> Self {
         let p = &x.points;
         Kernel {
-            x,
             e: &x.ensemble,
+            nodes: &x.ensemble.nodes,
+            edges: &x.edges,
+            inv_hot: &x.inv_hot,
             t: std::array::from_fn(|k| Lanes::splat(p[k].t)),
             weight: std::array::from_fn(|k| Lanes::splat(p[k].weight)),
             one_minus_t: std::array::from_fn(|k| 1.0 - p[k].t),
@@ -255,7 +260,7 @@ impl<'a, const N: usize> Kernel<'a, N> {
     /// below it, and adds each split's Σ_k w_k Δ_k · down_k · up_k to its
     /// feature.
     fn visit(&self, root: usize, node: usize, down: &[Lanes; N], s: &mut Scratch) -> [Lanes; N] {
-        let n = &self.e.nodes[node];
+        let n = &self.nodes[node];
         if n.is_leaf() {
             return [Lanes::splat(n.value); N];
         }
@@ -264,7 +269,7 @@ impl<'a, const N: usize> Kernel<'a, N> {
         let mut up = [Lanes::ZERO; N];
         let mut through = Lanes::ZERO;
         for (child, hot) in [(n.left as usize, left_hot), (n.right as usize, Lanes::ONE - left_hot)] {
-            let edge = self.x.edges[child];
+            let edge = self.edges[child];
             let saved = s.agrees[feature];
             let (ratio, carried) = if edge.prev as usize == root {
                 s.agrees[feature] = hot;
@@ -273,7 +278,7 @@ impl<'a, const N: usize> Kernel<'a, N> {
                 s.agrees[feature] = saved * hot;
                 self.repeated_split(child, edge, hot, saved, down)
             };
-            let child_node = &self.e.nodes[child];
+            let child_node = &self.nodes[child];
             let child_up = if child_node.is_leaf() {
                 [Lanes::splat(child_node.value); N]
             } else {
@@ -333,8 +338,8 @@ impl<'a, const N: usize> Kernel<'a, N> {
     ) -> ([Lanes; N], [Lanes; N]) {
         let prev = edge.prev as usize;
         let z = edge.zero_through;
-        let one_minus_before = 1.0 - self.x.edges[prev].zero_through;
-        let (inv_before, inv_after) = (&self.x.inv_hot[prev * N..][..N], &self.x.inv_hot[child * N..][..N]);
+        let one_minus_before = 1.0 - self.edges[prev].zero_through;
+        let (inv_before, inv_after) = (&self.inv_hot[prev * N..][..N], &self.inv_hot[child * N..][..N]);
         let (cold, disagreed) = (Lanes::ONE - hot, Lanes::ONE - agreed);
         let mut ratio = [Lanes::ZERO; N];
         let mut carried = [Lanes::ZERO; N];
