@@ -16,6 +16,7 @@ use guest_model::model::{Bands, Calibration, Model, ModelInfo};
 use guest_model::shap::{Explainer, Scratch};
 use guest_model::tables;
 use guest_model::tree::{Ensemble, Link, Split};
+use guest_model::wording::Wording;
 use libfuzzer_sys::fuzz_target;
 
 /// Models with more columns are only parsed and explained, not scored (a
@@ -36,8 +37,7 @@ fuzz_target!(|data: &[u8]| {
     let features: Vec<FeatureDef> = (0..columns)
         .map(|i| FeatureDef {
             name: name(i),
-            reason: "{value}".into(),
-            reason_missing: None,
+            wording: Wording::plain(&name(i), "{value}"),
             source: Source::Field(name(i)),
         })
         .collect();
@@ -54,6 +54,7 @@ fuzz_target!(|data: &[u8]| {
         features: features.into(),
         bands: Bands::default(),
         calibration: Calibration::default(),
+        reasons: Default::default(),
     };
     for scored in model.score_batch(&leads, &mut Scratch::default()) {
         let _ = scored.expect("numeric fields always make a row");

@@ -57,7 +57,7 @@ impl Guest for Scorer {
                 .iter()
                 .map(|f| FeatureInfo {
                     name: f.name.to_string(),
-                    description: f.reason.to_string(),
+                    description: f.wording.description(),
                     source: f.source.describe(),
                 })
                 .collect(),

@@ -3,12 +3,28 @@
 
 use crate::features::{FeatureDef, FeatureValue};
 
-/// How many reasons a scored lead carries.
-pub const MAX_REASONS: usize = 5;
+/// How many reasons an explanation carries in each direction
+/// (`[explanation]` in `features.toml`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReasonCounts {
+    /// At most this many reasons that raised the score.
+    pub up: u8,
+    /// At most this many reasons that lowered it.
+    pub down: u8,
+}
+
+impl Default for ReasonCounts {
+    /// Three each way: a rep reads both lists at a glance.
+    fn default() -> ReasonCounts {
+        ReasonCounts { up: 3, down: 3 }
+    }
+}
 
 /// Which way a feature pushed the score.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
+// Serialisable everywhere: reason templates in the model's tables name it.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum Direction {
     /// Raised it.
@@ -51,15 +67,18 @@ pub struct Explanation {
     pub contributions: Vec<Contribution>,
     /// |SHAP| normalised to sum 1, per feature in model order.
     pub importance: Vec<f64>,
-    /// Sentences for the largest contributions.
+    /// Sentences for the largest contributions: those that raised the
+    /// score, then those that lowered it, each largest |SHAP| first.
     pub reasons: Vec<Reason>,
 }
 
 /// Builds the explanation of one lead from the model's features, the
-/// explainer's base value (E[f(x)]) and the lead's SHAP values, or says why
-/// it is unavailable (the score is returned either way).
+/// explainer's base value (E[f(x)]) and the lead's SHAP values, with up to
+/// `counts` reasons each way, or says why it is unavailable (the score is
+/// returned either way).
 pub fn build(
     features: &[FeatureDef],
+    counts: ReasonCounts,
     base_value: f64,
     values: &[FeatureValue],
     phi: &[f64],
@@ -78,38 +97,20 @@ pub fn build(
     contributions.sort_by(|a, b| b.shap.abs().total_cmp(&a.shap.abs()).then(a.feature.cmp(&b.feature)));
     let total: f64 = phi.iter().map(|v| v.abs()).sum();
     let importance = phi.iter().map(|v| if total > 0.0 { v.abs() / total } else { 0.0 }).collect();
-    let reasons = contributions
-        .iter()
-        .filter(|c| c.shap != 0.0)
-        .take(MAX_REASONS)
-        .map(|c| Reason {
-            feature: c.feature,
-            text: reason_text(&features[c.feature], &c.value),
-            direction: if c.shap > 0.0 { Direction::Up } else { Direction::Down },
-            shap: c.shap,
-        })
-        .collect();
+    // Contributions are sorted by |SHAP|, so each direction's first are its largest.
+    let reasons_toward = |direction: Direction, count: u8| {
+        contributions
+            .iter()
+            .filter(move |c| c.shap != 0.0 && (c.shap > 0.0) == (direction == Direction::Up))
+            .take(count.into())
+            .map(move |c| Reason {
+                feature: c.feature,
+                text: features[c.feature].reason(&c.value, direction),
+                direction,
+                shap: c.shap,
+            })
+    };
+    let reasons =
+        reasons_toward(Direction::Up, counts.up).chain(reasons_toward(Direction::Down, counts.down)).collect();
     Ok(Explanation { base_value, contributions, importance, reasons })
-}
-
-/// The feature's sentence with the lead's value filled in.
-pub fn reason_text(def: &FeatureDef, value: &FeatureValue) -> String {
-    match value {
-        FeatureValue::Missing => match &def.reason_missing {
-            Some(text) => text.to_string(),
-            None => format!("No data for {}", def.name.replace('_', " ")),
-        },
-        FeatureValue::Number(v) => def.reason.replace("{value}", &format_number(*v)),
-        FeatureValue::Category(c) => def.reason.replace("{value}", c),
-    }
-}
-
-/// Whole numbers without decimals, others with at most one.
-pub fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        let rounded = format!("{v:.1}");
-        rounded.strip_suffix(".0").map(str::to_string).unwrap_or(rounded)
-    }
 }

@@ -8,6 +8,7 @@ use caseless::Caseless;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use crate::lead::{Activity, Lead, Millis, Value, lookup};
+use crate::wording::Wording;
 
 const MILLIS_PER_DAY: f64 = 86_400_000.0;
 
@@ -16,10 +17,8 @@ const MILLIS_PER_DAY: f64 = 86_400_000.0;
 pub struct FeatureDef {
     /// The feature's name (the model's column name).
     pub name: Cow<'static, str>,
-    /// Sentence explaining it to a rep; `{value}` is replaced by the lead's value.
-    pub reason: Cow<'static, str>,
-    /// Sentence used when the lead has no value for it.
-    pub reason_missing: Option<Cow<'static, str>>,
+    /// How it reads to a rep: label, value format and reason sentences.
+    pub wording: Wording,
     /// Where the value comes from.
     pub source: Source,
 }
@@ -407,8 +406,7 @@ mod tests {
     fn numbers_beyond_f32_are_errors_and_numbers_within_are_not() {
         let defs = [FeatureDef {
             name: "employees".into(),
-            reason: "{value}".into(),
-            reason_missing: None,
+            wording: Wording::plain("employees", "{value}"),
             source: Source::Field("employees".into()),
         }];
         let row = |v: f64| compute(&defs, &lead(vec![("employees", Value::Number(v))])).map(|(row, _)| row[0]);

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::explanation::{self, Explanation};
+use crate::explanation::{self, Explanation, ReasonCounts};
 use crate::features::{self, FeatureDef, FeatureError, FeatureValue};
 use crate::lead::Lead;
 use crate::shap::{Explainer, Scratch};
@@ -101,6 +101,8 @@ pub struct Model {
     pub bands: Bands,
     /// Score, probability and confidence tables.
     pub calibration: Calibration,
+    /// How many reasons an explanation gives each way.
+    pub reasons: ReasonCounts,
 }
 
 /// A scored lead.
@@ -162,7 +164,14 @@ impl Model {
             band: self.bands.band(final_score),
             confidence: self.confidence(values),
             margin,
-            explanation: explanation::build(&self.features, self.explainer.base_value(), values, phi, margin),
+            explanation: explanation::build(
+                &self.features,
+                self.reasons,
+                self.explainer.base_value(),
+                values,
+                phi,
+                margin,
+            ),
         }
     }
 
@@ -226,6 +235,7 @@ mod tests {
     use super::*;
     use crate::features::Source;
     use crate::tree::{Node, Split};
+    use crate::wording::Wording;
 
     /// Two trees whose leaves overflow f32 when added: the margin is still
     /// defined (infinite), but no SHAP value can be.
@@ -254,13 +264,13 @@ mod tests {
             explainer: Explainer::new(ensemble),
             features: vec![FeatureDef {
                 name: "x".into(),
-                reason: "x is {value}".into(),
-                reason_missing: None,
+                wording: Wording::plain("x", "x is {value}"),
                 source: Source::Field("x".into()),
             }]
             .into(),
             bands: Bands::default(),
             calibration: Calibration::default(),
+            reasons: ReasonCounts::default(),
         }
     }
 

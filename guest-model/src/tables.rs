@@ -14,7 +14,7 @@ pub const MAGIC: &[u8; 8] = b"LSTABLES";
 
 /// Bumped whenever the encoded types change shape; a component refuses
 /// tables of another version.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Bytes before the body: magic, format, body length.
 pub const HEADER_LEN: usize = 20;

@@ -25,23 +25,29 @@ where = { page = "/pricing" }
 window_days = 7
 agg = "count"
 reason = "Viewed pricing {value} times"
+reason_one = "Viewed pricing once"
+reason_zero = "Has not viewed pricing"
 [[feature]]
 name = "days_since_visit"
 activity = "page_view"
 agg = "days_since_last"
-reason = "Last visit {value} days ago"
+reason = "Last visited {value}"
+reason_missing = "Never visited"
 [[feature]]
 name = "forms_decayed"
 activity = "form_fill"
 agg = "decayed_count"
 half_life_days = 10
 reason = "Forms {value}"
+reason_zero = "No forms"
 [[feature]]
 name = "webinar_minutes"
 activity = "webinar"
 agg = "sum"
 attribute = "minutes"
 reason = "Watched {value} minutes"
+reason_one = "Watched 1 minute"
+reason_zero = "Watched no webinars"
 "#;
 
 fn row(lead: &str) -> Result<(Vec<f32>, Vec<FeatureValue>), String> {

@@ -481,6 +481,8 @@ activity = "webinar"
 agg = "sum"
 attribute = "minutes"
 reason = "Watched {value} minutes"
+reason_one = "Watched 1 minute"
+reason_zero = "Watched no webinars"
 "#,
     )
     .unwrap();

@@ -6,6 +6,7 @@ pub mod rules;
 pub mod saved_categories;
 pub mod spec;
 pub mod ubjson;
+pub mod wording;
 pub mod xgboost;
 
 use std::borrow::Cow;
@@ -168,6 +169,7 @@ pub fn model_files(files: ModelFiles<'_>, options: LoadOptions) -> Result<Model,
         features: spec.features.into(),
         bands: spec.bands,
         calibration,
+        reasons: spec.reasons,
     })
 }
 

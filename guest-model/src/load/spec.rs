@@ -1,11 +1,14 @@
-//! Reads `features.toml` (the feature pipeline, names, reasons, bands) and
-//! `calibration.json` (score quantiles, probability calibration, importance).
+//! Reads `features.toml` (the feature pipeline, names, wording, bands, how
+//! many reasons to give) and `calibration.json` (score quantiles,
+//! probability calibration, importance).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
+use super::wording::WordingSection;
+use crate::explanation::ReasonCounts;
 use crate::features::{ActivityAggregate, Aggregate, FeatureDef, Filter, Matching, Source, category_key};
 use crate::model::{Bands, Calibration};
 use crate::tree::{Link, TreeRule};
@@ -21,6 +24,8 @@ pub struct Spec {
     pub link: Option<Link>,
     /// Band thresholds.
     pub bands: Bands,
+    /// How many reasons to give each way (`[explanation]`).
+    pub reasons: ReasonCounts,
     /// The features, in model column order.
     pub features: Vec<FeatureDef>,
     /// Which saved trees to score with (`[model] trees`).
@@ -94,6 +99,8 @@ struct SpecFile {
     #[serde(default)]
     bands: Option<BandsSection>,
     #[serde(default)]
+    explanation: Option<ExplanationSection>,
+    #[serde(default)]
     feature: Vec<FeatureSection>,
 }
 
@@ -116,10 +123,19 @@ struct BandsSection {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ExplanationSection {
+    reasons_up: Option<u8>,
+    reasons_down: Option<u8>,
+}
+
+/// More reasons than this would not fit beside a badge.
+const MAX_REASONS_PER_DIRECTION: u8 = 10;
+
+// Not deny_unknown_fields: the wording collects the keys left over and
+// refuses those that are not sentences (serde cannot do both).
+#[derive(Deserialize)]
 struct FeatureSection {
     name: String,
-    reason: String,
-    reason_missing: Option<String>,
     field: Option<String>,
     categories: Option<Vec<String>>,
     activity: Option<String>,
@@ -132,6 +148,8 @@ struct FeatureSection {
     category_codes: Option<String>,
     #[serde(rename = "match")]
     matching: Option<String>,
+    #[serde(flatten)]
+    wording: WordingSection,
 }
 
 /// Parses and checks `features.toml`.
@@ -158,6 +176,21 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
             return Err(format!("[bands] need 0 <= cold <= hot <= 100, got cold = {} and hot = {}", b.cold, b.hot));
         }
     };
+    let reasons = match file.explanation {
+        None => ReasonCounts::default(),
+        Some(e) => {
+            let default = ReasonCounts::default();
+            let counts =
+                ReasonCounts { up: e.reasons_up.unwrap_or(default.up), down: e.reasons_down.unwrap_or(default.down) };
+            if counts.up.max(counts.down) > MAX_REASONS_PER_DIRECTION {
+                return Err(format!(
+                    "[explanation] reasons_up and reasons_down are at most {MAX_REASONS_PER_DIRECTION}, got {} and {}",
+                    counts.up, counts.down
+                ));
+            }
+            counts
+        }
+    };
     if file.feature.is_empty() {
         return Err("no [[feature]] declared".into());
     }
@@ -174,7 +207,16 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
         features.push(def);
         category_codes.push(codes.or(default_codes).unwrap_or_default());
     }
-    Ok(Spec { name: file.model.name, version: file.model.version, link, bands, features, trees, category_codes })
+    Ok(Spec {
+        name: file.model.name,
+        version: file.model.version,
+        link,
+        bands,
+        reasons,
+        features,
+        trees,
+        category_codes,
+    })
 }
 
 /// Names and versions end up in file names: keep them plain.
@@ -272,16 +314,8 @@ impl FeatureSection {
         {
             return Err("half_life_days applies to agg = \"decayed_count\" only".into());
         }
-        let placeholders = self.reason.matches('{').count();
-        if placeholders > self.reason.matches("{value}").count() {
-            return Err(format!("reason {:?}: the only placeholder is {{value}}", self.reason));
-        }
-        Ok(FeatureDef {
-            name: self.name.into(),
-            reason: self.reason.into(),
-            reason_missing: self.reason_missing.map(Cow::Owned),
-            source,
-        })
+        let wording = self.wording.into_wording(&self.name, &source)?;
+        Ok(FeatureDef { name: self.name.into(), wording, source })
     }
 }
 
