@@ -314,7 +314,8 @@ fn refused_line(e: &ScoreError) -> Result<String> {
     error_line(Some(&e.lead_id), code, &format!("{}: {}", e.field, e.message))
 }
 
-/// A few lines for a person: the badge, score, confidence and top reasons.
+/// A few lines for a person: the badge, score, confidence and the top
+/// `reasons` that raise the score, then those that lower it.
 fn text(s: &Score, reasons: usize) -> String {
     let badge = match s.band {
         Band::Hot => "HOT ",
@@ -331,9 +332,10 @@ fn text(s: &Score, reasons: usize) -> String {
     );
     match (&s.reasons, &s.explanation_unavailable) {
         (Some(list), _) => {
-            for r in list.iter().take(reasons) {
-                let arrow = if r.direction == Direction::Up { "↑" } else { "↓" };
-                out += &format!("    {arrow} {}\n", r.text);
+            for (direction, arrow) in [(Direction::Up, "↑"), (Direction::Down, "↓")] {
+                for r in list.iter().filter(|r| r.direction == direction).take(reasons) {
+                    out += &format!("    {arrow} {}\n", r.text);
+                }
             }
         }
         (None, why) => out += &format!("    (explanation unavailable: {})\n", why.as_deref().unwrap_or_default()),

@@ -101,8 +101,8 @@ fn golden_leads(model: &Model) -> Result<Vec<GoldenLead>> {
         .collect()
 }
 
-/// The component's margins, probabilities and every SHAP value equal the
-/// native library's, bit for bit, on the golden leads: the template runs the
+/// The component's margins, probabilities, every SHAP value and every
+/// reason equal the native library's, bit for bit, on the golden leads: the template runs the
 /// same code on the same tables, so any difference is a fault.
 fn same_as_native(component: &ScorerComponent, model: &Model, golden: &[GoldenLead]) -> Result<()> {
     let leads: Vec<_> =
@@ -146,6 +146,17 @@ fn same_as_native(component: &ScorerComponent, model: &Model, golden: &[GoldenLe
                 w.shap
             );
         }
+        // The sentences too: the component renders them from the same tables.
+        let texts = |reasons: &mut dyn Iterator<Item = (&str, &str)>| {
+            reasons.map(|(f, t)| format!("{f}: {t}")).collect::<Vec<_>>()
+        };
+        let component_reasons = texts(&mut have.reasons.iter().map(|r| (r.feature.as_str(), r.text.as_str())));
+        let native_reasons =
+            texts(&mut want.reasons.iter().map(|r| (model.features[r.feature].name.as_ref(), r.text.as_str())));
+        ensure!(
+            component_reasons == native_reasons,
+            "golden lead {id}: the component gives the reasons {component_reasons:?}, the native library {native_reasons:?}"
+        );
     }
     Ok(())
 }

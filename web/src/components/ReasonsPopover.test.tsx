@@ -53,6 +53,30 @@ describe('Badge', () => {
 });
 
 describe('ReasonsPopover', () => {
+  it('lists what raises the score and what holds it back apart, each under its heading', () => {
+    const reasons = [
+      { feature: 'a', text: 'Requested a demo', direction: 'up' as const, shap: 0.8 },
+      { feature: 'b', text: 'Company size unknown', direction: 'down' as const, shap: -0.5 },
+      { feature: 'c', text: 'Viewed the pricing page 3 times', direction: 'up' as const, shap: 0.4 },
+      { feature: 'd', text: 'Has not opened an email', direction: 'down' as const, shap: -0.1 },
+    ];
+    render(<ReasonsPopover leadId="lead-1" band="warm" explanation={parseExplanation({ ...EXPLANATION, reasons })} />);
+    fireEvent.pointerEnter(screen.getByRole('button', { name: /Why Warm\?/ }).parentElement!);
+    const text = (id: string) => [...screen.getByTestId(id).querySelectorAll('.reason__text')].map((e) => e.textContent);
+    expect(text('reasons-up')).toEqual(['Requested a demo', 'Viewed the pricing page 3 times']);
+    expect(text('reasons-down')).toEqual(['Company size unknown', 'Has not opened an email']);
+    expect(screen.getByRole('region', { name: 'Raising the score' })).toBeTruthy();
+    expect(screen.getByRole('region', { name: 'Holding it back' })).toBeTruthy();
+  });
+
+  it('shows no empty heading when every reason goes one way', () => {
+    const reasons = EXPLANATION.reasons!.filter((r) => r.direction === 'up');
+    render(<ReasonsPopover leadId="lead-1" band="hot" explanation={parseExplanation({ ...EXPLANATION, reasons })} />);
+    fireEvent.pointerEnter(screen.getByRole('button', { name: /Why Hot\?/ }).parentElement!);
+    expect(screen.getByTestId('reasons-up')).toBeTruthy();
+    expect(screen.queryByTestId('reasons-down')).toBeNull();
+  });
+
   it('opens on hover with the reasons, ↑/↓, and records how long it took', async () => {
     render(<ReasonsPopover leadId="lead-1" band="hot" explanation={parseExplanation(EXPLANATION)} />);
     const button = screen.getByRole('button', { name: /Why Hot\?/ });

@@ -23,7 +23,7 @@ import {
 import { BAND_LABEL } from '../lib/band';
 import type { Explanation } from '../lib/explanation';
 import { afterNextPaint, recordTooltipTiming, type TooltipTiming } from '../lib/timings';
-import type { Band } from '../lib/types';
+import type { Band, Reason } from '../lib/types';
 import { ContributionChart } from './ContributionChart';
 import { CloseIcon, InfoIcon } from './Icons';
 
@@ -205,17 +205,10 @@ const ReasonsBody = memo(function ReasonsBody({ explanation }: { explanation: Ex
   return (
     <>
       {explanation.reasons.length > 0 ? (
-        <ul className="reasons" data-testid="reasons">
-          {explanation.reasons.map((r, i) => (
-            <li key={`${r.feature}-${i}`} className={`reason reason--${r.direction}`}>
-              <span className="reason__arrow" aria-hidden="true">
-                {r.direction === 'up' ? '↑' : '↓'}
-              </span>
-              <span className="visually-hidden">{r.direction === 'up' ? 'Raises the score:' : 'Lowers the score:'}</span>
-              <span className="reason__text">{r.text}</span>
-            </li>
-          ))}
-        </ul>
+        <div className="reason-groups" data-testid="reasons">
+          <ReasonList title="Raising the score" direction="up" reasons={explanation.reasons} />
+          <ReasonList title="Holding it back" direction="down" reasons={explanation.reasons} />
+        </div>
       ) : (
         <p className="muted small">No single signal stands out for this lead.</p>
       )}
@@ -223,6 +216,36 @@ const ReasonsBody = memo(function ReasonsBody({ explanation }: { explanation: Ex
     </>
   );
 });
+
+/** The reasons of one direction under their heading, largest first (as the API orders them); nothing when there are none. */
+function ReasonList({
+  title,
+  direction,
+  reasons,
+}: {
+  title: string;
+  direction: 'up' | 'down';
+  reasons: Reason[];
+}) {
+  const mine = reasons.filter((r) => r.direction === direction);
+  if (mine.length === 0) return null;
+  return (
+    <section className="reason-group" data-testid={`reasons-${direction}`} aria-label={title}>
+      <h3 className="reason-group__title">{title}</h3>
+      <ul className="reasons">
+        {mine.map((r, i) => (
+          <li key={`${r.feature}-${i}`} className={`reason reason--${r.direction}`}>
+            <span className="reason__arrow" aria-hidden="true">
+              {r.direction === 'up' ? '↑' : '↓'}
+            </span>
+            <span className="visually-hidden">{r.direction === 'up' ? 'Raises the score:' : 'Lowers the score:'}</span>
+            <span className="reason__text">{r.text}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
 
 /** The popover's inner width as the stylesheet sets it: min(30rem, 100vw − 3rem), less padding and border. */
 function popoverContentWidth(): number {
