@@ -112,6 +112,7 @@ impl Application {
             max_upload: settings.max_upload,
             bounds: settings.bounds.clone(),
             lead_limits: settings.lead_limits,
+            builds: Arc::new(tokio::sync::Semaphore::new(1)),
         });
         let mut app = Http::new()
             .route("/score-lead", post(score::score_lead))

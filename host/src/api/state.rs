@@ -36,6 +36,9 @@ pub struct AppState {
     pub bounds: TimeBounds,
     /// The largest lead the API takes.
     pub lead_limits: LeadLimits,
+    /// Model sources built at once by `POST /models` (one: each build
+    /// compiles the scorer template on every core).
+    pub builds: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

@@ -3,7 +3,7 @@
 //! with its manifest, or a model source that it builds first.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -217,7 +217,7 @@ pub async fn install_model(
     }
     let (wasm, manifest) = match read_upload(multipart, state.max_upload).await? {
         Upload::Component { wasm, manifest } => (wasm.to_vec(), manifest),
-        Upload::Source(source) => build_source(source).await?,
+        Upload::Source(source) => build_source(state.builds.clone(), source).await?,
     };
     let installed = state.scorer.registry.install(state.pipeline.as_ref(), wasm, manifest).await?;
     let status = if installed.new { StatusCode::CREATED } else { StatusCode::OK };
@@ -345,16 +345,12 @@ fn model_file_name(file_name: Option<&str>) -> String {
     if shown.is_empty() { "model".into() } else { shown }
 }
 
-/// One source build at a time in this process: each compiles the scorer
-/// template, on every core.
-static BUILDS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(1)));
-
 /// Loads a model source and builds its component and manifest (JSON text),
 /// on a blocking thread, one build at a time. A source that does not load is
 /// a 422 `invalid_model` naming the file; one that loads but does not build,
 /// a 422 `build_failed`.
-async fn build_source(source: Source) -> Result<(Vec<u8>, String), ApiError> {
-    let permit = BUILDS.clone().acquire_owned().await.map_err(|e| ApiError::Internal(format!("building: {e}")))?;
+async fn build_source(builds: Arc<Semaphore>, source: Source) -> Result<(Vec<u8>, String), ApiError> {
+    let permit = builds.acquire_owned().await.map_err(|e| ApiError::Internal(format!("building: {e}")))?;
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         // Held until the build ends, even when the client has gone.
