@@ -20,18 +20,7 @@ impl Default for ReasonCounts {
     }
 }
 
-/// Which way a feature pushed the score.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-// Serialisable everywhere: reason templates in the model's tables name it.
-#[derive(serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
-pub enum Direction {
-    /// Raised it.
-    Up,
-    /// Lowered it.
-    Down,
-}
+pub use crate::wording::Direction;
 
 /// One feature's signed SHAP value.
 #[derive(Clone, Debug, PartialEq)]

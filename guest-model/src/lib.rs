@@ -15,6 +15,7 @@ pub mod model;
 pub mod shap;
 pub mod tables;
 pub mod tree;
+pub mod value;
 pub mod wording;
 
 #[cfg(target_arch = "wasm32")]

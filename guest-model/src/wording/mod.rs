@@ -17,8 +17,20 @@ use std::borrow::Cow;
 
 pub use format::Format;
 
-use crate::explanation::Direction;
-use crate::features::{FeatureDef, FeatureValue, Matching, Source, category_key};
+use crate::value::{FeatureValue, Matching, category_key};
+
+/// Which way a feature pushed the score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// Serialisable everywhere: reason templates in the model's tables name it.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
+pub enum Direction {
+    /// Raised it.
+    Up,
+    /// Lowered it.
+    Down,
+}
 
 /// Everything a feature needs to be read: it travels with the model's
 /// tables, so the component writes exactly what the native library writes.
@@ -224,27 +236,6 @@ impl Wording {
         match (self.template(Case::True, None), self.template(Case::False, None)) {
             (Some(yes), Some(no)) => format!("{yes} / {no}"),
             _ => self.template(Case::Value, None).unwrap_or(&self.label).to_string(),
-        }
-    }
-}
-
-impl FeatureDef {
-    /// The reason sentence for the lead's `value` of this feature when it
-    /// pushed the score `direction`.
-    pub fn reason(&self, value: &FeatureValue, direction: Direction) -> String {
-        self.wording.sentence(value, direction, self.matching())
-    }
-
-    /// The lead's `value` of this feature as a rep reads it outside a
-    /// sentence (see [`Wording::display_value`]).
-    pub fn display_value(&self, value: &FeatureValue) -> String {
-        self.wording.display_value(value, self.matching())
-    }
-
-    fn matching(&self) -> Matching {
-        match &self.source {
-            Source::Category { matching, .. } => *matching,
-            _ => Matching::Exact,
         }
     }
 }
