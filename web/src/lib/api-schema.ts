@@ -644,16 +644,6 @@ export interface components {
              */
             tripped_at?: number | null;
         };
-        /** @description A built component and its manifest, as `leadscore model build` wrote them. */
-        InstallForm: {
-            /**
-             * Format: binary
-             * @description The component (`<name>-<version>.wasm`).
-             */
-            component: string;
-            /** @description Its manifest (`<name>-<version>.manifest.json`). */
-            manifest: string;
-        };
         /**
          * @description A lead, as the lead JSON of the README (for the OpenAPI document; the
          *     lead reader in `guest-model` is what checks it).
@@ -820,39 +810,49 @@ export interface components {
             };
         };
         /**
-         * @description A model source, as XGBoost and the training wrote it: the service builds
-         *     the component itself (what `leadscore model build` does).
+         * @description The multipart form of `POST /models`: either a built component
+         *     (`component` and `manifest`, as `leadscore model build` wrote them) or a
+         *     model source for the service to build (`model` or `rules`, `features`,
+         *     and optionally `calibration` and `reference`). The two kinds of field
+         *     never mix; one flat form, because API tools cannot generate multipart
+         *     bodies for a `oneOf` of forms.
          */
-        ModelSourceForm: {
+        ModelUpload: {
             /**
              * Format: binary
-             * @description `calibration.json`, if the model has one.
+             * @description `calibration.json` of a model source, if it has one.
              */
-            calibration?: string;
+            calibration?: string | null;
             /**
              * Format: binary
-             * @description `features.toml`: the model's name and version, its features and bands.
+             * @description A built component (`<name>-<version>.wasm`), with `manifest`.
              */
-            features: string;
+            component?: string | null;
+            /**
+             * Format: binary
+             * @description `features.toml` of a model source: its name and version, features and bands.
+             */
+            features?: string | null;
+            /** @description Its manifest (`<name>-<version>.manifest.json`). */
+            manifest?: string | null;
             /**
              * Format: binary
              * @description The XGBoost model file, JSON or UBJSON as `Booster.save_model` wrote
              *     it (`model.json`, `model.ubj`); errors call it by its file name.
              */
-            model: string;
+            model?: string | null;
             /**
              * Format: binary
-             * @description `reference.json`, if the model has one: the training population's
-             *     feature distributions (for the drift report).
+             * @description `reference.json` of a model source, if it has one: the training
+             *     population's feature distributions (for the drift report).
              */
-            reference?: string;
+            reference?: string | null;
+            /**
+             * Format: binary
+             * @description Instead of `model`, a points-per-rule model's `rules.toml`.
+             */
+            rules?: string | null;
         };
-        /**
-         * @description The upload of `POST /models`: a built component with its manifest, or a
-         *     model source for the service to build (an XGBoost model, or rules). The
-         *     kinds of field never mix.
-         */
-        ModelUpload: components["schemas"]["InstallForm"] | components["schemas"]["ModelSourceForm"] | components["schemas"]["RulesSourceForm"];
         /** @description The body of `POST /leads/{lead_id}/outcome`. */
         OutcomeReport: {
             /**
@@ -965,29 +965,6 @@ export interface components {
             shadow?: string | null;
             /** @description An A/B split, replacing `active` when not empty. */
             split?: components["schemas"]["Weighted"][];
-        };
-        /** @description A points-per-rule model's source: the service builds it. */
-        RulesSourceForm: {
-            /**
-             * Format: binary
-             * @description `calibration.json`, if the model has one.
-             */
-            calibration?: string;
-            /**
-             * Format: binary
-             * @description `features.toml`: the model's name and version, its features and bands.
-             */
-            features: string;
-            /**
-             * Format: binary
-             * @description `reference.json`, if the model has one.
-             */
-            reference?: string;
-            /**
-             * Format: binary
-             * @description `rules.toml`: the points each rule gives.
-             */
-            rules: string;
         };
         /**
          * @description One lead's score, band, confidence and explanation, and the version

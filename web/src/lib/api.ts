@@ -13,7 +13,6 @@ import type {
   LiftReport,
   ModelInfo,
   ModelList,
-  ModelSourceForm,
   Overrides,
   RequestStatus,
   Routing,
@@ -168,8 +167,8 @@ export function fetchModels(signal?: AbortSignal): Promise<ModelList> {
   return getJson<ModelList>('/models', { signal });
 }
 
-/** A model source's files, as XGBoost and the training wrote them (the upload's field names). */
-export type ModelSourceFiles = { [K in keyof ModelSourceForm]-?: undefined extends ModelSourceForm[K] ? File | null : File };
+/** A model source's files, as XGBoost and the training wrote them (the field names of `ModelUpload`). */
+export type ModelSourceFiles = { model: File; features: File; calibration: File | null; reference: File | null };
 
 /** What `POST /models` did: the version, and whether this upload installed it (201) or it was there, identical (200). */
 export interface Installed {

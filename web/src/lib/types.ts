@@ -70,7 +70,6 @@ export type ModelList = Schemas['ModelList'];
 /** One installed version. */
 export type ModelInfo = Schemas['ModelInfo'];
 /** The fields of a model source's upload (`POST /models`, multipart). */
-export type ModelSourceForm = Schemas['ModelSourceForm'];
 /** Which versions score leads (`GET`/`PUT /models/routing`). */
 export type Routing = Schemas['Routing'];
 /** One version's share of an A/B split. */

@@ -115,72 +115,37 @@ pub async fn list_models(State(state): State<Arc<AppState>>, caller: Caller) -> 
     Ok(Json(ModelList { models, routing: routing.clone(), tenants }))
 }
 
-/// A built component and its manifest, as `leadscore model build` wrote them.
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// The multipart form of `POST /models`: either a built component
+/// (`component` and `manifest`, as `leadscore model build` wrote them) or a
+/// model source for the service to build (`model` or `rules`, `features`,
+/// and optionally `calibration` and `reference`). The two kinds of field
+/// never mix; one flat form, because API tools cannot generate multipart
+/// bodies for a `oneOf` of forms.
+#[derive(ToSchema)]
 #[allow(dead_code)] // describes the multipart form for the OpenAPI document
-pub struct InstallForm {
-    /// The component (`<name>-<version>.wasm`).
-    #[schema(value_type = String, format = Binary)]
-    component: Vec<u8>,
+pub struct ModelUpload {
+    /// A built component (`<name>-<version>.wasm`), with `manifest`.
+    #[schema(value_type = Option<String>, format = Binary)]
+    component: Option<Vec<u8>>,
     /// Its manifest (`<name>-<version>.manifest.json`).
-    manifest: String,
-}
-
-/// A model source, as XGBoost and the training wrote it: the service builds
-/// the component itself (what `leadscore model build` does).
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // describes the multipart form for the OpenAPI document
-pub struct ModelSourceForm {
+    manifest: Option<String>,
     /// The XGBoost model file, JSON or UBJSON as `Booster.save_model` wrote
     /// it (`model.json`, `model.ubj`); errors call it by its file name.
-    #[schema(value_type = String, format = Binary)]
-    model: Vec<u8>,
-    /// `features.toml`: the model's name and version, its features and bands.
-    #[schema(value_type = String, format = Binary)]
-    features: Vec<u8>,
-    /// `calibration.json`, if the model has one.
-    #[schema(value_type = String, format = Binary, required = false)]
+    #[schema(value_type = Option<String>, format = Binary)]
+    model: Option<Vec<u8>>,
+    /// Instead of `model`, a points-per-rule model's `rules.toml`.
+    #[schema(value_type = Option<String>, format = Binary)]
+    rules: Option<Vec<u8>>,
+    /// `features.toml` of a model source: its name and version, features and bands.
+    #[schema(value_type = Option<String>, format = Binary)]
+    features: Option<Vec<u8>>,
+    /// `calibration.json` of a model source, if it has one.
+    #[schema(value_type = Option<String>, format = Binary)]
     calibration: Option<Vec<u8>>,
-    /// `reference.json`, if the model has one: the training population's
-    /// feature distributions (for the drift report).
-    #[schema(value_type = String, format = Binary, required = false)]
+    /// `reference.json` of a model source, if it has one: the training
+    /// population's feature distributions (for the drift report).
+    #[schema(value_type = Option<String>, format = Binary)]
     reference: Option<Vec<u8>>,
-}
-
-/// A points-per-rule model's source: the service builds it.
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // describes the multipart form for the OpenAPI document
-pub struct RulesSourceForm {
-    /// `rules.toml`: the points each rule gives.
-    #[schema(value_type = String, format = Binary)]
-    rules: Vec<u8>,
-    /// `features.toml`: the model's name and version, its features and bands.
-    #[schema(value_type = String, format = Binary)]
-    features: Vec<u8>,
-    /// `calibration.json`, if the model has one.
-    #[schema(value_type = String, format = Binary, required = false)]
-    calibration: Option<Vec<u8>>,
-    /// `reference.json`, if the model has one.
-    #[schema(value_type = String, format = Binary, required = false)]
-    reference: Option<Vec<u8>>,
-}
-
-/// The upload of `POST /models`: a built component with its manifest, or a
-/// model source for the service to build (an XGBoost model, or rules). The
-/// kinds of field never mix.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)] // describes the multipart form for the OpenAPI document
-pub enum ModelUpload {
-    /// A built component.
-    Component(InstallForm),
-    /// An XGBoost model's source.
-    Source(ModelSourceForm),
-    /// A points-per-rule model's source.
-    Rules(RulesSourceForm),
 }
 
 /// Installs a model version and loads it; it serves nothing until a routing
