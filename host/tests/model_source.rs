@@ -32,19 +32,6 @@ async fn spawn_app(backend: Backend) -> (String, tempfile::TempDir) {
     (common::spawn(settings).await, store)
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Embedded).await })*
-        }
-        mod postgres_and_redis {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Shared).await })*
-        }
-    };
-}
-
 on_both_backends!(
     a_model_source_is_built_installed_and_scores_as_the_cli_built_component,
     a_ubjson_model_is_built_as_the_cli_builds_it,

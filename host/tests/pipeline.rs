@@ -48,19 +48,6 @@ fn score_body(lead: &Value) -> Value {
     json!({"lead_id": lead["id"], "context": lead})
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Embedded).await })*
-        }
-        mod postgres_and_redis {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Shared).await })*
-        }
-    };
-}
-
 on_both_backends!(
     a_request_is_accepted_then_scored_and_readable_everywhere,
     an_idempotency_key_returns_the_same_request_and_the_cache_answers_repeats,

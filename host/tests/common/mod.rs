@@ -11,6 +11,23 @@ use leadscore::bindings::Lead;
 
 pub mod services;
 
+/// Each named `async fn(Backend)` as a test on both backends: the embedded
+/// default (SQLite, in process) and Postgres with Redis. The calling file
+/// has `Backend` in scope.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() { super::$name(super::Backend::Embedded).await })*
+        }
+        mod postgres_and_redis {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() { super::$name(super::Backend::Shared).await })*
+        }
+    };
+}
+
 /// The repository root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
