@@ -290,6 +290,21 @@ impl FeatureDef {
         self.wording.display_value(value, self.matching())
     }
 
+    /// How the lead's value of this feature moved from `from` to `to`, in
+    /// words (see [`Wording::change`]); `None` when it reads the same.
+    pub fn change(&self, from: &FeatureValue, to: &FeatureValue) -> Option<String> {
+        self.wording.change(from, to, self.matching())
+    }
+
+    /// The lead field the value is read from, for a field or a category;
+    /// `None` for an aggregate over activities.
+    pub fn field(&self) -> Option<&str> {
+        match &self.source {
+            Source::Field(field) | Source::Category { field, .. } => Some(field),
+            Source::Activity(_) => None,
+        }
+    }
+
     fn matching(&self) -> Matching {
         match &self.source {
             Source::Category { matching, .. } => *matching,

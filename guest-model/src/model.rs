@@ -11,6 +11,7 @@ use crate::tree::{Ensemble, Link};
 
 /// Score thresholds: score > hot is Hot, score < cold is Cold, else Warm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Bands {
     /// Scores above this are Hot.
     pub hot: u8,

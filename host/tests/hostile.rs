@@ -29,7 +29,8 @@ fn a_lead() -> Lead {
 fn fallback_answers(runtime: &Arc<Runtime>, hostile: ScorerComponent) {
     let components =
         HashMap::from([("v12".to_string(), Arc::new(hostile)), ("v11".to_string(), Arc::new(v11(runtime)))]);
-    let routing = Routing { active: "v12".into(), split: vec![], fallback: vec!["v11".into()], shadow: None };
+    let routing =
+        Routing { active: "v12".into(), split: vec![], fallback: vec!["v11".into()], shadow: None, bands: None };
     let routed = Router::new(components, routing).score(&a_lead(), None, None).unwrap();
     assert_eq!((routed.version.as_str(), routed.fell_back), ("v11", true));
     assert!(routed.result.is_ok());
@@ -111,6 +112,7 @@ fn a_component_that_lies_about_its_version_is_refused_at_install() {
         }],
         reference: None,
         trees: None,
+        quality: None,
     };
     let store_dir = tempfile::tempdir().unwrap();
     let store = ModelStore::open(store_dir.path(), Runtime::new(RuntimeConfig::default()).unwrap()).unwrap();

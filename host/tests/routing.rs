@@ -15,6 +15,7 @@ fn routing(split: &[(&str, u32)]) -> Routing {
         split: split.iter().map(|&(v, w)| Weighted { version: v.into(), weight: w }).collect(),
         fallback: vec!["v11".into(), "rules-v1".into()],
         shadow: None,
+        bands: None,
     }
 }
 

@@ -230,6 +230,38 @@ impl Wording {
         capitalised(text)
     }
 
+    /// How the feature's value moved between two scorings, in words, or
+    /// `None` when it reads the same: `Pricing page views, last 7 days: 2
+    /// → 5 (+3)`, `Industry: Software → Retail`, `Requested a demo: No →
+    /// Yes`, `Last email click: 10 days ago → yesterday`. Numbers are
+    /// compared as written, so a change too small to show is no change.
+    pub fn change(&self, from: &FeatureValue, to: &FeatureValue, matching: Matching) -> Option<String> {
+        let (was, is) = (self.changed_value(from, matching), self.changed_value(to, matching));
+        if was == is {
+            return None;
+        }
+        let difference = match (from, to, self.format) {
+            (FeatureValue::Number(a), FeatureValue::Number(b), Format::Number | Format::Integer | Format::Decimal) => {
+                let step = self.format.shown(b * self.scale) - self.format.shown(a * self.scale);
+                let written = self.format.write(step.abs());
+                Some(if step > 0.0 { format!(" (+{written})") } else { format!(" (−{written})") })
+            }
+            _ => None,
+        };
+        Some(format!("{}: {was} → {is}{}", self.label, difference.unwrap_or_default()))
+    }
+
+    /// A value as [`Wording::change`] writes it: as in the lead details,
+    /// without a unit (the label says what is counted); days stay lower
+    /// case, as both sides of the arrow read alike (`10 days ago → yesterday`).
+    fn changed_value(&self, value: &FeatureValue, matching: Matching) -> String {
+        let written = self.written(value, matching).into_owned();
+        match (value, self.format) {
+            (FeatureValue::Number(_), Format::DaysAgo) => written,
+            _ => capitalised(written),
+        }
+    }
+
     /// What the feature says, for `model-info`: its usual sentence, or
     /// both sentences of a boolean.
     pub fn description(&self) -> String {

@@ -100,3 +100,34 @@ fn a_missing_value_without_a_sentence_says_the_label_is_unknown() {
     let w = Wording::plain("annual_revenue", "Revenue of {value}");
     assert_eq!(w.sentence(&FeatureValue::Missing, DOWN, Matching::Exact), "Annual revenue unknown");
 }
+
+#[test]
+fn a_change_reads_as_before_and_after_with_the_difference_of_counts() {
+    let w = demos();
+    let change = |a: FeatureValue, b: FeatureValue| w.change(&a, &b, Matching::Exact);
+    assert_eq!(change(N(2.0), N(5.0)).as_deref(), Some("Demo requests: 2 → 5 (+3)"));
+    assert_eq!(change(N(5.0), N(1.0)).as_deref(), Some("Demo requests: 5 → 1 (−4)"));
+    assert_eq!(change(FeatureValue::Missing, N(1.0)).as_deref(), Some("Demo requests: Unknown → 1"));
+    assert_eq!(change(N(2.0), N(2.0)), None);
+    assert_eq!(change(N(2.1), N(1.9)), None, "both written as 2");
+}
+
+#[test]
+fn a_change_of_days_categories_and_booleans_reads_as_written() {
+    let days = Wording { format: Format::DaysAgo, ..Wording::plain("last_email_click_days", "") };
+    assert_eq!(
+        days.change(&N(10.0), &N(1.0), Matching::Exact).as_deref(),
+        Some("Last email click days: 10 days ago → yesterday")
+    );
+    let region = Wording {
+        display: vec![("north_america".into(), "North America".into())].into(),
+        ..Wording::plain("region", "")
+    };
+    let c = |s: &str| FeatureValue::Category(s.to_string().into());
+    assert_eq!(
+        region.change(&c("europe"), &c("north_america"), Matching::Exact).as_deref(),
+        Some("Region: Europe → North America")
+    );
+    let flag = Wording { format: Format::Boolean, ..Wording::plain("uses_competitor", "") };
+    assert_eq!(flag.change(&c("false"), &c("true"), Matching::Exact).as_deref(), Some("Uses competitor: No → Yes"));
+}

@@ -57,6 +57,15 @@ pub enum ApiError {
         /// What was wrong, naming the file.
         message: String,
     },
+    /// 409: the request is well formed, but what it names cannot be done
+    /// as things stand (e.g. `cannot_compare`).
+    #[error("{message}")]
+    Conflict {
+        /// The stable code.
+        code: &'static str,
+        /// Why not.
+        message: String,
+    },
     /// 500: a task of the request stopped unexpectedly (a panic).
     #[error("{0}")]
     Internal(String),
@@ -118,6 +127,7 @@ impl ApiError {
             ApiError::ControlGroup(_) => (StatusCode::NOT_FOUND, "control_group"),
             ApiError::TooLarge { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, code),
             ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::Registry(e) => registry_status(e),
             ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store"),

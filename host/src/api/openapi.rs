@@ -25,6 +25,8 @@ use super::routes;
         routes::leads::latest_score,
         routes::leads::work_queue,
         routes::leads::lead_detail,
+        routes::history::history,
+        routes::history::changes,
         routes::leads::report_outcome,
         routes::leads::report_touch,
         routes::routing::promote_shadow,

@@ -16,7 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use super::error::{BodyLimits, json_errors};
 use super::openapi::openapi_json;
-use super::routes::{leads, learning, me, models, probes, requests, routing, score};
+use super::routes::{history, leads, learning, me, models, probes, requests, routing, score};
 use super::state::AppState;
 use super::validate::{LeadLimits, TimeBounds};
 use crate::auth::Auth;
@@ -96,6 +96,7 @@ impl Application {
         let worker = Worker { pipeline: pipeline.clone(), scorer: scorer.clone(), tenants: tenants.clone() };
         worker.spawn(&host_id, pipeline.config.workers);
         tokio::spawn(sweeper::sweep(pipeline.clone()));
+        tokio::spawn(sweeper::prune_history(pipeline.clone()));
         tokio::spawn(sweeper::listen_for_changes(pipeline.clone(), scorer.clone(), tenants.clone()));
         tokio::spawn(monitor.clone().run(pipeline.config.monitor_every));
         if let Some(path) = &settings.seed_leads {
@@ -122,6 +123,8 @@ impl Application {
             .route("/leads", get(leads::work_queue))
             .route("/leads/{lead_id}", get(leads::lead_detail))
             .route("/leads/{lead_id}/score", get(leads::latest_score))
+            .route("/leads/{lead_id}/history", get(history::history))
+            .route("/leads/{lead_id}/changes", get(history::changes))
             .route("/leads/{lead_id}/outcome", post(leads::report_outcome))
             .route("/leads/{lead_id}/touch", post(leads::report_touch))
             .route("/learning/settings", get(learning::get_settings).put(learning::set_settings))

@@ -9,7 +9,10 @@ use axum::http::request::Parts;
 use super::error::ApiError;
 use super::validate::{LeadLimits, TimeBounds};
 use crate::auth::{Auth, Caller};
+use guest_model::model::Bands;
+
 use crate::pipeline::Pipeline;
+use crate::pipeline::db::{ScoreRow, StoredExplanation};
 use crate::pipeline::monitor::Monitor;
 use crate::pipeline::tenants::Tenants;
 use crate::runtime::scorer::Scorer;
@@ -50,6 +53,24 @@ impl AppState {
         Fut: std::future::Future<Output = anyhow::Result<T>>,
     {
         self.pipeline.stored(what, call).await.map_err(ApiError::database)
+    }
+
+    /// The tenant's own Hot/Cold thresholds, if it set them in its routing:
+    /// the bands its reps see, already-scored leads included.
+    pub fn bands(&self, org: &str) -> Option<Bands> {
+        self.scorer.registry.router().routing_for(Some(org)).bands
+    }
+
+    /// `row` with its band (and its explanation's) read by the tenant's thresholds.
+    pub fn banded(&self, org: &str, mut row: ScoreRow) -> ScoreRow {
+        if let Some(bands) = self.bands(org) {
+            let band = bands.band(row.score.clamp(0, 100) as u8);
+            row.band = band.name().to_string();
+            if let StoredExplanation::Score(score) = &mut row.explanation {
+                score.band = band;
+            }
+        }
+        row
     }
 }
 

@@ -10,6 +10,7 @@ use anyhow::Result;
 use leadscore::api::{Application, LeadLimits, Settings, TimeBounds};
 use leadscore::auth;
 use leadscore::learning::LearningSettings;
+use leadscore::learning::trend::TrendSettings;
 use leadscore::pipeline::{Backends, PipelineConfig};
 use leadscore::runtime::component::RuntimeConfig;
 use leadscore::secret::Secret;
@@ -103,6 +104,19 @@ pub struct Args {
     /// with) a touch or outcome may be dated, in hours.
     #[arg(long, env = "LEADSCORE_REPORT_SLACK_HOURS", default_value_t = 24)]
     pub report_slack_hours: u64,
+    /// How long each lead's scorings are kept for its history and "why it
+    /// changed", in days (its latest score always stays).
+    #[arg(long, env = "LEADSCORE_HISTORY_DAYS", default_value_t = 180)]
+    pub history_days: u64,
+    /// A lead's trend looks at its scorings this many days before its latest.
+    #[arg(long, env = "LEADSCORE_TREND_WINDOW_DAYS", default_value_t = 30)]
+    pub trend_window_days: u64,
+    /// Scorings a trend needs in its window (at least 2; fewer: "not enough history").
+    #[arg(long, env = "LEADSCORE_TREND_MIN_POINTS", default_value_t = 2)]
+    pub trend_min_points: usize,
+    /// Score points up (down) over the window that make a trend improving (declining).
+    #[arg(long, env = "LEADSCORE_TREND_MIN_CHANGE", default_value_t = 5)]
+    pub trend_min_change: i64,
     /// Label the learning loop's figures in /metrics with tenant ids
     /// (/metrics needs no token: off by default).
     #[arg(long, env = "LEADSCORE_METRICS_TENANT_LABELS")]
@@ -122,6 +136,9 @@ impl Args {
         learning_defaults.check().map_err(|e| anyhow::anyhow!("--{}", e.replace('_', "-")))?;
         anyhow::ensure!(self.workers >= 1, "--workers must be at least 1");
         anyhow::ensure!(self.max_attempts >= 1, "--max-attempts must be at least 1");
+        anyhow::ensure!(self.history_days >= 1, "--history-days must be at least 1");
+        anyhow::ensure!(self.trend_min_points >= 2, "--trend-min-points must be at least 2");
+        anyhow::ensure!(self.trend_min_change >= 1, "--trend-min-change must be at least 1");
         let dev_token = match self.auth.dev {
             true => Some(self.auth.mint(auth::DEV_ORG, &auth::ALL_SCOPES, Duration::from_secs(30 * 86_400))?),
             false => None,
@@ -153,6 +170,12 @@ impl Args {
                 retry_after: Duration::from_millis(self.retry_after_ms),
                 sweep_after: Duration::from_millis(self.sweep_after_ms),
                 monitor_every: Duration::from_millis(self.monitor_every_ms.max(100)),
+                history: Duration::from_secs(self.history_days.saturating_mul(86_400)),
+                trend: TrendSettings {
+                    window: Duration::from_secs(self.trend_window_days.saturating_mul(86_400)),
+                    min_points: self.trend_min_points,
+                    min_change: self.trend_min_change,
+                },
                 ..Default::default()
             },
             web: Some(self.web),

@@ -1,11 +1,13 @@
 //! The learning loop: a holdout (control) group that measures what the
 //! scores are worth, the lift report and its guardrail, drift against the
-//! training population, and shadow versions compared on real outcomes.
+//! training population, shadow versions compared on real outcomes, and
+//! each lead's trend.
 
 pub mod drift;
 pub mod lift;
 pub mod shadow;
 pub mod stats;
+pub mod trend;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -34,6 +34,7 @@ pub use db::Db;
 pub use queue::{Delivery, Job, Queue};
 pub use retry::{is_transient, with_retry};
 
+use crate::learning::trend::TrendSettings;
 use crate::runtime::registry::{Catalog, StoredModel};
 use crate::runtime::routing::Routing;
 use crate::secret::Secret;
@@ -70,6 +71,10 @@ pub struct PipelineConfig {
     pub monitor_every: Duration,
     /// How long a call waits for an unavailable backend before it fails.
     pub patience: Duration,
+    /// How long a lead's scorings are kept (its latest always is).
+    pub history: Duration,
+    /// How a lead's trend is read from its scorings.
+    pub trend: TrendSettings,
 }
 
 impl Default for PipelineConfig {
@@ -82,6 +87,8 @@ impl Default for PipelineConfig {
             cache_ttl: Duration::from_secs(24 * 3600),
             monitor_every: Duration::from_secs(60),
             patience: Duration::from_secs(30),
+            history: Duration::from_secs(180 * 86_400),
+            trend: TrendSettings::default(),
         }
     }
 }

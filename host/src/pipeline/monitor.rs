@@ -121,6 +121,7 @@ impl Monitor {
                     split: vec![],
                     fallback: vec![],
                     shadow: Some(current.active),
+                    bands: current.bands,
                 };
                 registry.set_routing(self.pipeline.as_ref(), Some(org), rules).await?;
                 tracing::warn!(org, "guardrail: tenant routed to {RULES_VERSION}");

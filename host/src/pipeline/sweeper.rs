@@ -46,6 +46,21 @@ pub async fn sweep(pipeline: Arc<Pipeline>) {
     }
 }
 
+/// Forgets scorings older than the history's retention, once an hour
+/// (each lead keeps its latest). Every host may run it: deleting twice is
+/// harmless.
+pub async fn prune_history(pipeline: Arc<Pipeline>) {
+    loop {
+        let before = super::db::now_ms() - pipeline.config.history.as_millis() as i64;
+        match pipeline.db.prune_history(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(scorings = n, "history: forgot scorings past the retention"),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "history: database unavailable"),
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+}
+
 /// Applies installs, routing and learning-settings changes announced by
 /// other hosts (with Redis; without it there are no other hosts).
 pub async fn listen_for_changes(pipeline: Arc<Pipeline>, scorer: Arc<Scorer>, tenants: Arc<Tenants>) {

@@ -9,7 +9,7 @@ use guest_model::model::Model;
 use sha2::{Digest, Sha256};
 
 use super::component::ScorerComponent;
-use super::manifest::{GoldenLead, Manifest, ManifestBands, ManifestFeature};
+use super::manifest::{GoldenLead, Manifest, ManifestBands, ManifestFeature, ModelQuality};
 use super::template;
 use crate::learning::drift::Reference;
 
@@ -32,12 +32,23 @@ impl Package {
     }
 }
 
-/// Builds the package of `model`, with the training population's feature
-/// distributions (`reference.json`) when there are some, and checks it:
+/// What a model directory holds beside the model, carried in the manifest.
+#[derive(Debug, Default)]
+pub struct Sidecars {
+    /// The training population's feature distributions (`reference.json`):
+    /// what drift is measured against.
+    pub reference: Option<Reference>,
+    /// Held-out quality and training window (`metrics.json`, `training.json`).
+    pub quality: Option<ModelQuality>,
+}
+
+/// Builds the package of `model`, with what its directory holds beside it
+/// ([`Sidecars`]), and checks it:
 /// the component loads, describes itself as `model`, and gives the golden
 /// leads exactly the native library's scores and SHAP values. Errors name
 /// what disagrees.
-pub async fn build(model: &Model, reference: Option<Reference>) -> Result<Package> {
+pub async fn build(model: &Model, sidecars: Sidecars) -> Result<Package> {
+    let Sidecars { reference, quality } = sidecars;
     if let Some(reference) = &reference {
         check_reference(reference, model)?;
     }
@@ -68,7 +79,15 @@ pub async fn build(model: &Model, reference: Option<Reference>) -> Result<Packag
         features: info
             .features
             .into_iter()
-            .map(|f| ManifestFeature { name: f.name, description: f.description, source: f.source })
+            .zip(model.features.iter())
+            .zip(importance_shares(model))
+            .map(|((f, definition), importance)| ManifestFeature {
+                name: f.name,
+                description: f.description,
+                source: f.source,
+                definition: Some(definition.clone()),
+                importance,
+            })
             .collect(),
         bands: ManifestBands { hot: info.bands.hot, cold: info.bands.cold },
         imports: component.imports().to_vec(),
@@ -76,9 +95,21 @@ pub async fn build(model: &Model, reference: Option<Reference>) -> Result<Packag
         golden,
         reference,
         trees: Some(model.ensemble().selection),
+        quality,
     };
     super::manifest::self_test(&component, &manifest.golden)?;
     Ok(Package { wasm, manifest })
+}
+
+/// Each feature's share of the model's global importance, or `None` for
+/// every feature when the model has no importance table.
+fn importance_shares(model: &Model) -> Vec<Option<f64>> {
+    let weights = &model.calibration.importance;
+    let total: f64 = weights.iter().sum();
+    match weights.len() == model.features.len() && total > 0.0 {
+        true => weights.iter().map(|w| Some(w / total)).collect(),
+        false => vec![None; model.features.len()],
+    }
 }
 
 /// Golden leads (simulated, fixed seed) with the native library's results:

@@ -22,6 +22,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, Trap,
 };
 
+use super::presentation::Presentation;
 use crate::bindings::{Lead, ModelInfo, ScoreError, ScoredLead, Scorer, ScorerPre};
 
 /// Core instances (and tables) one scorer component instance may use.
@@ -166,7 +167,7 @@ impl Runtime {
         let pre = ScorerPre::new(linker.instantiate_pre(&component)?)
             .map_err(anyhow::Error::from)
             .context("the component does not export the scorer world of wit/scorer.wit")?;
-        Ok(ScorerComponent { runtime: self.clone(), pre, imports, sha256 })
+        Ok(ScorerComponent { runtime: self.clone(), pre, imports, sha256, presentation: Arc::default() })
     }
 
     fn compile(&self, bytes: &[u8], sha256: &str) -> Result<Component> {
@@ -246,6 +247,9 @@ pub struct ScorerComponent {
     pre: ScorerPre<CallState>,
     imports: Vec<String>,
     sha256: String,
+    /// What the version's manifest adds to its answers (empty until the
+    /// store pairs the component with its manifest).
+    pub presentation: Arc<Presentation>,
 }
 
 impl ScorerComponent {

@@ -47,6 +47,41 @@ pub struct Manifest {
     /// `features.toml`). Absent in manifests written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trees: Option<guest_model::tree::TreeSelection>,
+    /// How well the model did on held-out leads and what it was trained on
+    /// (`metrics.json` and `training.json` of the model directory), for the
+    /// model admin page. Absent when the model shipped without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<ModelQuality>,
+}
+
+/// A model's held-out quality and training window, as `models/training/`
+/// writes them (`metrics.json`, `training.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ModelQuality {
+    /// ROC-AUC on the held-out leads.
+    pub roc_auc: f64,
+    /// Conversion rate of the held-out leads: what "the average lead" means.
+    pub base_rate: f64,
+    /// Held-out leads.
+    pub leads: u64,
+    /// Of which won.
+    pub won: u64,
+    /// Predicted against observed conversion, by decile of probability.
+    pub calibration: Vec<CalibrationDecile>,
+    /// First and last day of the training data (`YYYY-MM-DD`), when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<[String; 2]>,
+}
+
+/// One decile of the held-out calibration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CalibrationDecile {
+    /// Leads in the decile.
+    pub leads: u64,
+    /// Mean predicted probability.
+    pub predicted: f64,
+    /// Observed conversion rate.
+    pub observed: f64,
 }
 
 /// A lead and what the model scores it.
@@ -102,6 +137,16 @@ pub struct ManifestFeature {
     pub description: String,
     /// Where the value comes from.
     pub source: String,
+    /// The feature as the model declares it — lead field or activity
+    /// aggregate, label, value format and sentences — so that the host can
+    /// show values and changes in the reasons' words. Absent in manifests
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<guest_model::features::FeatureDef>,
+    /// Its share of the model's global importance (mean |SHAP| on training
+    /// data, shares summing to 1), when the model has the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importance: Option<f64>,
 }
 
 /// Band thresholds in the manifest.

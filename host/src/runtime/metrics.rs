@@ -16,6 +16,7 @@ use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
 use super::routing::Attempt;
+use super::score::DataNote;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabels {
@@ -46,6 +47,7 @@ pub struct Metrics {
     fallbacks: Family<FallbackLabels, Counter>,
     pool_in_use: Gauge,
     cache: Family<CacheLabels, Counter>,
+    data_notes: Family<NoteLabels, Counter>,
     lift: Family<OrgLabels, Gauge<f64, AtomicU64>>,
     guardrail_alert: Family<OrgLabels, Gauge>,
     drift_psi: Family<DriftLabels, Gauge<f64, AtomicU64>>,
@@ -68,6 +70,14 @@ struct OrgLabels {
 struct DriftLabels {
     org: String,
     version: String,
+    feature: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NoteLabels {
+    version: String,
+    kind: String,
+    /// Empty for a note about no one feature.
     feature: String,
 }
 
@@ -103,6 +113,12 @@ impl Metrics {
         registry.register("pool_instances_capacity", "Instances the pool can hold", capacity);
         let cache = Family::<CacheLabels, Counter>::default();
         registry.register("score_cache", "Score cache lookups of the async pipeline: hit or miss", cache.clone());
+        let data_notes = Family::<NoteLabels, Counter>::default();
+        registry.register(
+            "data_notes",
+            "Notes on lead data a score could not use (unseen category, activity after as_of, missing important field), by version, kind and feature",
+            data_notes.clone(),
+        );
         let lift = Family::<OrgLabels, Gauge<f64, AtomicU64>>::default();
         let guardrail_alert = Family::<OrgLabels, Gauge>::default();
         let drift_psi = Family::<DriftLabels, Gauge<f64, AtomicU64>>::default();
@@ -135,6 +151,7 @@ impl Metrics {
             fallbacks,
             pool_in_use,
             cache,
+            data_notes,
             lift,
             guardrail_alert,
             drift_psi,
@@ -182,6 +199,18 @@ impl Metrics {
     pub fn cache_lookup(&self, hit: bool) {
         let outcome = if hit { "hit" } else { "miss" };
         self.cache.get_or_create(&CacheLabels { outcome: outcome.into() }).inc();
+    }
+
+    /// Counts a score's data notes.
+    pub fn data_notes(&self, version: &str, notes: &[DataNote]) {
+        for note in notes {
+            let labels = NoteLabels {
+                version: version.to_string(),
+                kind: note.kind.name().to_string(),
+                feature: note.feature.clone().unwrap_or_default(),
+            };
+            self.data_notes.get_or_create(&labels).inc();
+        }
     }
 
     /// Records the versions tried for one lead, in order.

@@ -15,10 +15,12 @@
 //! It imports nothing from the layers above it (`pipeline`, `api`).
 
 pub mod build;
+pub mod changes;
 pub mod component;
 pub mod lead;
 pub mod manifest;
 pub mod metrics;
+pub mod presentation;
 pub mod registry;
 pub mod routing;
 pub mod score;

@@ -307,5 +307,11 @@ pub fn default_routing(installed: &[&str]) -> Routing {
     sorted.sort();
     // Nothing installed: no active version, and `Registry::open` refuses to start.
     let active = chain.first().cloned().or_else(|| sorted.first().map(|v| v.to_string())).unwrap_or_default();
-    Routing { fallback: chain.into_iter().filter(|v| *v != active).collect(), active, split: vec![], shadow: None }
+    Routing {
+        fallback: chain.into_iter().filter(|v| *v != active).collect(),
+        active,
+        split: vec![],
+        shadow: None,
+        bands: None,
+    }
 }

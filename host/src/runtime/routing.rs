@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use guest_model::model::Bands;
+
 use super::component::ScorerComponent;
 use crate::bindings::{Lead, ScoreError, ScoredLead};
 
@@ -40,6 +42,10 @@ pub struct Routing {
     /// results are logged and never shown.
     #[serde(default)]
     pub shadow: Option<String>,
+    /// The tenant's own Hot/Cold thresholds, replacing the model's: every
+    /// badge the tenant's reps see follows them, already-scored leads too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bands: Option<Bands>,
 }
 
 /// A routing that cannot be applied.
@@ -60,6 +66,14 @@ pub enum RoutingError {
     /// The active version is its own fallback.
     #[error("fallback: {0:?} is the active version (a fallback is tried after it fails)")]
     ActiveInFallback(String),
+    /// Thresholds that leave no room for a band, or lie beyond 0–100.
+    #[error("bands: cold ({cold}) must be at most hot ({hot}), and hot at most 100")]
+    Bands {
+        /// score > hot is Hot.
+        hot: u8,
+        /// score < cold is Cold.
+        cold: u8,
+    },
     /// The shadow version is also shown.
     #[error("shadow: {0:?} is shown already (active or in the split): a shadow is scored beside the shown version")]
     ShadowShown(String),
@@ -88,11 +102,16 @@ impl Routing {
                 chain
             },
         );
-        Some(Routing { active: shadow, split: vec![], fallback, shadow: None })
+        Some(Routing { active: shadow, split: vec![], fallback, shadow: None, bands: self.bands })
     }
 
     /// Checks that every named version is installed and the split is usable.
     pub fn check(&self, installed: &[&str]) -> Result<(), RoutingError> {
+        if let Some(Bands { hot, cold }) = self.bands
+            && (cold > hot || hot > 100)
+        {
+            return Err(RoutingError::Bands { hot, cold });
+        }
         if let Some(unknown) = self.names().find(|v| !installed.contains(&v.as_str())) {
             return Err(RoutingError::Unknown(unknown.clone()));
         }
@@ -169,9 +188,9 @@ pub struct Attempt {
 
 /// A lead's result and who produced it.
 #[derive(Debug)]
-pub struct Routed {
+pub struct Routed<T = ScoredLead> {
     /// The score, or the lead's own error (bad input: no fallback helps).
-    pub result: Result<ScoredLead, ScoreError>,
+    pub result: Result<T, ScoreError>,
     /// The version that answered.
     pub version: String,
     /// The sha256 of its component (hex).
@@ -180,6 +199,14 @@ pub struct Routed {
     pub fell_back: bool,
     /// Every version tried, in order; the last one answered.
     pub attempts: Vec<Attempt>,
+}
+
+impl<T> Routed<T> {
+    /// The same answer with its score turned into a `U` by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T, &str) -> U) -> Routed<U> {
+        let Routed { result, version, sha256, fell_back, attempts } = self;
+        Routed { result: result.map(|r| f(r, &version)), version, sha256, fell_back, attempts }
+    }
 }
 
 /// Every version in the plan failed.

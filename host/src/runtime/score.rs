@@ -21,8 +21,25 @@ pub struct Score {
     pub probability: f64,
     /// The badge.
     pub band: Band,
-    /// Share of global importance carried by the features the lead has (0–1).
+    /// Share of global importance carried by the features the lead has
+    /// (0–1): how complete the lead's data is, not how sure the model is.
+    /// Kept under its first name for compatibility; `data_completeness`
+    /// says what it is.
     pub confidence: f64,
+    /// The same number as `confidence`, named for what it measures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_completeness: Option<f64>,
+    /// Conversion rate of the model's held-out leads: the average lead's
+    /// chance to close. Null when the model shipped without its metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_rate: Option<f64>,
+    /// `probability / base_rate`: how many times the average lead's chance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_base_rate: Option<f64>,
+    /// What in the lead's data the model could not use, or used without:
+    /// never a quiet guess (empty when nothing is to note).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<DataNote>,
     /// Raw model output (margin units).
     pub margin: f64,
     /// Expected margin; null when the explanation is unavailable.
@@ -53,6 +70,56 @@ pub struct Contribution {
     pub value: FeatureValue,
     /// Its SHAP value (margin units).
     pub shap: f64,
+    /// The feature's display name, as the reasons name it
+    /// (`features.toml`'s `label`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The value as a rep reads it (`5 views`, `Yes`, `North America`,
+    /// `3 days ago`, `Unknown`), written as the reasons write it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+}
+
+/// Something about the lead's data that the score could not use, or had to
+/// do without, said once per score: never a quiet guess.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DataNote {
+    /// What kind of note.
+    pub kind: NoteKind,
+    /// The model feature it concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    /// The lead field it concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The value received, as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The note in words, for admins and reps.
+    pub text: String,
+}
+
+/// The kinds of [`DataNote`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// A category the model does not know: scored as missing.
+    UnseenCategory,
+    /// Activities after the lead's `as_of`: ignored.
+    ActivitiesAfterAsOf,
+    /// A field the model leans on (≥ 10 % of its global importance) is missing.
+    MissingImportant,
+}
+
+impl NoteKind {
+    /// Its name in JSON and in `/metrics`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NoteKind::UnseenCategory => "unseen_category",
+            NoteKind::ActivitiesAfterAsOf => "activities_after_as_of",
+            NoteKind::MissingImportant => "missing_important",
+        }
+    }
 }
 
 /// A lead's value for one feature, as a rep would read it: a number, a
@@ -92,7 +159,13 @@ impl From<bindings::ScoredLead> for Score {
                 contributions = Some(
                     e.contributions
                         .into_iter()
-                        .map(|c| Contribution { feature: c.feature, value: c.value.into(), shap: c.shap })
+                        .map(|c| Contribution {
+                            feature: c.feature,
+                            value: c.value.into(),
+                            shap: c.shap,
+                            label: None,
+                            display: None,
+                        })
                         .collect(),
                 );
                 feature_importance = Some(e.feature_importance.into_iter().map(|i| (i.feature, i.share)).collect());
@@ -115,6 +188,10 @@ impl From<bindings::ScoredLead> for Score {
             probability: s.probability,
             band: s.band.into(),
             confidence: s.confidence,
+            data_completeness: Some(s.confidence),
+            base_rate: None,
+            vs_base_rate: None,
+            notes: Vec::new(),
             margin: s.margin,
             base_value,
             contributions,
@@ -220,12 +297,40 @@ mod tests {
             probability: 0.1 + 0.2,
             band: Band::Hot,
             confidence: 0.75,
+            data_completeness: Some(0.75),
+            base_rate: Some(0.05),
+            vs_base_rate: Some(6.0),
+            notes: vec![DataNote {
+                kind: NoteKind::UnseenCategory,
+                feature: Some("industry".into()),
+                field: Some("industry".into()),
+                value: Some("Saas".into()),
+                text: "Industry".into(),
+            }],
             margin: -1.234_567_890_123_456_7,
             base_value: Some(-2.5),
             contributions: Some(vec![
-                Contribution { feature: "visits".into(), value: FeatureValue::Number(3.0), shap: 0.7 },
-                Contribution { feature: "industry".into(), value: FeatureValue::Category("saas".into()), shap: 0.3 },
-                Contribution { feature: "title".into(), value: FeatureValue::Missing, shap: -0.1 },
+                Contribution {
+                    feature: "visits".into(),
+                    value: FeatureValue::Number(3.0),
+                    shap: 0.7,
+                    label: Some("Visits".into()),
+                    display: Some("3 visits".into()),
+                },
+                Contribution {
+                    feature: "industry".into(),
+                    value: FeatureValue::Category("saas".into()),
+                    shap: 0.3,
+                    label: None,
+                    display: None,
+                },
+                Contribution {
+                    feature: "title".into(),
+                    value: FeatureValue::Missing,
+                    shap: -0.1,
+                    label: None,
+                    display: None,
+                },
             ]),
             feature_importance: Some(vec![("visits".into(), 0.6), ("industry".into(), 0.3), ("title".into(), 0.1)]),
             reasons: Some(vec![Reason {

@@ -89,9 +89,19 @@ impl Scorer {
         let lead_id = lead.id.clone();
         let started = Instant::now();
         let _slot = self.slots.acquire().await.map_err(|e| ScoringError::Task(e.to_string()))?;
-        let routed = tokio::task::spawn_blocking(move || match plan {
-            Plan::Routed { tenant, requested } => router.score(&lead, tenant.as_deref(), requested.as_deref()),
-            Plan::Only(version) => router.score_plan(&lead, vec![&version]),
+        let routed = tokio::task::spawn_blocking(move || {
+            let routed = match plan {
+                Plan::Routed { tenant, requested } => router.score(&lead, tenant.as_deref(), requested.as_deref()),
+                Plan::Only(version) => router.score_plan(&lead, vec![&version]),
+            }?;
+            // The version's manifest adds labels, the base rate and notes.
+            Ok::<_, AllFailed>(routed.map(|scored, version| {
+                let mut score = Score::from(scored);
+                if let Some(component) = router.components.get(version) {
+                    component.presentation.present(&mut score, &lead);
+                }
+                score
+            }))
         })
         .await
         .map_err(|e| ScoringError::Task(e.to_string()))?;
@@ -109,8 +119,11 @@ impl Scorer {
             let (kind, why) = failed.failure.as_ref().map(|(k, w)| (*k, w.as_str())).unwrap_or_default();
             tracing::warn!(lead_id, version = %failed.version, kind, why, "version failed; falling back");
         }
+        if let Ok(score) = &routed.result {
+            self.metrics.data_notes(&routed.version, &score.notes);
+        }
         Ok(Answer {
-            result: routed.result.map(Score::from).map_err(|e| Refused { field: e.field, message: e.message }),
+            result: routed.result.map_err(|e| Refused { field: e.field, message: e.message }),
             version: routed.version,
             sha256: routed.sha256,
             fell_back: routed.fell_back,

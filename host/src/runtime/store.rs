@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::component::{Runtime, ScorerComponent};
 use super::manifest::{Manifest, self_test};
+use super::presentation::Presentation;
 
 /// Why a component was not installed.
 #[derive(Debug, thiserror::Error)]
@@ -106,12 +107,12 @@ impl ModelStore {
                         fields: differ.join(", "),
                     });
                 }
-                let component = self.runtime.load(wasm).map_err(InstallError::Component)?;
+                let component = self.load(wasm, &installed)?;
                 return Ok(Installed { manifest: installed, dir, new: false, component });
             }
             return Err(InstallError::Conflict { version: manifest.version, installed: installed.sha256 });
         }
-        let component = self.runtime.load(wasm).map_err(InstallError::Component)?;
+        let component = self.load(wasm, &manifest)?;
         let differences = disagreements(&component, &manifest)?;
         if !differences.is_empty() {
             return Err(InstallError::Disagrees(differences));
@@ -133,7 +134,7 @@ impl ModelStore {
         for manifest in self.list()? {
             let dir = self.dir.join(format!("{}-{}", manifest.name, manifest.version));
             let wasm = std::fs::read(dir.join("component.wasm"))?;
-            let component = self.runtime.load(&wasm).map_err(InstallError::Component)?;
+            let component = self.load(&wasm, &manifest)?;
             loaded.push((manifest, component));
         }
         Ok(loaded)
@@ -151,6 +152,13 @@ impl ModelStore {
         }
         manifests.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
         Ok(manifests)
+    }
+
+    /// Loads a component with what its manifest adds to its answers.
+    fn load(&self, wasm: &[u8], manifest: &Manifest) -> Result<ScorerComponent, InstallError> {
+        let mut component = self.runtime.load(wasm).map_err(InstallError::Component)?;
+        component.presentation = Arc::new(Presentation::of(manifest));
+        Ok(component)
     }
 
     fn manifest_at(&self, dir: &Path) -> Result<Manifest, InstallError> {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::learning::drift::Reference;
-use crate::runtime::build::{self, Package};
+use crate::runtime::build::{self, Package, Sidecars};
+use crate::runtime::manifest::{CalibrationDecile, ModelQuality};
 
 /// What was built.
 #[derive(Debug)]
@@ -22,9 +23,9 @@ pub struct Built {
 /// Builds the component for `model_dir` into `out_dir`.
 pub fn build(model_dir: &Path, out_dir: &Path) -> Result<Built> {
     let model = guest_model::load::model_dir(model_dir)?;
-    let reference = read_reference(model_dir)?;
+    let sidecars = Sidecars { reference: read_reference(model_dir)?, quality: read_quality(model_dir)? };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let package = runtime.block_on(build::build(&model, reference))?;
+    let package = runtime.block_on(build::build(&model, sidecars))?;
     write(&package, out_dir)
 }
 
@@ -42,10 +43,64 @@ pub fn write(package: &Package, out_dir: &Path) -> Result<Built> {
 /// The model directory's `reference.json`, if it has one (checked against
 /// the model by the build).
 fn read_reference(model_dir: &Path) -> Result<Option<Reference>> {
-    let path = model_dir.join("reference.json");
+    read_json(&model_dir.join("reference.json"))
+}
+
+/// What `metrics.json` holds that the manifest carries.
+#[derive(serde::Deserialize)]
+struct Metrics {
+    roc_auc: f64,
+    base_rate: f64,
+    leads: u64,
+    won: u64,
+    #[serde(default)]
+    calibration_deciles: Vec<CalibrationDecile>,
+}
+
+/// What `training.json` says about the training data's time span.
+#[derive(serde::Deserialize)]
+struct Training {
+    simulation: Option<Simulation>,
+}
+
+#[derive(serde::Deserialize)]
+struct Simulation {
+    /// RFC 3339.
+    start: String,
+    months: u32,
+}
+
+/// The model directory's held-out quality (`metrics.json`) and training
+/// window (`training.json`), if it has them.
+fn read_quality(model_dir: &Path) -> Result<Option<ModelQuality>> {
+    let Some(metrics) = read_json::<Metrics>(&model_dir.join("metrics.json"))? else {
+        return Ok(None);
+    };
+    let training = read_json::<Training>(&model_dir.join("training.json"))?;
+    let window = match training.and_then(|t| t.simulation) {
+        None => None,
+        Some(s) => {
+            let start = chrono::DateTime::parse_from_rfc3339(&s.start)
+                .with_context(|| format!("training.json: simulation.start {:?} is not RFC 3339", s.start))?;
+            let end = start + chrono::Months::new(s.months) - chrono::Days::new(1);
+            Some([start.format("%Y-%m-%d").to_string(), end.format("%Y-%m-%d").to_string()])
+        }
+    };
+    Ok(Some(ModelQuality {
+        roc_auc: metrics.roc_auc,
+        base_rate: metrics.base_rate,
+        leads: metrics.leads,
+        won: metrics.won,
+        calibration: metrics.calibration_deciles,
+        window,
+    }))
+}
+
+/// `path` parsed as JSON, or `None` when there is no such file.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{}", path.display())).map(Some)
 }

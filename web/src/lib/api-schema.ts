@@ -59,6 +59,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/leads/{lead_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Why the lead's score moved between two scorings, split exactly into
+         *     parts: for the same version, one per feature (the SHAP differences);
+         *     across versions, first "the model changed" (the earlier lead scored by
+         *     the new version minus by the old), then per feature under the new
+         *     version. `Σ parts[].delta = to.margin − from.margin`.
+         */
+        get: operations["changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/leads/{lead_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lead's scores over time and its trend. */
+        get: operations["history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/leads/{lead_id}/outcome": {
         parameters: {
             query?: never;
@@ -479,6 +519,19 @@ export interface components {
             /** @description hot, warm or cold. */
             band: string;
         };
+        /** @description Score thresholds: score > hot is Hot, score < cold is Cold, else Warm. */
+        Bands: {
+            /**
+             * Format: int32
+             * @description Scores below this are Cold.
+             */
+            cold: number;
+            /**
+             * Format: int32
+             * @description Scores above this are Hot.
+             */
+            hot: number;
+        };
         /** @description The body of `POST /score-lead/batch`. */
         BatchRequest: {
             /** @description The leads, at most the service's batch limit (100 by default). */
@@ -519,6 +572,39 @@ export interface components {
              */
             brier: number;
         };
+        /** @description One decile of the held-out calibration. */
+        CalibrationDecile: {
+            /**
+             * Format: int64
+             * @description Leads in the decile.
+             */
+            leads: number;
+            /**
+             * Format: double
+             * @description Observed conversion rate.
+             */
+            observed: number;
+            /**
+             * Format: double
+             * @description Mean predicted probability.
+             */
+            predicted: number;
+        };
+        /**
+         * @description Why the score moved from one scoring to another:
+         *     `Σ parts[].delta = to.margin − from.margin`.
+         */
+        Changes: {
+            /** @description The earlier scoring. */
+            from: components["schemas"]["Scoring"];
+            /**
+             * @description The parts of the change: the model's first, then the features'
+             *     by size; parts of exactly zero are left out.
+             */
+            parts: components["schemas"]["Part"][];
+            /** @description The later one. */
+            to: components["schemas"]["Scoring"];
+        };
         /** @description Treated against control. */
         Comparison: {
             /** @description The holdout. */
@@ -538,8 +624,18 @@ export interface components {
         };
         /** @description One feature's signed SHAP value. */
         Contribution: {
+            /**
+             * @description The value as a rep reads it (`5 views`, `Yes`, `North America`,
+             *     `3 days ago`, `Unknown`), written as the reasons write it.
+             */
+            display?: string | null;
             /** @description The feature. */
             feature: string;
+            /**
+             * @description The feature's display name, as the reasons name it
+             *     (`features.toml`'s `label`).
+             */
+            label?: string | null;
             /**
              * Format: double
              * @description Its SHAP value (margin units).
@@ -547,6 +643,22 @@ export interface components {
             shap: number;
             /** @description The lead's value for it. */
             value: components["schemas"]["FeatureValue"];
+        };
+        /**
+         * @description Something about the lead's data that the score could not use, or had to
+         *     do without, said once per score: never a quiet guess.
+         */
+        DataNote: {
+            /** @description The model feature it concerns. */
+            feature?: string | null;
+            /** @description The lead field it concerns. */
+            field?: string | null;
+            /** @description What kind of note. */
+            kind: components["schemas"]["NoteKind"];
+            /** @description The note in words, for admins and reps. */
+            text: string;
+            /** @description The value received, as text. */
+            value?: string | null;
         };
         /**
          * @description Which way a feature pushed the score.
@@ -643,6 +755,49 @@ export interface components {
              * @description When it last tripped (ms).
              */
             tripped_at?: number | null;
+        };
+        /** @description A lead's score history. */
+        History: {
+            /** @description The lead. */
+            lead_id: string;
+            /** @description Its latest scorings (up to 100), oldest first. */
+            points: components["schemas"]["HistoryPoint"][];
+            /** @description Which way its score is going (see `serve --trend-*`). */
+            trend: components["schemas"]["Trend"];
+        };
+        /** @description One scoring in a lead's history. */
+        HistoryPoint: {
+            /**
+             * Format: date-time
+             * @description The lead's `as_of` (RFC 3339); null for scorings recorded before it was kept.
+             */
+            as_of?: string | null;
+            /** @description The band, by the tenant's thresholds when it has its own. */
+            band: string;
+            /**
+             * Format: double
+             * @description Raw model output (margin units); null when it cannot be read back.
+             */
+            margin?: number | null;
+            /** @description The version that answered. */
+            model_version: string;
+            /**
+             * Format: double
+             * @description Calibrated probability.
+             */
+            probability: number;
+            /** @description The request that produced it. */
+            request_id: string;
+            /**
+             * Format: int64
+             * @description 0–100.
+             */
+            score: number;
+            /**
+             * Format: date-time
+             * @description When it was recorded (RFC 3339).
+             */
+            scored_at: string;
         };
         /**
          * @description A lead, as the lead JSON of the README (for the OpenAPI document; the
@@ -773,6 +928,8 @@ export interface components {
         };
         /** @description One installed version, as `GET /models` lists it. */
         ModelInfo: {
+            /** @description The model's own Hot/Cold thresholds (a routing's `bands` replace them). */
+            bands: components["schemas"]["Bands"];
             /** @description When it was built (RFC 3339). */
             built_at: string;
             /** @description Features the model reads. */
@@ -786,6 +943,7 @@ export interface components {
              * @description Trees in the ensemble.
              */
             num_trees: number;
+            quality?: components["schemas"]["ModelQuality"] | null;
             /**
              * @description Tenants whose own routing names it: the caller's tenant only, unless
              *     the caller is the operator.
@@ -795,6 +953,11 @@ export interface components {
             sha256: string;
             /** @description Its part in the caller's routing: active, split, fallback or installed. */
             state: string;
+            /**
+             * @description The features the model leans on most: largest mean |SHAP| on the
+             *     training data first (up to 5; empty without the table).
+             */
+            top_features: components["schemas"]["TopFeature"][];
             /** @description Its version. */
             version: string;
         };
@@ -804,10 +967,45 @@ export interface components {
             models: components["schemas"]["ModelInfo"][];
             /** @description The routing that applies to the caller (the default for the operator). */
             routing: components["schemas"]["Routing"];
+            /**
+             * @description The caller's tenant's leads by latest score, in ten bins of ten
+             *     points (`[0, 10)`, …, `[90, 100]`); control-group leads included.
+             */
+            score_distribution: number[];
             /** @description Tenants' own routings the caller may see (the operator sees all). */
             tenants: {
                 [key: string]: components["schemas"]["Routing"];
             };
+        };
+        /**
+         * @description A model's held-out quality and training window, as `models/training/`
+         *     writes them (`metrics.json`, `training.json`).
+         */
+        ModelQuality: {
+            /**
+             * Format: double
+             * @description Conversion rate of the held-out leads: what "the average lead" means.
+             */
+            base_rate: number;
+            /** @description Predicted against observed conversion, by decile of probability. */
+            calibration: components["schemas"]["CalibrationDecile"][];
+            /**
+             * Format: int64
+             * @description Held-out leads.
+             */
+            leads: number;
+            /**
+             * Format: double
+             * @description ROC-AUC on the held-out leads.
+             */
+            roc_auc: number;
+            /** @description First and last day of the training data (`YYYY-MM-DD`), when recorded. */
+            window?: string[] | null;
+            /**
+             * Format: int64
+             * @description Of which won.
+             */
+            won: number;
         };
         /**
          * @description The multipart form of `POST /models`: either a built component
@@ -853,6 +1051,11 @@ export interface components {
              */
             rules?: string | null;
         };
+        /**
+         * @description The kinds of [`DataNote`].
+         * @enum {string}
+         */
+        NoteKind: "unseen_category" | "activities_after_as_of" | "missing_important";
         /** @description The body of `POST /leads/{lead_id}/outcome`. */
         OutcomeReport: {
             /**
@@ -880,6 +1083,36 @@ export interface components {
             force_refresh?: boolean;
             /** @description Score with this installed version first. */
             model_version?: string | null;
+        };
+        /** @description One part of a change. */
+        Part: {
+            /**
+             * Format: double
+             * @description Its share of the change in margin (margin units).
+             */
+            delta: number;
+            /** @description The feature, for a feature part. */
+            feature?: string | null;
+            /** @description Model or feature. */
+            kind: components["schemas"]["PartKind"];
+            /** @description What changed, in words. */
+            text: string;
+        };
+        /**
+         * @description What a part of a change is about.
+         * @enum {string}
+         */
+        PartKind: "model" | "feature";
+        /** @description A lead in the work queue, with where its score is going. */
+        QueueLead: components["schemas"]["LeadRow"] & {
+            /**
+             * @description Its scores over the trend's window, oldest first (empty for a
+             *     control-group lead): the sparkline.
+             */
+            recent_scores: number[];
+            /** @description The reason that raised its latest score most (null without one). */
+            top_reason?: string | null;
+            trend?: components["schemas"]["Trend"] | null;
         };
         /** @description Whether this host can take requests. */
         Readiness: {
@@ -956,6 +1189,7 @@ export interface components {
         Routing: {
             /** @description The version that answers when no split is set. */
             active: string;
+            bands?: components["schemas"]["Bands"] | null;
             /** @description Tried in order when the chosen version fails. */
             fallback?: string[];
             /**
@@ -975,12 +1209,21 @@ export interface components {
             band: components["schemas"]["Band"];
             /**
              * Format: double
+             * @description Conversion rate of the model's held-out leads: the average lead's
+             *     chance to close. Null when the model shipped without its metrics.
+             */
+            base_rate?: number | null;
+            /**
+             * Format: double
              * @description Expected margin; null when the explanation is unavailable.
              */
             base_value?: number | null;
             /**
              * Format: double
-             * @description Share of global importance carried by the features the lead has (0–1).
+             * @description Share of global importance carried by the features the lead has
+             *     (0–1): how complete the lead's data is, not how sure the model is.
+             *     Kept under its first name for compatibility; `data_completeness`
+             *     says what it is.
              */
             confidence: number;
             /**
@@ -988,6 +1231,11 @@ export interface components {
              *     `base_value + Σ shap = margin`. Null when the explanation is unavailable.
              */
             contributions?: components["schemas"]["Contribution"][] | null;
+            /**
+             * Format: double
+             * @description The same number as `confidence`, named for what it measures.
+             */
+            data_completeness?: number | null;
             /**
              * @description Why the explanation is unavailable (absent when it is available):
              *     the score stands either way.
@@ -1012,12 +1260,22 @@ export interface components {
             /** @description The model version that scored the lead. */
             model_version: string;
             /**
+             * @description What in the lead's data the model could not use, or used without:
+             *     never a quiet guess (empty when nothing is to note).
+             */
+            notes?: components["schemas"]["DataNote"][];
+            /**
              * Format: double
              * @description Calibrated conversion probability.
              */
             probability: number;
             /** @description The largest contributions as sentences for the rep. */
             reasons?: components["schemas"]["Reason"][] | null;
+            /**
+             * Format: double
+             * @description `probability / base_rate`: how many times the average lead's chance.
+             */
+            vs_base_rate?: number | null;
         };
         /** @description The body of `POST /leads/score`. */
         ScoreRequest: {
@@ -1068,6 +1326,23 @@ export interface components {
              */
             timestamp: number;
         };
+        /** @description One end of a change: a scoring. */
+        Scoring: {
+            /**
+             * Format: double
+             * @description Raw model output (margin units).
+             */
+            margin: number;
+            /** @description The version that answered. */
+            model_version: string;
+            /** @description The request that produced it. */
+            request_id: string;
+            /**
+             * Format: int64
+             * @description 0–100.
+             */
+            score: number;
+        };
         /** @description The comparison. */
         ShadowReport: {
             /** @description The active version. */
@@ -1099,6 +1374,18 @@ export interface components {
          *     badge and an "explanation unavailable" note).
          */
         StoredExplanation: components["schemas"]["Score"] | string;
+        /** @description A feature and its share of the model's global importance. */
+        TopFeature: {
+            /** @description The feature. */
+            feature: string;
+            /** @description Its display name. */
+            label: string;
+            /**
+             * Format: double
+             * @description Its share of mean |SHAP| on the training data (shares sum to 1).
+             */
+            share: number;
+        };
         /** @description How fast reps first touch leads, from the lead's arrival. */
         Touch: {
             /**
@@ -1123,6 +1410,11 @@ export interface components {
              */
             at: string;
         };
+        /**
+         * @description Which way a lead's score is going.
+         * @enum {string}
+         */
+        Trend: "improving" | "steady" | "declining" | "not_enough_history";
         /** @description How well one version did on the compared leads. */
         VersionMetrics: {
             /**
@@ -1159,7 +1451,7 @@ export interface components {
         /** @description A page of the work queue. */
         WorkQueue: {
             /** @description The leads, hottest first (control-group leads last, without score). */
-            leads: components["schemas"]["LeadRow"][];
+            leads: components["schemas"]["QueueLead"][];
             /**
              * Format: int64
              * @description The page size.
@@ -1319,6 +1611,160 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    changes: {
+        parameters: {
+            query?: {
+                /** @description The earlier scoring's request id (default: the second latest). */
+                from?: string;
+                /** @description The later scoring's request id (default: the latest). */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The CRM's lead id: 1–200 characters, no control characters, no
+                 *     whitespace around it.
+                 */
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Changes"];
+                };
+            };
+            /** @description A request id that is not one (code invalid_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such lead or scoring, fewer than two scorings (code not_found), or a control-group lead (code control_group) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A scoring without an explanation, or the later version cannot rescore the earlier lead (code cannot_compare) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable, or no model could rescore */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The CRM's lead id: 1–200 characters, no control characters, no
+                 *     whitespace around it.
+                 */
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["History"];
+                };
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such lead (code not_found), or it is in the control group (code control_group) */
             404: {
                 headers: {
                     [name: string]: unknown;

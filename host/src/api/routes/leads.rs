@@ -15,6 +15,7 @@ use crate::api::error::{ApiError, ErrorBody};
 use crate::api::state::AppState;
 use crate::api::validate::{LeadDoc, check_id, check_text, parse_body};
 use crate::auth::{Caller, READ_LEADS, WRITE_LEADS};
+use crate::learning::trend::Trend;
 use crate::pipeline::db::{LeadQuery, LeadRow, OutcomeRow, ScoreRow};
 
 /// The lead a path names.
@@ -50,7 +51,7 @@ pub async fn latest_score(
     let db = &state.pipeline.db;
     match state.stored("reading the score", || db.latest_score(&caller.org, &lead_id)).await? {
         Some(score) if score.control_group.0 => Err(ApiError::ControlGroup(lead_id)),
-        Some(score) => Ok(Json(score)),
+        Some(score) => Ok(Json(state.banded(&caller.org, score))),
         None => Err(ApiError::NotFound(format!("lead {lead_id:?} has no score for this tenant"))),
     }
 }
@@ -72,11 +73,26 @@ pub struct QueueQuery {
     offset: Option<i64>,
 }
 
+/// A lead in the work queue, with where its score is going.
+#[derive(Serialize, ToSchema)]
+pub struct QueueLead {
+    /// The lead's latest state.
+    #[serde(flatten)]
+    lead: LeadRow,
+    /// Which way its score is going (null for a control-group lead).
+    trend: Option<Trend>,
+    /// Its scores over the trend's window, oldest first (empty for a
+    /// control-group lead): the sparkline.
+    recent_scores: Vec<i64>,
+    /// The reason that raised its latest score most (null without one).
+    top_reason: Option<String>,
+}
+
 /// A page of the work queue.
 #[derive(Serialize, ToSchema)]
 pub struct WorkQueue {
     /// The leads, hottest first (control-group leads last, without score).
-    leads: Vec<LeadRow>,
+    leads: Vec<QueueLead>,
     /// Leads matching the filters, on every page.
     total: i64,
     /// The page size.
@@ -115,9 +131,33 @@ pub async fn work_queue(
     if let Some(q) = &query.q {
         check_text("q", q, "invalid_query")?;
     }
-    let filter = LeadQuery { band: query.band, search: query.q.filter(|q| !q.trim().is_empty()), limit, offset };
+    let bands = state.bands(&caller.org).map(|b| (b.hot, b.cold));
+    let search = query.q.filter(|q| !q.trim().is_empty());
+    let filter = LeadQuery { band: query.band, search, limit, offset, bands };
     let db = &state.pipeline.db;
-    let (leads, total) = state.stored("reading the work queue", || db.leads(&caller.org, &filter)).await?;
+    let (rows, total) = state.stored("reading the work queue", || db.leads(&caller.org, &filter)).await?;
+    let trend = state.pipeline.config.trend;
+    let shown: Vec<String> = rows.iter().filter(|r| !r.control_group.0).map(|r| r.lead_id.clone()).collect();
+    // The window before the newest score on the page covers every lead's.
+    let since = rows.iter().filter_map(|r| r.scored_at).max().unwrap_or(0) - trend.window.as_millis() as i64;
+    let recent = state.stored("reading recent scores", || db.recent_scores(&caller.org, &shown, since)).await?;
+    let leads = rows
+        .into_iter()
+        .map(|lead| {
+            let mine: Vec<_> = recent.iter().filter(|r| r.lead_id == lead.lead_id).collect();
+            let points: Vec<(i64, i64)> = mine.iter().map(|r| (r.timestamp, r.score)).collect();
+            let top_reason = mine.iter().rev().find_map(|r| r.top_reason());
+            match lead.control_group.0 {
+                true => QueueLead { lead, trend: None, recent_scores: Vec::new(), top_reason: None },
+                false => QueueLead {
+                    trend: Some(trend.trend(&points)),
+                    recent_scores: points.iter().map(|p| p.1).collect(),
+                    top_reason,
+                    lead,
+                },
+            }
+        })
+        .collect();
     Ok(Json(WorkQueue { leads, total, limit, offset }))
 }
 
@@ -161,7 +201,10 @@ pub async fn lead_detail(
     let control = lead.control.0;
     let score = match control {
         true => None,
-        false => state.stored("reading the score", || db.latest_score(&caller.org, &lead_id)).await?,
+        false => state
+            .stored("reading the score", || db.latest_score(&caller.org, &lead_id))
+            .await?
+            .map(|s| state.banded(&caller.org, s)),
     };
     let outcome = state.stored("reading the outcome", || db.outcome(&caller.org, &lead_id)).await?;
     // Stored by the API as it read it: passed on as it is, never re-read.

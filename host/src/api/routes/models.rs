@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use guest_model::load::{self, LoadOptions, ModelFile, ModelFiles};
-use guest_model::model::Model;
+use guest_model::model::{Bands, Model};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use utoipa::ToSchema;
@@ -20,7 +20,7 @@ use crate::api::state::AppState;
 use crate::auth::{ADMIN_MODELS, Caller};
 use crate::learning::drift::Reference;
 use crate::runtime::build;
-use crate::runtime::manifest::Manifest;
+use crate::runtime::manifest::{Manifest, ModelQuality};
 use crate::runtime::routing::{Router, Routing};
 
 /// One installed version, as `GET /models` lists it.
@@ -46,6 +46,25 @@ pub struct ModelInfo {
     /// Tenants whose own routing names it: the caller's tenant only, unless
     /// the caller is the operator.
     routed_for_tenants: Vec<String>,
+    /// The model's own Hot/Cold thresholds (a routing's `bands` replace them).
+    bands: Bands,
+    /// Held-out ROC-AUC and calibration, base rate and training window, when
+    /// the model shipped its metrics.
+    quality: Option<ModelQuality>,
+    /// The features the model leans on most: largest mean |SHAP| on the
+    /// training data first (up to 5; empty without the table).
+    top_features: Vec<TopFeature>,
+}
+
+/// A feature and its share of the model's global importance.
+#[derive(Serialize, ToSchema)]
+pub struct TopFeature {
+    /// The feature.
+    feature: String,
+    /// Its display name.
+    label: String,
+    /// Its share of mean |SHAP| on the training data (shares sum to 1).
+    share: f64,
 }
 
 /// `manifest` as `GET /models` lists it; `viewer`: the tenant whose admin
@@ -77,7 +96,28 @@ fn model_info(manifest: &Manifest, router: &Router, routing: &Routing, viewer: O
         num_trees: manifest.num_trees,
         features: manifest.features.len(),
         routed_for_tenants,
+        bands: Bands { hot: manifest.bands.hot, cold: manifest.bands.cold },
+        quality: manifest.quality.clone(),
+        top_features: top_features(manifest, 5),
     }
+}
+
+/// The `n` features with the largest share of global importance.
+fn top_features(manifest: &Manifest, n: usize) -> Vec<TopFeature> {
+    let mut features: Vec<TopFeature> = manifest
+        .features
+        .iter()
+        .filter_map(|f| {
+            let label = f
+                .definition
+                .as_ref()
+                .map_or_else(|| guest_model::wording::label_of(&f.name), |d| d.wording.label.to_string());
+            Some(TopFeature { feature: f.name.clone(), label, share: f.importance? })
+        })
+        .collect();
+    features.sort_by(|a, b| b.share.total_cmp(&a.share));
+    features.truncate(n);
+    features
 }
 
 /// The answer of `GET /models`.
@@ -89,6 +129,9 @@ pub struct ModelList {
     routing: Routing,
     /// Tenants' own routings the caller may see (the operator sees all).
     tenants: BTreeMap<String, Routing>,
+    /// The caller's tenant's leads by latest score, in ten bins of ten
+    /// points (`[0, 10)`, …, `[90, 100]`); control-group leads included.
+    score_distribution: Vec<i64>,
 }
 
 /// Installed versions with their state in the caller's routing (`active`,
@@ -112,7 +155,10 @@ pub async fn list_models(State(state): State<Arc<AppState>>, caller: Caller) -> 
         .filter(|(t, _)| operator || **t == caller.org)
         .map(|(t, r)| (t.clone(), r.clone()))
         .collect();
-    Ok(Json(ModelList { models, routing: routing.clone(), tenants }))
+    let db = &state.pipeline.db;
+    let score_distribution =
+        state.stored("reading the score distribution", || db.score_distribution(&caller.org)).await?;
+    Ok(Json(ModelList { models, routing: routing.clone(), tenants, score_distribution }))
 }
 
 /// The multipart form of `POST /models`: either a built component
@@ -322,7 +368,7 @@ async fn build_source(builds: Arc<Semaphore>, source: Source) -> Result<(Vec<u8>
         let _one_at_a_time = permit;
         let (model, reference) = source.load()?;
         let package = handle
-            .block_on(build::build(&model, reference))
+            .block_on(build::build(&model, build::Sidecars { reference, quality: None }))
             .map_err(|e| ApiError::Unprocessable { code: "build_failed", message: format!("{e:#}") })?;
         let manifest = serde_json::to_string_pretty(&package.manifest)
             .map_err(|e| ApiError::Internal(format!("the built manifest: {e}")))?;

@@ -224,7 +224,7 @@ pub async fn request_status(
             // A control lead's score is withheld from everything reps see.
             let control = score.as_ref().is_some_and(|s| s.control_group.0);
             body.control_group = Some(control);
-            body.result = score.filter(|_| !control);
+            body.result = score.filter(|_| !control).map(|s| state.banded(&caller.org, s));
         }
         "FAILED" => body.error = row.error,
         _ => {}

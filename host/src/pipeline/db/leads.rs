@@ -38,6 +38,9 @@ pub struct LeadQuery {
     pub limit: i64,
     /// Rows to skip.
     pub offset: i64,
+    /// The tenant's own thresholds (hot, cold): bands are read from the
+    /// scores with them instead of as the model recorded them.
+    pub bands: Option<(u8, u8)>,
 }
 
 /// A lead's latest lead JSON and its group.
@@ -65,18 +68,26 @@ impl Db {
         // The search text is matched literally: LIKE's wildcards in it are escaped.
         let literal = |s: &str| s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let pattern = q.search.as_deref().map(|s| format!("%{}%", literal(s)));
+        // The band shown: by the tenant's thresholds when it has its own.
+        let band = "COALESCE(CASE WHEN $4 >= 0 THEN CASE WHEN score > $4 THEN 'hot' WHEN score < $5 THEN 'cold' \
+                    ELSE 'warm' END END, band)";
         // Control leads have no band to filter by: their reps see none.
-        let filter = "WHERE org_id = $1 AND ($2 IS NULL OR (band = $2 AND control = 0)) \
-                      AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\' OR lower(company) LIKE $3 ESCAPE '\\')";
+        let filter = format!(
+            "WHERE org_id = $1 AND ($2 IS NULL OR ({band} = $2 AND control = 0)) \
+             AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\' OR lower(company) LIKE $3 ESCAPE '\\')"
+        );
+        let (hot, cold) = q.bands.map_or((-1, -1), |(hot, cold)| (i64::from(hot), i64::from(cold)));
         // A control lead's score is recorded for the lift report, never shown.
         let leads = sqlx::query_as(&format!(
             "SELECT lead_id, name, company, CASE WHEN control = 0 THEN score END AS score, \
-             CASE WHEN control = 0 THEN band END AS band, scored_at, control AS control_group FROM leads {filter} \
-             ORDER BY control, score * (1 - control) DESC, scored_at DESC, lead_id LIMIT $4 OFFSET $5"
+             CASE WHEN control = 0 THEN {band} END AS band, scored_at, control AS control_group FROM leads {filter} \
+             ORDER BY control, score * (1 - control) DESC, scored_at DESC, lead_id LIMIT $6 OFFSET $7"
         ))
         .bind(org_id)
         .bind(&q.band)
         .bind(&pattern)
+        .bind(hot)
+        .bind(cold)
         .bind(q.limit)
         .bind(q.offset)
         .fetch_all(&self.pool)
@@ -85,9 +96,28 @@ impl Db {
             .bind(org_id)
             .bind(&q.band)
             .bind(&pattern)
+            .bind(hot)
+            .bind(cold)
             .fetch_one(&self.pool)
             .await?;
         Ok((leads, total))
+    }
+
+    /// How many of the tenant's leads have a latest score in each tenth
+    /// of 0–100 (`[0, 10)`, …, `[90, 100]`).
+    pub async fn score_distribution(&self, org_id: &str) -> Result<Vec<i64>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT CASE WHEN score >= 100 THEN 9 ELSE score / 10 END AS bin, COUNT(*) FROM leads \
+             WHERE org_id = $1 AND score IS NOT NULL GROUP BY 1",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut bins = vec![0; 10];
+        for (bin, count) in rows {
+            bins[bin.clamp(0, 9) as usize] += count;
+        }
+        Ok(bins)
     }
 
     /// A tenant's lead: its latest lead JSON, and whether it is in the control group.

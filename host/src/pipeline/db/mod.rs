@@ -1,9 +1,10 @@
 //! The pipeline's database: Postgres, or an embedded SQLite file, through
 //! one set of queries (sqlx's `Any` driver; timestamps are milliseconds,
 //! flags are 0/1 integers and JSON is text, so the SQL is the same on both).
-//! The queries are grouped by aggregate: [`requests`], [`scores`],
-//! [`leads`], [`models`] (and routing) and [`learning`].
+//! The queries are grouped by aggregate: [`requests`], [`scores`] (and
+//! their [`history`]), [`leads`], [`models`] (and routing) and [`learning`].
 
+pub mod history;
 pub mod leads;
 pub mod learning;
 pub mod models;

@@ -151,7 +151,8 @@ impl Db {
             }
             sqlx::query(
                 "INSERT INTO lead_scores (request_id, org_id, lead_id, score, band, probability, confidence, \
-                 explanation_json, model_version, timestamp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 explanation_json, model_version, timestamp, margin, as_of) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                  ON CONFLICT (request_id) DO NOTHING",
             )
             .bind(&f.request_id)
@@ -164,6 +165,8 @@ impl Db {
             .bind(serde_json::to_string(score)?)
             .bind(&score.model_version)
             .bind(now)
+            .bind(score.margin)
+            .bind(f.entered_at)
             .execute(&mut *tx)
             .await?;
             // The lead JSON is the request's: copied here by the database,
