@@ -538,8 +538,12 @@ export interface components {
         };
         /** @description One feature's signed SHAP value. */
         Contribution: {
+            /** @description The lead's value as a rep reads it ("5 views", "Yes", "North America"). */
+            display?: string | null;
             /** @description The feature. */
             feature: string;
+            /** @description The feature's display name ("Pricing page views, last 7 days"). */
+            label?: string | null;
             /**
              * Format: double
              * @description Its SHAP value (margin units).
@@ -547,6 +551,22 @@ export interface components {
             shap: number;
             /** @description The lead's value for it. */
             value: components["schemas"]["FeatureValue"];
+        };
+        /** @description Something about the lead's data a rep should know. */
+        DataNote: {
+            /** @description The feature it is about. */
+            feature?: string | null;
+            /** @description The lead field it is about. */
+            field?: string | null;
+            /**
+             * @description What kind of note.
+             * @enum {string}
+             */
+            kind: "unseen_category" | "activities_after_as_of" | "missing_important" | "value_refused";
+            /** @description The note, for the rep. */
+            text: string;
+            /** @description The value it is about. */
+            value?: string | null;
         };
         /**
          * @description Which way a feature pushed the score.
@@ -975,6 +995,11 @@ export interface components {
             band: components["schemas"]["Band"];
             /**
              * Format: double
+             * @description The training population's conversion rate.
+             */
+            base_rate?: number | null;
+            /**
+             * Format: double
              * @description Expected margin; null when the explanation is unavailable.
              */
             base_value?: number | null;
@@ -988,6 +1013,11 @@ export interface components {
              *     `base_value + Σ shap = margin`. Null when the explanation is unavailable.
              */
             contributions?: components["schemas"]["Contribution"][] | null;
+            /**
+             * Format: double
+             * @description Share of global importance carried by the features the lead has (0–1).
+             */
+            data_completeness?: number | null;
             /**
              * @description Why the explanation is unavailable (absent when it is available):
              *     the score stands either way.
@@ -1011,6 +1041,8 @@ export interface components {
             margin: number;
             /** @description The model version that scored the lead. */
             model_version: string;
+            /** @description Notes on the lead's data for the rep. */
+            notes?: components["schemas"]["DataNote"][];
             /**
              * Format: double
              * @description Calibrated conversion probability.
@@ -1018,6 +1050,11 @@ export interface components {
             probability: number;
             /** @description The largest contributions as sentences for the rep. */
             reasons?: components["schemas"]["Reason"][] | null;
+            /**
+             * Format: double
+             * @description `probability / base_rate`.
+             */
+            vs_base_rate?: number | null;
         };
         /** @description The body of `POST /leads/score`. */
         ScoreRequest: {
@@ -1044,6 +1081,11 @@ export interface components {
              * @description Share of the model's signals the lead has.
              */
             confidence: number;
+            /**
+             * Format: double
+             * @description Share of the model's signals the lead has (0–1).
+             */
+            data_completeness?: number | null;
             /** @description The whole score with its explanation. */
             explanation: components["schemas"]["StoredExplanation"];
             /** @description The lead. */
