@@ -1,16 +1,12 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { LeadPage } from '../pages/LeadPage';
 import { QueuePage } from '../pages/QueuePage';
 import type { Lead, ScoreRow } from '../lib/types';
 import { mockFetch } from '../test/fetchMock';
 import { CONTROL_GROUP_DESCRIPTION } from './ControlGroupPill';
-
-beforeAll(() => {
-  Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 400 });
-});
 
 afterEach(() => {
   cleanup();
