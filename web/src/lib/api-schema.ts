@@ -538,11 +538,17 @@ export interface components {
         };
         /** @description One feature's signed SHAP value. */
         Contribution: {
-            /** @description The lead's value as a rep reads it ("5 views", "Yes", "North America"). */
+            /**
+             * @description The value as a rep reads it (`5 views`, `Yes`, `North America`,
+             *     `3 days ago`, `Unknown`), written as the reasons write it.
+             */
             display?: string | null;
             /** @description The feature. */
             feature: string;
-            /** @description The feature's display name ("Pricing page views, last 7 days"). */
+            /**
+             * @description The feature's display name, as the reasons name it
+             *     (`features.toml`'s `label`).
+             */
             label?: string | null;
             /**
              * Format: double
@@ -552,20 +558,23 @@ export interface components {
             /** @description The lead's value for it. */
             value: components["schemas"]["FeatureValue"];
         };
-        /** @description Something about the lead's data a rep should know. */
+        /**
+         * @description Something about the lead's data that the score could not use, or had to
+         *     do without, said once per score: never a quiet guess.
+         */
         DataNote: {
-            /** @description The feature it is about. */
+            /** @description The model feature it concerns. */
             feature?: string | null;
-            /** @description The lead field it is about. */
+            /** @description The lead field it concerns. */
             field?: string | null;
             /**
              * @description What kind of note.
              * @enum {string}
              */
             kind: "unseen_category" | "activities_after_as_of" | "missing_important" | "value_refused";
-            /** @description The note, for the rep. */
+            /** @description The note in words, for admins and reps. */
             text: string;
-            /** @description The value it is about. */
+            /** @description The value received, as text. */
             value?: string | null;
         };
         /**
@@ -995,7 +1004,8 @@ export interface components {
             band: components["schemas"]["Band"];
             /**
              * Format: double
-             * @description The training population's conversion rate.
+             * @description Conversion rate of the model's held-out leads: the average lead's
+             *     chance to close. Null when the model shipped without its metrics.
              */
             base_rate?: number | null;
             /**
@@ -1005,7 +1015,10 @@ export interface components {
             base_value?: number | null;
             /**
              * Format: double
-             * @description Share of global importance carried by the features the lead has (0–1).
+             * @description Share of global importance carried by the features the lead has
+             *     (0–1): how complete the lead's data is, not how sure the model is.
+             *     Kept under its first name for compatibility; `data_completeness`
+             *     says what it is.
              */
             confidence: number;
             /**
@@ -1015,7 +1028,7 @@ export interface components {
             contributions?: components["schemas"]["Contribution"][] | null;
             /**
              * Format: double
-             * @description Share of global importance carried by the features the lead has (0–1).
+             * @description The same number as `confidence`, named for what it measures.
              */
             data_completeness?: number | null;
             /**
@@ -1041,7 +1054,10 @@ export interface components {
             margin: number;
             /** @description The model version that scored the lead. */
             model_version: string;
-            /** @description Notes on the lead's data for the rep. */
+            /**
+             * @description What in the lead's data the model could not use, or used without:
+             *     never a quiet guess (empty when nothing is to note).
+             */
             notes?: components["schemas"]["DataNote"][];
             /**
              * Format: double
@@ -1052,7 +1068,7 @@ export interface components {
             reasons?: components["schemas"]["Reason"][] | null;
             /**
              * Format: double
-             * @description `probability / base_rate`.
+             * @description `probability / base_rate`: how many times the average lead's chance.
              */
             vs_base_rate?: number | null;
         };
@@ -1083,7 +1099,7 @@ export interface components {
             confidence: number;
             /**
              * Format: double
-             * @description Share of the model's signals the lead has (0–1).
+             * @description The same number as `confidence`, named for what it measures.
              */
             data_completeness?: number | null;
             /** @description The whole score with its explanation. */
