@@ -90,24 +90,27 @@ function Bars({ waterfall }: { waterfall: Waterfall }) {
 /** The chart for screen readers: each step, what it adds, and where that leaves the total. */
 function StepsTable({ rows }: { rows: WaterfallRow[] }) {
   return (
-    <table className="visually-hidden" data-testid="waterfall-table">
-      <caption>How the score adds up, in log-odds: from the average lead, step by step, to this lead</caption>
-      <thead>
-        <tr>
-          <th scope="col">Step</th>
-          <th scope="col">Change</th>
-          <th scope="col">Total</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((row) => (
-          <tr key={row.key}>
-            <th scope="row">{row.label}</th>
-            <td>{row.kind === 'start' || row.kind === 'end' ? '' : formatLogOdds(row.amount)}</td>
-            <td>{formatLogOdds(row.to)}</td>
+    // Hidden by a wrapper: a table keeps the height of its rows whatever its own height says.
+    <div className="visually-hidden">
+      <table data-testid="waterfall-table">
+        <caption>How the score adds up, in log-odds: from the average lead, step by step, to this lead</caption>
+        <thead>
+          <tr>
+            <th scope="col">Step</th>
+            <th scope="col">Change</th>
+            <th scope="col">Total</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.key}>
+              <th scope="row">{row.label}</th>
+              <td>{row.kind === 'start' || row.kind === 'end' ? '' : formatLogOdds(row.amount)}</td>
+              <td>{formatLogOdds(row.to)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
