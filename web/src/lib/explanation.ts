@@ -154,17 +154,8 @@ const probabilityIn = (v: unknown): number | null => {
 export function readScoreFacts(row: ScoreRow | null | undefined): ScoreFacts {
   const score: Partial<Score> = row && isObject(row.explanation) ? row.explanation : {};
   const probability = probabilityIn(row?.probability) ?? probabilityIn(score.probability);
-  const baseRate = finite(score.base_rate);
-  const usableBase = baseRate !== null && baseRate > 0 && baseRate <= 1 ? baseRate : null;
-  const given = finite(score.vs_base_rate);
-  const vsBaseRate =
-    usableBase === null
-      ? null
-      : given !== null && given >= 0
-        ? given
-        : probability !== null
-          ? probability / usableBase
-          : null;
+  const rate = finite(score.base_rate);
+  const baseRate = rate !== null && rate > 0 && rate <= 1 ? rate : null;
   const dataCompleteness =
     finite(row?.data_completeness) ?? finite(score.data_completeness) ?? finite(row?.confidence) ?? finite(score.confidence);
   const notes: Note[] = (Array.isArray(score.notes) ? score.notes : []).flatMap((n: DataNote) => {
@@ -172,5 +163,12 @@ export function readScoreFacts(row: ScoreRow | null | undefined): ScoreFacts {
     if (text === null) return [];
     return [{ kind: NOTE_KINDS.includes(n.kind) ? n.kind : null, text }];
   });
-  return { probability, baseRate: usableBase, vsBaseRate, dataCompleteness, notes };
+  return { probability, baseRate, vsBaseRate: ratio(finite(score.vs_base_rate), probability, baseRate), dataCompleteness, notes };
+}
+
+/** The ratio to the base rate as given, else worked out; none without a base rate. */
+function ratio(given: number | null, probability: number | null, baseRate: number | null): number | null {
+  if (baseRate === null) return null;
+  if (given !== null && given >= 0) return given;
+  return probability === null ? null : probability / baseRate;
 }
