@@ -46,8 +46,9 @@ test('every lead: the badge on the queue and on the detail page equals the store
     const card = page.getByTestId('score-card');
     await expect(card.getByTestId('badge')).toHaveText(BAND_TEXT[score.band]);
     await expect(card.getByTestId('score')).toContainText(String(score.score));
-    await expect(card.getByTestId('confidence')).toHaveText(
-      `based on ${Math.round(score.confidence * 100)} % of the signals this model uses`,
+    // data_completeness is new; an older host sends only confidence, which means the same.
+    await expect(card.getByTestId('data-completeness')).toHaveText(
+      `${Math.round((score.data_completeness ?? score.confidence) * 100)} % of the signals this model uses`,
     );
     await expect(card.getByTestId('model-version')).toHaveText(score.model_version);
     matches++;

@@ -23,7 +23,7 @@ test('the reasons appear on hover, for every scored lead; hover-to-visible times
     await page.getByTestId('why-button').hover();
     await expect(popover).toBeVisible();
     await expect(popover.getByTestId('reasons').getByRole('listitem').first()).toBeVisible();
-    await expect(popover.getByTestId('contribution-chart').locator('svg').first()).toBeVisible();
+    await expect(popover.getByTestId('contribution-chart').getByTestId('waterfall-row').first()).toBeVisible();
     await expect(popover).toHaveAttribute('data-open-ms', /^\d+(\.\d+)?$/);
     const ms = Number(await popover.getAttribute('data-open-ms'));
     const recorded = await page.evaluate(
@@ -73,10 +73,12 @@ test('a click keeps the reasons open; Escape closes them; the keyboard opens the
   await page.mouse.move(5, 700);
   await page.waitForTimeout(400);
   await expect(popover).toBeVisible();
-  // At most ten bars, labelled by feature.
-  const bars = popover.locator('.recharts-bar-rectangle');
-  expect(await bars.count()).toBeGreaterThan(0);
-  expect(await bars.count()).toBeLessThanOrEqual(10);
+  // The waterfall: the average lead, at most eight features and the rest in one bar, this lead.
+  const bars = popover.getByTestId('waterfall-row');
+  expect(await bars.count()).toBeGreaterThanOrEqual(2);
+  expect(await bars.count()).toBeLessThanOrEqual(11);
+  await expect(bars.first()).toHaveAttribute('data-kind', 'start');
+  await expect(bars.last()).toHaveAttribute('data-kind', 'end');
 
   await page.keyboard.press('Escape');
   await expect(popover).toBeHidden();

@@ -1,147 +1,116 @@
 /**
- * Signed SHAP contributions as horizontal bars: what pushed this lead's
- * score up (warm colour, right of zero) and down (cool colour, left).
+ * The contributions as a waterfall that adds up: the average lead, what
+ * each feature added or took away, everything else in one bar, and this
+ * lead. Drawn in HTML rather than SVG so that long labels wrap instead of
+ * being cut; the rows come from `lib/waterfall`, this only draws them.
+ *
+ * The bars are hidden from screen readers, which read the same numbers, in
+ * the same order, from a visually hidden table.
  */
-import { useMemo } from 'react';
-import { Bar, BarChart, LabelList, Rectangle, ReferenceLine, XAxis, YAxis, type BarShapeProps } from 'recharts';
+import { useId, useMemo, type CSSProperties } from 'react';
 
-import { featureLabel, topContributions } from '../lib/explanation';
+import { buildWaterfall, DEFAULT_BARS, formatLogOdds, type Waterfall, type WaterfallRow } from '../lib/waterfall';
 import type { Contribution } from '../lib/types';
-import { useElementWidth } from '../lib/hooks';
 
-export const UP_COLOUR = '#c2410c';
-export const DOWN_COLOUR = '#1d4ed8';
-
-interface Row {
-  label: string;
-  feature: string;
-  shap: number;
-  value: string;
-}
-
-function formatValue(value: Contribution['value']): string {
-  if (value === null) return 'missing';
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(2);
-  return value;
-}
-
-const formatShap = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(2)}`;
-
-interface LabelProps {
-  x?: number | string;
-  y?: number | string;
-  width?: number | string;
-  height?: number | string;
-  value?: unknown;
-}
-
-/** The signed value at the outer end of its bar. */
-function ValueLabel({ x = 0, y = 0, width = 0, height = 0, value }: LabelProps) {
-  if (typeof value !== 'number') return null;
-  const [bx, by, bw, bh] = [Number(x), Number(y), Number(width), Number(height)];
-  const negative = value < 0;
-  const tip = negative ? Math.min(bx, bx + bw) - 4 : Math.max(bx, bx + bw) + 4;
-  return (
-    <text x={tip} y={by + bh / 2} dy="0.35em" textAnchor={negative ? 'end' : 'start'} className="chart__value">
-      {formatShap(value)}
-    </text>
-  );
-}
-
-interface TickProps {
-  x?: number | string;
-  y?: number | string;
-  payload?: { value?: unknown };
-}
-
-/** A feature label on one line, cut to the axis width (the full name in a tooltip). */
-function makeTick(maxChars: number) {
-  return function FeatureTick({ x = 0, y = 0, payload }: TickProps) {
-    const full = String(payload?.value ?? '');
-    const text = full.length > maxChars ? `${full.slice(0, maxChars - 1).trimEnd()}…` : full;
-    return (
-      <text x={Number(x) - 6} y={Number(y)} dy="0.35em" textAnchor="end" className="chart__tick">
-        <title>{full}</title>
-        {text}
-      </text>
-    );
-  };
-}
-
-function BarShape(props: BarShapeProps) {
-  const row = props.payload as Row | undefined;
-  return <Rectangle {...props} fill={row && row.shap < 0 ? DOWN_COLOUR : UP_COLOUR} />;
-}
+export const UNITS_CAPTION =
+  "In log-odds, the model's raw output: each bar adds to or takes from the odds of closing; +0.69 doubles them.";
 
 export function ContributionChart({
   contributions,
-  limit = 10,
-  initialWidth,
+  baseValue,
+  margin,
+  bars = DEFAULT_BARS,
 }: {
   contributions: Contribution[];
-  limit?: number;
-  /** The width to draw at before the chart can be measured (e.g. while hidden). */
-  initialWidth?: () => number;
+  baseValue: number | null;
+  margin: number | null;
+  bars?: number;
 }) {
-  const [wrapperRef, width] = useElementWidth<HTMLDivElement>(initialWidth);
-  const labelWidth = width < 360 ? 118 : 160;
-  // About 7 px a character at 12 px (DejaVu Sans, the widest of the usual UI fonts).
-  const Tick = useMemo(() => makeTick(Math.floor((labelWidth - 8) / 7.1)), [labelWidth]);
-  const rows: Row[] = topContributions(contributions, limit).map((c) => ({
-    label: featureLabel(c.feature),
-    feature: c.feature,
-    shap: c.shap,
-    value: formatValue(c.value),
-  }));
-
-  if (rows.length === 0) {
-    return <p className="muted small">No single signal moved this score.</p>;
+  const captionId = useId();
+  const waterfall = useMemo(
+    () => buildWaterfall(contributions, baseValue, margin, bars),
+    [contributions, baseValue, margin, bars],
+  );
+  if (!waterfall) {
+    return (
+      <p className="muted small" data-testid="contribution-chart-missing">
+        The score's starting point was not recorded, so its contributions cannot be drawn.
+      </p>
+    );
   }
-  // Room past the longest bar on each side for its value label.
-  const lo = Math.min(0, ...rows.map((r) => r.shap));
-  const hi = Math.max(0, ...rows.map((r) => r.shap));
-  const pad = (hi - lo) * 0.28;
-  const domain = [lo < 0 ? lo - pad : 0, hi > 0 ? hi + pad : 0];
-  const height = rows.length * 28 + 16;
-  const summary = rows.map((r) => `${r.label} ${formatShap(r.shap)}`).join(', ');
-
   return (
-    <figure className="chart" data-testid="contribution-chart">
+    <figure className="chart waterfall" data-testid="contribution-chart" aria-labelledby={captionId}>
       <figcaption className="chart__caption">
-        <span>Contributions</span>
+        <span id={captionId}>How the score adds up</span>
         <span className="chart__legend" aria-hidden="true">
-          <span className="legend-swatch" style={{ background: UP_COLOUR }} /> raises
-          <span className="legend-swatch" style={{ background: DOWN_COLOUR }} /> lowers
+          <span className="legend-swatch legend-swatch--up" /> raises
+          <span className="legend-swatch legend-swatch--down" /> lowers
         </span>
       </figcaption>
-      <div ref={wrapperRef} className="chart__canvas" role="img" aria-label={`Contributions to the score: ${summary}`}>
-        {width > 0 ? (
-          <BarChart
-            layout="vertical"
-            width={width}
-            height={height}
-            data={rows}
-            margin={{ top: 4, right: 8, bottom: 4, left: 4 }}
-            barCategoryGap={5}
-            accessibilityLayer={false}
-          >
-            <XAxis type="number" dataKey="shap" domain={domain} hide />
-            <YAxis
-              type="category"
-              dataKey="label"
-              width={labelWidth}
-              tickLine={false}
-              axisLine={false}
-              interval={0}
-              tick={Tick}
-            />
-            <ReferenceLine x={0} stroke="#94a3b8" />
-            <Bar dataKey="shap" isAnimationActive={false} shape={BarShape}>
-              <LabelList dataKey="shap" content={ValueLabel} />
-            </Bar>
-          </BarChart>
-        ) : null}
-      </div>
+      <p className="waterfall__units" data-testid="chart-units">
+        {UNITS_CAPTION}
+      </p>
+      <Bars waterfall={waterfall} />
+      <StepsTable rows={waterfall.rows} />
     </figure>
+  );
+}
+
+/** A position on the axis as a percentage of the track. */
+const at = (w: Waterfall, x: number) => ((x - w.lo) / (w.hi - w.lo)) * 100;
+
+function barClass(row: WaterfallRow): string {
+  const sign = row.kind === 'start' || row.kind === 'end' ? 'total' : row.amount < 0 ? 'down' : 'up';
+  return `waterfall__bar waterfall__bar--${sign}${row.kind === 'other' ? ' waterfall__bar--other' : ''}`;
+}
+
+function Bars({ waterfall }: { waterfall: Waterfall }) {
+  const zero = { '--zero': `${at(waterfall, 0)}%` } as CSSProperties;
+  return (
+    <ol className="waterfall__rows" style={zero} aria-hidden="true">
+      {waterfall.rows.map((row) => {
+        const left = at(waterfall, Math.min(row.from, row.to));
+        const width = at(waterfall, Math.max(row.from, row.to)) - left;
+        return (
+          <li key={row.key} className={`waterfall__row waterfall__row--${row.kind}`} data-testid="waterfall-row" data-kind={row.kind}>
+            <span className="waterfall__label" data-testid="waterfall-label">
+              {row.label}
+            </span>
+            <span className="waterfall__track">
+              <span className={barClass(row)} style={{ left: `${left}%`, width: `${width}%` }} />
+            </span>
+            <span className="waterfall__value">{formatLogOdds(row.amount)}</span>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+/** The chart for screen readers: each step, what it adds, and where that leaves the total. */
+function StepsTable({ rows }: { rows: WaterfallRow[] }) {
+  return (
+    // Hidden by a wrapper: a table keeps the height of its rows whatever its own height says.
+    <div className="visually-hidden">
+      <table data-testid="waterfall-table">
+        <caption>How the score adds up, in log-odds: from the average lead, step by step, to this lead</caption>
+        <thead>
+          <tr>
+            <th scope="col">Step</th>
+            <th scope="col">Change</th>
+            <th scope="col">Total</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.key}>
+              <th scope="row">{row.label}</th>
+              <td>{row.kind === 'start' || row.kind === 'end' ? '' : formatLogOdds(row.amount)}</td>
+              <td>{formatLogOdds(row.to)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -1,16 +1,12 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { LeadPage } from '../pages/LeadPage';
 import { QueuePage } from '../pages/QueuePage';
 import type { Lead, ScoreRow } from '../lib/types';
 import { mockFetch } from '../test/fetchMock';
 import { CONTROL_GROUP_DESCRIPTION } from './ControlGroupPill';
-
-beforeAll(() => {
-  Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 400 });
-});
 
 afterEach(() => {
   cleanup();
@@ -24,6 +20,7 @@ const SCORE: ScoreRow = {
   band: 'hot',
   probability: 0.6,
   confidence: 0.9,
+  data_completeness: 0.9,
   model_version: 'v12',
   timestamp: Date.now(),
   explanation: {

@@ -20,6 +20,8 @@ const V77: ModelInfo = {
   num_trees: 180,
   features: 23,
   routed_for_tenants: [],
+  bands: { hot: 80, cold: 40 },
+  top_features: [],
 };
 
 interface Sent {

@@ -1,16 +1,11 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { parseExplanation } from '../lib/explanation';
 import type { Score } from '../lib/types';
 import { Badge } from './Badge';
 import { ReasonsPopover } from './ReasonsPopover';
-
-beforeAll(() => {
-  // jsdom lays nothing out: give the chart a box to draw in.
-  Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 400 });
-});
 
 afterEach(cleanup);
 
@@ -104,6 +99,61 @@ describe('ReasonsPopover', () => {
     expect(screen.getByTestId('explanation-unavailable').textContent).toContain('Explanation unavailable');
     expect(screen.queryByTestId('reasons')).toBeNull();
     expect(screen.queryByTestId('contribution-chart')).toBeNull();
+  });
+
+  it('draws the waterfall from the average lead to this lead, in words and in a table screen readers read', () => {
+    const contributions = [
+      { feature: 'pricing_views_7d', value: 5, shap: 0.9, label: 'Pricing page views, last 7 days', display: '5 views' },
+      { feature: 'employees', value: null, shap: -0.3 },
+      ...Array.from({ length: 9 }, (_, i) => ({ feature: `small_${i}`, value: i, shap: 0.01 })),
+    ];
+    const score = { ...EXPLANATION, base_value: -2, margin: -2 + 0.9 - 0.3 + 0.09, contributions };
+    render(<ReasonsPopover leadId="lead-1" band="hot" explanation={parseExplanation(score)} />);
+    fireEvent.click(screen.getByRole('button', { name: /Why Hot\?/ }));
+
+    const labels = screen.getAllByTestId('waterfall-label').map((e) => e.textContent);
+    expect(labels[0]).toBe('Average lead');
+    expect(labels[1]).toBe('Pricing page views, last 7 days: 5 views');
+    expect(labels[2]).toBe('Employees: missing');
+    expect(labels.at(-2)).toBe('All other features (3)');
+    expect(labels.at(-1)).toBe('This lead');
+    expect(labels).toHaveLength(11); // start, 8 bars, the rest, end
+    expect(screen.getByTestId('chart-units').textContent).toContain('log-odds');
+
+    const table = screen.getByRole('table', { name: /How the score adds up/ });
+    const rows = within(table)
+      .getAllByRole('row')
+      .slice(1)
+      .map((r) => [...r.children].map((cell) => cell.textContent));
+    expect(rows[0]).toEqual(['Average lead', '', '−2.00']);
+    expect(rows[1]).toEqual(['Pricing page views, last 7 days: 5 views', '+0.90', '−1.10']);
+    expect(rows[2]).toEqual(['Employees: missing', '−0.30', '−1.40']);
+    expect(rows.at(-2)).toEqual(['All other features (3)', '+0.03', '−1.31']);
+    expect(rows.at(-1)).toEqual(['This lead', '', '−1.31']);
+    // The bars themselves are for the eye only.
+    expect(screen.getByTestId('contribution-chart').querySelector('.waterfall__rows')?.getAttribute('aria-hidden')).toBe('true');
+  });
+
+  it('says the chance of closing under its title', () => {
+    render(
+      <ReasonsPopover
+        leadId="lead-1"
+        band="hot"
+        explanation={parseExplanation(EXPLANATION)}
+        likelihood="5.7 % likely to close — 1.3× the average lead"
+      />,
+    );
+    fireEvent.click(screen.getByRole('button', { name: /Why Hot\?/ }));
+    expect(screen.getByTestId('popover-likelihood').textContent).toBe('5.7 % likely to close — 1.3× the average lead');
+  });
+
+  it('keeps within the window: no taller than the room below its row', () => {
+    render(<ReasonsPopover leadId="lead-1" band="hot" explanation={parseExplanation(EXPLANATION)} />);
+    fireEvent.click(screen.getByRole('button', { name: /Why Hot\?/ }));
+    const popover = screen.getByTestId('reasons-popover');
+    // jsdom lays nothing out: the row is at the top of a 768 px window.
+    expect(popover.style.maxHeight).toBe(`${window.innerHeight - 18}px`);
+    expect(popover.className).toContain('popover--below');
   });
 
   it('stays open once clicked and closes on Escape', () => {

@@ -1,12 +1,13 @@
 /**
- * The info icon beside the badge and what it opens: the reasons (↑/↓
- * sentences) and the contribution chart, or the "Explanation unavailable"
- * stub. Opens on hover and on focus, stays open on click (click again,
- * Escape or a click elsewhere closes it).
+ * The info icon beside the badge and what it opens: the chance of closing,
+ * the reasons (↑/↓ sentences) and the contribution waterfall, or the
+ * "Explanation unavailable" stub. Opens on hover and on focus, stays open
+ * on click (click again, Escape or a click elsewhere closes it).
  *
  * The panel is rendered, hidden, as soon as the page has painted (its data
  * came with the lead), so opening it only has to show it: the reasons are
- * on screen within a frame of the pointer reaching the icon.
+ * on screen within a frame of the pointer reaching the icon. Opening reads
+ * one box (where the icon's row is) to keep the panel within the window.
  */
 import {
   memo,
@@ -22,6 +23,7 @@ import {
 
 import { BAND_LABEL } from '../lib/band';
 import type { Explanation } from '../lib/explanation';
+import { placePopover, type Placement } from '../lib/popover';
 import { afterNextPaint, recordTooltipTiming, type TooltipTiming } from '../lib/timings';
 import type { Band, Reason } from '../lib/types';
 import { ContributionChart } from './ContributionChart';
@@ -30,17 +32,22 @@ import { CloseIcon, InfoIcon } from './Icons';
 type Trigger = TooltipTiming['trigger'];
 
 const CLOSE_DELAY_MS = 160;
+/** The app's sticky header covers this much of the window's top (3.5rem). */
+const HEADER_HEIGHT = 56;
 
 export function ReasonsPopover({
   leadId,
   band,
   explanation,
+  likelihood = null,
 }: {
   leadId: string;
   band: Band | null;
   explanation: Explanation;
+  /** "5.7 % likely to close — 1.3× the average lead", under the title. */
+  likelihood?: string | null;
 }) {
-  const [open, setOpen] = useState<{ trigger: Trigger; at: number } | null>(null);
+  const [open, setOpen] = useState<{ trigger: Trigger; at: number; placement: Placement } | null>(null);
   const [pinned, setPinned] = useState(false);
   const [prepared, setPrepared] = useState(false);
   const wrapperRef = useRef<HTMLDivElement>(null);
@@ -54,8 +61,12 @@ export function ReasonsPopover({
   const cancelClose = () => window.clearTimeout(closeTimer.current);
   const show = (trigger: Trigger) => {
     cancelClose();
-    // Timed from the event that opens it; an open popover keeps its timing.
-    setOpen((current) => current ?? { trigger, at: performance.now() });
+    const at = performance.now();
+    // The popover hangs from the icon's positioned ancestor (the badge row).
+    const anchor = (wrapperRef.current?.offsetParent ?? wrapperRef.current)?.getBoundingClientRect();
+    const placement = placePopover(anchor ?? { top: 0, bottom: 0 }, window.innerHeight, HEADER_HEIGHT);
+    // Timed from the event that opens it; an open popover keeps its timing and place.
+    setOpen((current) => current ?? { trigger, at, placement });
     setPrepared(true); // once shown, it stays rendered
   };
   const close = useCallback(() => {
@@ -143,16 +154,24 @@ export function ReasonsPopover({
           role="dialog"
           aria-modal="false"
           aria-labelledby={`${popoverId}-heading`}
-          className="popover"
+          className={`popover popover--${open?.placement.side ?? 'below'}`}
           data-testid="reasons-popover"
           data-trigger={open?.trigger}
           hidden={!open}
           ref={popoverRef}
+          style={open ? { maxHeight: open.placement.maxHeight } : undefined}
         >
           <div className="popover__header">
-            <h3 id={`${popoverId}-heading`} className="popover__title">
-              Why {label}?
-            </h3>
+            <div>
+              <h3 id={`${popoverId}-heading`} className="popover__title">
+                Why {label}?
+              </h3>
+              {likelihood ? (
+                <p className="popover__likelihood" data-testid="popover-likelihood">
+                  {likelihood}
+                </p>
+              ) : null}
+            </div>
             {pinned ? (
               <button
                 type="button"
@@ -199,11 +218,22 @@ function OpenTimer({
   return null;
 }
 
-/** The reasons and the chart, or the stub. Memoised: opening and closing never re-render it. */
+/**
+ * The reasons and the chart (side by side on a wide screen), or the stub,
+ * in the part of the popover that scrolls when the window is too short.
+ * Memoised: opening and closing never re-render it.
+ */
 const ReasonsBody = memo(function ReasonsBody({ explanation }: { explanation: Explanation }) {
-  if (!explanation.available) return <ExplanationStub why={explanation.why} />;
+  if (!explanation.available) {
+    return (
+      <div className="popover__body">
+        <ExplanationStub why={explanation.why} />
+      </div>
+    );
+  }
   return (
-    <>
+    // Focusable, so that a keyboard can scroll it when it has to scroll.
+    <div className="popover__body popover__body--split" tabIndex={0} role="group" aria-label="Reasons and contributions">
       {explanation.reasons.length > 0 ? (
         <div className="reason-groups" data-testid="reasons">
           <ReasonList title="Raising the score" direction="up" reasons={explanation.reasons} />
@@ -212,8 +242,12 @@ const ReasonsBody = memo(function ReasonsBody({ explanation }: { explanation: Ex
       ) : (
         <p className="muted small">No single signal stands out for this lead.</p>
       )}
-      <ContributionChart contributions={explanation.contributions} initialWidth={popoverContentWidth} />
-    </>
+      <ContributionChart
+        contributions={explanation.contributions}
+        baseValue={explanation.baseValue}
+        margin={explanation.margin}
+      />
+    </div>
   );
 });
 
@@ -245,12 +279,6 @@ function ReasonList({
       </ul>
     </section>
   );
-}
-
-/** The popover's inner width as the stylesheet sets it: min(30rem, 100vw − 3rem), less padding and border. */
-function popoverContentWidth(): number {
-  const rem = Number.parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-  return Math.max(0, Math.min(30 * rem, window.innerWidth - 3 * rem) - 2 * 1.25 * rem - 2);
 }
 
 export function ExplanationStub({ why }: { why: string }) {

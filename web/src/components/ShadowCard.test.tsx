@@ -37,6 +37,8 @@ function model(version: string, state: string): ModelInfo {
     num_trees: 100,
     features: 20,
     routed_for_tenants: [],
+    bands: { hot: 80, cold: 40 },
+    top_features: [],
   };
 }
 

@@ -1299,9 +1299,16 @@ export interface components {
             band: string;
             /**
              * Format: double
-             * @description Share of the model's signals the lead has.
+             * @description Share of the model's signals the lead has (kept under its first
+             *     name for compatibility).
              */
             confidence: number;
+            /**
+             * Format: double
+             * @description The same number, named for what it measures: how complete the
+             *     lead's data is, not how sure the model is.
+             */
+            data_completeness: number;
             /** @description The whole score with its explanation. */
             explanation: components["schemas"]["StoredExplanation"];
             /** @description The lead. */

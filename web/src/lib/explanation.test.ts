@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { featureLabel, parseExplanation, topContributions } from './explanation';
-import type { Contribution, Score, StoredExplanation } from './types';
+import { featureLabel, parseExplanation, readScoreFacts, topContributions } from './explanation';
+import type { Contribution, Score, ScoreRow, StoredExplanation } from './types';
 
 /**
  * What a host (or a proxy in front of it) might send that the OpenAPI
@@ -40,7 +40,7 @@ describe('parseExplanation', () => {
       { feature: 'employees', text: 'Company size unknown', direction: 'down', shap: -0.4 },
     ]);
     expect(e.contributions).toHaveLength(3);
-    expect(e.contributions[2]).toEqual({ feature: 'employees', value: null, shap: -0.4 });
+    expect(e.contributions[2]).toEqual({ feature: 'employees', value: null, shap: -0.4, label: null, display: null });
     expect(e.baseValue).toBe(-2.35);
     expect(e.margin).toBe(0.64);
   });
@@ -137,6 +137,117 @@ describe('parseExplanation', () => {
       ],
     }));
     expect(e.available && e.contributions.map((c) => c.value)).toEqual([null, null, null, 'software', 1.5]);
+  });
+});
+
+describe('contribution labels and values in words', () => {
+  it('keeps the host’s label and display', () => {
+    const e = parseExplanation({
+      ...valid,
+      contributions: [
+        { feature: 'pricing_views_7d', value: 5, shap: 0.9, label: 'Pricing page views, last 7 days', display: '5 views' },
+      ],
+    });
+    expect(e.available && e.contributions[0]).toEqual({
+      feature: 'pricing_views_7d',
+      value: 5,
+      shap: 0.9,
+      label: 'Pricing page views, last 7 days',
+      display: '5 views',
+    });
+  });
+
+  it('reads them as absent when missing, null, blank or not text', () => {
+    const e = parseExplanation(offContract({
+      reasons: [],
+      contributions: [
+        { feature: 'a', value: 1, shap: 0.1 },
+        { feature: 'b', value: 1, shap: 0.1, label: null, display: null },
+        { feature: 'c', value: 1, shap: 0.1, label: '  ', display: '' },
+        { feature: 'd', value: 1, shap: 0.1, label: 7, display: { x: 1 } },
+      ],
+    }));
+    expect(e.available && e.contributions.map((c) => [c.label, c.display])).toEqual([
+      [null, null],
+      [null, null],
+      [null, null],
+      [null, null],
+    ]);
+  });
+});
+
+describe('readScoreFacts', () => {
+  const row = (explanation: unknown, extra: Partial<ScoreRow> = {}): ScoreRow => ({
+    request_id: 'r1',
+    lead_id: 'lead-1',
+    score: 91,
+    band: 'hot',
+    probability: 0.057,
+    confidence: 0.9,
+    data_completeness: 0.9,
+    model_version: 'v12',
+    timestamp: 0,
+    explanation: explanation as StoredExplanation,
+    ...extra,
+  }) as ScoreRow;
+  const notes = [
+    { kind: 'unseen_category', feature: 'industry', field: 'industry', value: 'aerospace', text: 'Industry "aerospace" is new to this model: read as unknown' },
+    { kind: 'missing_important', feature: 'seniority', field: 'seniority', text: "Seniority is unknown, and the model leans on it (12 % of its importance)" },
+  ];
+
+  it('reads the probability, base rate, ratio, data completeness and notes', () => {
+    const facts = readScoreFacts(
+      row({ ...valid, base_rate: 0.044, vs_base_rate: 1.3, data_completeness: 0.8, notes }, { data_completeness: 0.8 }),
+    );
+    expect(facts).toEqual({
+      probability: 0.057,
+      baseRate: 0.044,
+      vsBaseRate: 1.3,
+      dataCompleteness: 0.8,
+      notes: [
+        { kind: 'unseen_category', text: notes[0].text },
+        { kind: 'missing_important', text: notes[1].text },
+      ],
+    });
+  });
+
+  it('falls back to confidence for data completeness, and has no ratio without a base rate (an older score)', () => {
+    const facts = readScoreFacts(row(valid));
+    expect(facts).toEqual({ probability: 0.057, baseRate: null, vsBaseRate: null, dataCompleteness: 0.9, notes: [] });
+  });
+
+  it('prefers the row’s data completeness, then the explanation’s, then confidence', () => {
+    expect(readScoreFacts(row({ ...valid, data_completeness: 0.7 }, { data_completeness: 0.6 })).dataCompleteness).toBe(0.6);
+    // A row from an older host, without the field.
+    expect(readScoreFacts(row({ ...valid, data_completeness: 0.7 }, { data_completeness: undefined })).dataCompleteness).toBe(0.7);
+  });
+
+  it('works the ratio out from the base rate when it is not given', () => {
+    expect(readScoreFacts(row({ ...valid, base_rate: 0.05 })).vsBaseRate).toBeCloseTo(1.14, 10);
+  });
+
+  it('reads the row alone when the explanation is unreadable', () => {
+    const facts = readScoreFacts(row('{not json'));
+    expect(facts).toEqual({ probability: 0.057, baseRate: null, vsBaseRate: null, dataCompleteness: 0.9, notes: [] });
+    expect(readScoreFacts(null).probability).toBeNull();
+  });
+
+  it('ignores garbage rather than break the page', () => {
+    const facts = readScoreFacts(
+      row(
+        { ...valid, base_rate: 'high', vs_base_rate: -2, data_completeness: 'most', notes: [null, 7, { kind: 'x' }, { kind: 'future_kind', text: ' A new kind of note ' }] },
+        { probability: Number.NaN, confidence: Number.POSITIVE_INFINITY },
+      ),
+    );
+    expect(facts).toEqual({
+      probability: 0.62, // the explanation's, the row's being unusable
+      baseRate: null,
+      vsBaseRate: null,
+      dataCompleteness: 0.9,
+      notes: [{ kind: null, text: 'A new kind of note' }],
+    });
+    expect(readScoreFacts(row({ ...valid, base_rate: 0, notes: 'none' })).baseRate).toBeNull();
+    expect(readScoreFacts(row({ ...valid, base_rate: 0.05, vs_base_rate: -1 })).vsBaseRate).toBeCloseTo(1.14, 10);
   });
 });
 

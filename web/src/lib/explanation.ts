@@ -1,13 +1,15 @@
 /**
  * The explanation contract (see DESIGN.md): reasons (sentences with a
- * direction) and contributions (signed SHAP per feature), as the score's
- * `explanation` carries them (`StoredExplanation` in the OpenAPI document).
+ * direction) and contributions (signed SHAP per feature, with the feature's
+ * label and the lead's value in words), as the score's `explanation`
+ * carries them (`StoredExplanation` in the OpenAPI document), and the facts
+ * beside them: probability, base rate, data completeness, data notes.
  * That is read defensively: a stored explanation that no longer reads as a
  * score (the host passes on its text), a partial one, or one that breaks
  * the document (a proxy, an older host) must never break the page, only
  * turn into an "Explanation unavailable" stub.
  */
-import type { Contribution, FeatureValue, Reason, Score, StoredExplanation } from './types';
+import type { Contribution, DataNote, FeatureValue, Reason, Score, ScoreRow, StoredExplanation } from './types';
 
 export type Explanation =
   | {
@@ -57,7 +59,8 @@ function readContribution(contribution: Contribution): Contribution | null {
   if (shap === null || feature === null) return null;
   const v = contribution.value;
   const value: FeatureValue = typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? v : null;
-  return { feature, value, shap };
+  // Older hosts and stored scores have neither: the chart falls back to the feature name and raw value.
+  return { feature, value, shap, label: nonEmpty(contribution.label), display: nonEmpty(contribution.display) };
 }
 
 /** The score's `reasons` and `contributions` when both are lists (null in a score the model could not explain). */
@@ -108,4 +111,63 @@ export function topContributions(contributions: Contribution[], n = 10): Contrib
     .slice()
     .sort((a, b) => Math.abs(b.shap) - Math.abs(a.shap))
     .slice(0, n);
+}
+
+/** A data note as the page shows it: its text, and its kind when it is one this UI knows. */
+export interface Note {
+  kind: DataNote['kind'] | null;
+  text: string;
+}
+
+const NOTE_KINDS: readonly string[] = [
+  'unseen_category',
+  'activities_after_as_of',
+  'missing_important',
+] satisfies DataNote['kind'][];
+
+/** What the score card says beside the badge, read from the stored score and its explanation. */
+export interface ScoreFacts {
+  /** Calibrated probability of closing, 0–1. */
+  probability: number | null;
+  /** The training population's conversion rate, 0–1 (older scores lack it). */
+  baseRate: number | null;
+  /** `probability / baseRate`; null without a base rate. */
+  vsBaseRate: number | null;
+  /** Share of the signals this model uses that the lead has, 0–1. */
+  dataCompleteness: number | null;
+  notes: Note[];
+}
+
+const probabilityIn = (v: unknown): number | null => {
+  const p = finite(v);
+  return p !== null && p >= 0 && p <= 1 ? p : null;
+};
+
+/**
+ * The facts of a stored score. The row's own fields come first, then the
+ * explanation's (a string when it no longer reads as a score: then only the
+ * row's). `data_completeness` is new: the old `confidence`, which the API
+ * keeps, stands in for it. A note without a text is dropped; one of a kind
+ * this UI does not know is still shown (its text says what it is).
+ */
+export function readScoreFacts(row: ScoreRow | null | undefined): ScoreFacts {
+  const score: Partial<Score> = row && isObject(row.explanation) ? row.explanation : {};
+  const probability = probabilityIn(row?.probability) ?? probabilityIn(score.probability);
+  const rate = finite(score.base_rate);
+  const baseRate = rate !== null && rate > 0 && rate <= 1 ? rate : null;
+  const dataCompleteness =
+    finite(row?.data_completeness) ?? finite(score.data_completeness) ?? finite(row?.confidence) ?? finite(score.confidence);
+  const notes: Note[] = (Array.isArray(score.notes) ? score.notes : []).flatMap((n: DataNote) => {
+    const text = isObject(n) ? nonEmpty(n.text) : null;
+    if (text === null) return [];
+    return [{ kind: NOTE_KINDS.includes(n.kind) ? n.kind : null, text }];
+  });
+  return { probability, baseRate, vsBaseRate: ratio(finite(score.vs_base_rate), probability, baseRate), dataCompleteness, notes };
+}
+
+/** The ratio to the base rate as given, else worked out; none without a base rate. */
+function ratio(given: number | null, probability: number | null, baseRate: number | null): number | null {
+  if (baseRate === null) return null;
+  if (given !== null && given >= 0) return given;
+  return probability === null ? null : probability / baseRate;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { activityAttributes, activityLabel, confidencePercent, fieldLabel, formatFieldValue, newestFirst } from './format';
+import { activityAttributes, activityLabel, completenessPercent, fieldLabel, formatFieldValue, newestFirst } from './format';
 import { matchRoute, parseHash } from './router';
 import { normalizeRouting, rollbackTo, routingProblems, sameRouting, sameServing, withActive, withShadow } from './routing';
 import type { Activity } from './types';
@@ -8,7 +8,7 @@ import type { Activity } from './types';
 /** Activities a CRM sent that the document does not allow: read defensively (the cast is the point). */
 const offContract = (json: unknown) => json as Activity[];
 
-describe('confidencePercent ("based on N % of the signals")', () => {
+describe('completenessPercent ("Data completeness: N % of the signals this model uses")', () => {
   it.each([
     [0.9568, 96],
     [0.92, 92],
@@ -16,13 +16,13 @@ describe('confidencePercent ("based on N % of the signals")', () => {
     [0, 0],
     [0.005, 1],
     [1.2, 100],
-  ])('%d → %d', (confidence, percent) => {
-    expect(confidencePercent(confidence)).toBe(percent);
+  ])('%d → %d', (completeness, percent) => {
+    expect(completenessPercent(completeness)).toBe(percent);
   });
 
   it('is null when unknown', () => {
-    expect(confidencePercent(null)).toBeNull();
-    expect(confidencePercent(Number.NaN)).toBeNull();
+    expect(completenessPercent(null)).toBeNull();
+    expect(completenessPercent(Number.NaN)).toBeNull();
   });
 });
 

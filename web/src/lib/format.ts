@@ -89,8 +89,8 @@ export function newestFirst(activities: Activity[] | null | undefined): Activity
     .map(({ a }) => a);
 }
 
-/** Confidence (0–1) as the whole percent the page shows. */
-export function confidencePercent(confidence: unknown): number | null {
-  if (typeof confidence !== 'number' || !Number.isFinite(confidence)) return null;
-  return Math.round(Math.min(1, Math.max(0, confidence)) * 100);
+/** Data completeness (0–1: the share of the model's signals the lead has) as the whole percent the page shows. */
+export function completenessPercent(completeness: unknown): number | null {
+  if (typeof completeness !== 'number' || !Number.isFinite(completeness)) return null;
+  return Math.round(Math.min(1, Math.max(0, completeness)) * 100);
 }

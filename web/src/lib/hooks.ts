@@ -74,12 +74,11 @@ export function useDocumentTitle(title: string): void {
 /**
  * An element's width, measured before the first paint and whenever its box
  * changes (a hidden box measures 0: the last width stands). For charts,
- * which draw at a width in pixels; `initialWidth` is the width until the
- * element can be measured.
+ * which draw at a width in pixels.
  */
-export function useElementWidth<T extends HTMLElement>(initialWidth?: () => number): [RefObject<T | null>, number] {
+export function useElementWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
   const ref = useRef<T>(null);
-  const [width, setWidth] = useState(() => Math.floor(initialWidth?.() ?? 0));
+  const [width, setWidth] = useState(0);
   useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;

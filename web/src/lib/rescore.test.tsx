@@ -12,6 +12,7 @@ const SCORE: ScoreRow = {
   band: 'hot',
   probability: 0.6,
   confidence: 0.9,
+  data_completeness: 0.9,
   model_version: 'v11',
   timestamp: 1,
   explanation: {

@@ -4,10 +4,16 @@ import type { Routing } from './types';
 export const PREVIOUS_ROUTING_KEY = 'leadscore.previousRouting';
 
 /**
- * A routing with every part spelled out: the document lets `split` and
- * `fallback` be left out (empty) and `shadow` be absent (none).
+ * A routing with every version part spelled out: the document lets `split`
+ * and `fallback` be left out (empty) and `shadow` be absent (none). The
+ * tenant's own `bands` are there only when it has them.
  */
-export type FullRouting = Required<Routing>;
+export type FullRouting = Required<Omit<Routing, 'bands'>> & Pick<Routing, 'bands'>;
+
+/** `{bands}` when the routing has its own thresholds, else nothing (spread into a routing). */
+function bandsOf(r: Routing): Pick<Routing, 'bands'> {
+  return r.bands ? { bands: { hot: r.bands.hot, cold: r.bands.cold } } : {};
+}
 
 export interface RememberedRouting {
   routing: FullRouting;
@@ -21,6 +27,7 @@ export function normalizeRouting(r: Routing): FullRouting {
     split: (r.split ?? []).map((w) => ({ version: w.version, weight: w.weight })),
     fallback: [...(r.fallback ?? [])],
     shadow: r.shadow ?? null,
+    ...bandsOf(r),
   };
 }
 
@@ -39,7 +46,9 @@ export function sameServing(a: Routing, b: Routing): boolean {
  */
 export function rollbackTo(previous: Routing, current: Routing): FullRouting {
   const shadow = current.shadow ?? null;
-  return { ...normalizeRouting(previous), shadow: shadow === previous.active ? null : shadow };
+  // Thresholds are not what is rolled back: the current ones stay.
+  const { bands: _previous, ...versions } = normalizeRouting(previous);
+  return { ...versions, shadow: shadow === previous.active ? null : shadow, ...bandsOf(current) };
 }
 
 /**
@@ -54,6 +63,8 @@ export function withActive(current: Routing, version: string): FullRouting {
     split: [],
     fallback: (current.fallback ?? []).filter((v) => v !== version),
     shadow: shadow === version ? null : shadow,
+    // The tenant's thresholds are not the versions': a switch keeps them.
+    ...bandsOf(current),
   };
 }
 

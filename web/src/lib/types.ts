@@ -43,6 +43,8 @@ export type Reason = Schemas['Reason'];
 export type Direction = Schemas['Direction'];
 /** One feature's signed SHAP value. */
 export type Contribution = Schemas['Contribution'];
+/** Something about a lead's data a rep should know (an unseen category, a refused value…). */
+export type DataNote = Schemas['DataNote'];
 /** A lead's value for one feature: a number, a category, or null. */
 export type FeatureValue = Schemas['FeatureValue'];
 /** Hot / Warm / Cold. */

@@ -359,6 +359,7 @@ function RoutingEditor({
     split: split.map((w) => ({ version: w.version, weight: w.weight.trim() === '' ? NaN : Number(w.weight) })),
     fallback,
     shadow: shadow || null,
+    ...(routing.bands ? { bands: routing.bands } : {}),
   };
   const problems = routingProblems(draft, installed);
   const unused = (list: string[]) => installed.filter((v) => !list.includes(v));

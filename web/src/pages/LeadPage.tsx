@@ -1,5 +1,6 @@
 /**
- * A lead: who it is, its badge with the reasons one click away, its recent
+ * A lead: who it is, its badge with its chance of closing and the reasons
+ * one click away, its data completeness and data notes, its recent
  * activity, and Rescore. A lead in the control group shows the grey pill
  * instead: no score, no band, no reasons.
  */
@@ -12,16 +13,17 @@ import { ErrorState, LoadingBlock, Spinner } from '../components/States';
 import { ArrowLeftIcon, RefreshIcon } from '../components/Icons';
 import { fetchLead } from '../lib/api';
 import { displayBand } from '../lib/band';
-import { parseExplanation } from '../lib/explanation';
+import { parseExplanation, readScoreFacts, type Note } from '../lib/explanation';
 import {
   activityAttributes,
   activityLabel,
-  confidencePercent,
+  completenessPercent,
   fieldLabel,
   formatFieldValue,
   newestFirst,
 } from '../lib/format';
 import { useDocumentTitle, useLoad, useNow } from '../lib/hooks';
+import { likelihoodSentence } from '../lib/probability';
 import { useRescore, type RescoreState } from '../lib/rescore';
 import { formatAge, formatDateTime, parseTime } from '../lib/time';
 import type { Lead, LeadDetail, ScoreRow } from '../lib/types';
@@ -118,8 +120,10 @@ function ScoreCard({
 }) {
   const now = useNow();
   const explanation = useMemo(() => parseExplanation(score?.explanation), [score]);
+  const facts = useMemo(() => readScoreFacts(score), [score]);
+  const likelihood = likelihoodSentence(facts);
   const band = score ? displayBand(score.band, score.score) : null;
-  const confidence = confidencePercent(score?.confidence);
+  const completeness = completenessPercent(facts.dataCompleteness);
   const busy = rescore.state.phase === 'submitting' || rescore.state.phase === 'pending';
   const scoredAt = score ? parseTime(score.timestamp) : null;
 
@@ -134,22 +138,27 @@ function ScoreCard({
         <>
           <div className="score-card__main">
             <Badge band={band} size="lg" />
-            <ReasonsPopover leadId={leadId} band={band} explanation={explanation} />
+            <ReasonsPopover leadId={leadId} band={band} explanation={explanation} likelihood={likelihood} />
             <p className="score-card__score" data-testid="score">
               <span className="score-card__number">{Number.isFinite(score.score) ? score.score : '—'}</span>
               <span className="score-card__outof">/100</span>
             </p>
           </div>
+          {likelihood ? (
+            <p className="score-card__likelihood" data-testid="likelihood">
+              {likelihood}
+            </p>
+          ) : null}
           {!explanation.available ? (
             <p className="notice notice--muted" data-testid="explanation-unavailable-inline">
               Explanation unavailable for this score.
             </p>
           ) : null}
           <dl className="facts">
-            {confidence !== null ? (
+            {completeness !== null ? (
               <div className="facts__row">
-                <dt>Confidence</dt>
-                <dd data-testid="confidence">based on {confidence} % of the signals this model uses</dd>
+                <dt>Data completeness</dt>
+                <dd data-testid="data-completeness">{completeness} % of the signals this model uses</dd>
               </div>
             ) : null}
             <div className="facts__row">
@@ -167,6 +176,7 @@ function ScoreCard({
               </div>
             ) : null}
           </dl>
+          <DataNotes notes={facts.notes} />
         </>
       ) : (
         <p className="muted" data-testid="not-scored">
@@ -186,6 +196,26 @@ function ScoreCard({
         </button>
         <RescoreStatus state={rescore.state} onRetry={() => void rescore.start()} onDismiss={rescore.reset} />
       </div>
+    </section>
+  );
+}
+
+/** What the rep should know about the lead's data (an unseen category, a refused value…), briefly. */
+function DataNotes({ notes }: { notes: Note[] }) {
+  const id = useId();
+  if (notes.length === 0) return null;
+  return (
+    <section className="data-notes" aria-labelledby={id} data-testid="data-notes">
+      <h3 id={id} className="data-notes__title">
+        Data notes
+      </h3>
+      <ul className="data-notes__list">
+        {notes.map((n, i) => (
+          <li key={i} data-kind={n.kind ?? undefined}>
+            {n.text}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

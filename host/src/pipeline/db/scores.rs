@@ -70,8 +70,12 @@ pub struct ScoreRow {
     pub band: String,
     /// Calibrated probability.
     pub probability: f64,
-    /// Share of the model's signals the lead has.
+    /// Share of the model's signals the lead has (kept under its first
+    /// name for compatibility).
     pub confidence: f64,
+    /// The same number, named for what it measures: how complete the
+    /// lead's data is, not how sure the model is.
+    pub data_completeness: f64,
     /// The whole score with its explanation.
     #[sqlx(rename = "explanation_json", try_from = "String")]
     pub explanation: StoredExplanation,
@@ -108,6 +112,7 @@ impl From<String> for StoredExplanation {
 
 /// A score with its lead's control-group flag (`s` is the score, `l` the lead).
 const SCORE_COLUMNS: &str = "SELECT s.request_id, s.lead_id, s.score, s.band, s.probability, s.confidence, \
+                             s.confidence AS data_completeness, \
                              s.explanation_json, s.model_version, s.timestamp, COALESCE(l.control, 0) AS control \
                              FROM lead_scores s LEFT JOIN leads l ON l.org_id = s.org_id AND l.lead_id = s.lead_id";
 
