@@ -8,6 +8,8 @@ import { getToken } from './auth';
 import type {
   Accepted,
   Band,
+  Changes,
+  History,
   LeadDetail,
   LearningSettings,
   LiftReport,
@@ -147,6 +149,28 @@ export function fetchLead(leadId: string, signal?: AbortSignal): Promise<LeadDet
 
 export function fetchScore(leadId: string, signal?: AbortSignal): Promise<ScoreRow> {
   return getJson<ScoreRow>(`/leads/${encodeURIComponent(leadId)}/score`, { signal });
+}
+
+/** The lead's scorings, oldest first, and its trend; 404 `control_group` for a lead in the holdout. */
+export function fetchHistory(leadId: string, signal?: AbortSignal): Promise<History> {
+  return getJson<History>(`/leads/${encodeURIComponent(leadId)}/history`, { signal });
+}
+
+/**
+ * Why the score moved between two scorings (by request id; without them,
+ * the two latest). 404 when the lead has fewer than two scorings, 409
+ * `cannot_compare` when these two cannot be compared.
+ */
+export function fetchChanges(
+  leadId: string,
+  between: { from?: string; to?: string } = {},
+  signal?: AbortSignal,
+): Promise<Changes> {
+  const params = new URLSearchParams();
+  if (between.from) params.set('from', between.from);
+  if (between.to) params.set('to', between.to);
+  const query = params.toString() ? `?${params}` : '';
+  return getJson<Changes>(`/leads/${encodeURIComponent(leadId)}/changes${query}`, { signal });
 }
 
 export function requestScore(

@@ -23,6 +23,10 @@ export type ErrorBody = Schemas['ErrorBody'];
 export type WorkQueue = Schemas['WorkQueue'];
 /** A lead in the work queue (score and band null in the control group). */
 export type LeadRow = Schemas['LeadRow'];
+/** A work-queue row with where its score is going: trend, recent scores (the sparkline), top reason. */
+export type QueueLead = Schemas['QueueLead'];
+/** Which way a lead's score is going. */
+export type Trend = Schemas['Trend'];
 /** `GET /leads/{lead_id}`: the lead's latest context, score and outcome. */
 export type LeadDetail = Schemas['LeadDetail'];
 /** The lead JSON the CRM sends (a lead's `context`). */
@@ -50,6 +54,19 @@ export type FeatureValue = Schemas['FeatureValue'];
 /** Hot / Warm / Cold. */
 export type Band = Schemas['Band'];
 
+// ---- History and why a score changed ----------------------------------------
+
+/** `GET /leads/{lead_id}/history`: a lead's scorings, oldest first, and its trend. */
+export type History = Schemas['History'];
+/** One scoring in a lead's history. */
+export type HistoryPoint = Schemas['HistoryPoint'];
+/** `GET /leads/{lead_id}/changes`: why the score moved between two scorings, in parts that add up. */
+export type Changes = Schemas['Changes'];
+/** One end of a comparison: a scoring's request, margin, score and version. */
+export type Scoring = Schemas['Scoring'];
+/** One part of a change (the model's, or a feature's). */
+export type ChangePart = Schemas['Part'];
+
 // ---- Scoring requests ----------------------------------------------------------
 
 /** The body of `POST /leads/score`. */
@@ -71,6 +88,14 @@ export type TouchReport = Schemas['TouchReport'];
 export type ModelList = Schemas['ModelList'];
 /** One installed version. */
 export type ModelInfo = Schemas['ModelInfo'];
+/** Hot/Cold thresholds: score > hot is Hot, score < cold is Cold, else Warm. */
+export type Bands = Schemas['Bands'];
+/** A model's held-out quality and training window. */
+export type ModelQuality = Schemas['ModelQuality'];
+/** One decile of a model's held-out calibration. */
+export type CalibrationDecile = Schemas['CalibrationDecile'];
+/** A feature and its share of the model's mean |SHAP|. */
+export type TopFeature = Schemas['TopFeature'];
 /** The fields of a model source's upload (`POST /models`, multipart). */
 /** Which versions score leads (`GET`/`PUT /models/routing`). */
 export type Routing = Schemas['Routing'];
