@@ -1,20 +1,25 @@
 /**
  * The work queue: the tenant's scored leads, hottest first, with band filter,
- * search and paging. Leads in the control group come last, with the grey
- * "control group" pill and no score.
+ * search and paging; each row with its trend (a sparkline of its recent
+ * scores and an arrow) and the reason that raised its score most. Leads in
+ * the control group come last, with the grey "control group" pill and no
+ * score.
  */
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 
 import { Badge } from '../components/Badge';
 import { CONTROL_GROUP_DESCRIPTION, ControlGroupPill } from '../components/ControlGroupPill';
 import { ChevronIcon, SearchIcon, CloseIcon } from '../components/Icons';
+import { Sparkline } from '../components/Sparkline';
 import { EmptyState, ErrorState, Spinner } from '../components/States';
+import { TrendArrow } from '../components/TrendArrow';
 import { fetchQueue } from '../lib/api';
 import { BAND_LABEL, BANDS, displayBand, parseBand } from '../lib/band';
 import { useDebounced, useDocumentTitle, useLoad, useNow } from '../lib/hooks';
 import { hrefWithQuery, leadHref, navigate } from '../lib/router';
 import { formatAge, formatDateTime } from '../lib/time';
-import type { Band, LeadRow } from '../lib/types';
+import { parseTrend, readScores, trendSentence } from '../lib/trend';
+import type { Band, QueueLead } from '../lib/types';
 
 export const PAGE_SIZE = 25;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -174,7 +179,7 @@ export function QueuePage({ query }: { query: URLSearchParams }) {
   );
 }
 
-function QueueList({ leads, stale }: { leads: LeadRow[]; stale: boolean }) {
+function QueueList({ leads, stale }: { leads: QueueLead[]; stale: boolean }) {
   const now = useNow();
   const listRef = useRef<HTMLUListElement>(null);
   const controlDescriptionId = useId();
@@ -196,6 +201,7 @@ function QueueList({ leads, stale }: { leads: LeadRow[]; stale: boolean }) {
       <div className="queue-head" aria-hidden="true">
         <span>Band</span>
         <span className="queue-head__score">Score</span>
+        <span className="queue-head__trend">Trend</span>
         <span>Lead</span>
         <span className="queue-head__age">Scored</span>
       </div>
@@ -217,7 +223,7 @@ function QueueList({ leads, stale }: { leads: LeadRow[]; stale: boolean }) {
   );
 }
 
-function ScoredRow({ lead, now }: { lead: LeadRow; now: number }) {
+function ScoredRow({ lead, now }: { lead: QueueLead; now: number }) {
   const band = displayBand(lead.band, lead.score);
   return (
     <li>
@@ -229,6 +235,7 @@ function ScoredRow({ lead, now }: { lead: LeadRow; now: number }) {
           <span className="visually-hidden">score </span>
           {lead.score ?? '—'}
         </span>
+        <RowTrend lead={lead} />
         <LeadWho lead={lead} />
         <span className="queue-row__age" title={lead.scored_at ? formatDateTime(lead.scored_at) : undefined}>
           {lead.scored_at ? `scored ${formatAge(lead.scored_at, now)}` : 'not scored'}
@@ -240,7 +247,7 @@ function ScoredRow({ lead, now }: { lead: LeadRow; now: number }) {
 }
 
 /** A holdout lead: the grey pill across the badge and score columns, no score, no band. */
-function ControlRow({ lead, descriptionId }: { lead: LeadRow; descriptionId: string }) {
+function ControlRow({ lead, descriptionId }: { lead: QueueLead; descriptionId: string }) {
   return (
     <li>
       <a
@@ -262,11 +269,36 @@ function ControlRow({ lead, descriptionId }: { lead: LeadRow; descriptionId: str
   );
 }
 
-function LeadWho({ lead }: { lead: LeadRow }) {
+/**
+ * The sparkline of the lead's recent scores (hidden on narrow screens) and
+ * the trend arrow. The sparkline is decoration: the arrow's word says the
+ * trend to screen readers. Nothing for a row without a trend (an older host).
+ */
+function RowTrend({ lead }: { lead: QueueLead }) {
+  const trend = parseTrend(lead.trend);
+  const scores = readScores(lead.recent_scores);
+  return (
+    <span className="queue-row__trend" title={trendSentence(trend, scores) || undefined}>
+      {/* One score is a dot that says nothing: a line from two (the space stays, so arrows line up). */}
+      <span className="queue-row__spark">{scores.length > 1 ? <Sparkline values={scores} tone={trend} /> : null}</span>
+      {/* Without enough history most rows would say so: the dash alone, the words for screen readers. */}
+      {trend ? <TrendArrow trend={trend} compact={trend === 'not_enough_history'} /> : null}
+    </span>
+  );
+}
+
+function LeadWho({ lead }: { lead: QueueLead }) {
+  const reason = typeof lead.top_reason === 'string' ? lead.top_reason.trim() : '';
   return (
     <span className="queue-row__who">
       <span className="queue-row__name">{lead.name?.trim() || lead.lead_id}</span>
       <span className="queue-row__company">{lead.company || 'Company unknown'}</span>
+      {reason ? (
+        <span className="queue-row__reason" data-testid="top-reason" title={reason}>
+          <span className="visually-hidden">Top reason: </span>
+          {reason}
+        </span>
+      ) : null}
     </span>
   );
 }
@@ -319,6 +351,7 @@ function SkeletonRows() {
             <div className="queue-row queue-row--skeleton">
               <span className="skeleton skeleton--badge" />
               <span className="skeleton skeleton--score" />
+              <span className="queue-row__trend" />
               <span className="queue-row__who">
                 <span className="skeleton skeleton--line" />
                 <span className="skeleton skeleton--line skeleton--short" />
