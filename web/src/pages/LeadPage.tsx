@@ -1,17 +1,20 @@
 /**
  * A lead: who it is, its badge with its chance of closing and the reasons
- * one click away, its data completeness and data notes, its recent
- * activity, and Rescore. A lead in the control group shows the grey pill
- * instead: no score, no band, no reasons.
+ * one click away, its data completeness and data notes, its score history
+ * and what changed since the previous score, its recent activity, and
+ * Rescore. A lead in the control group shows the grey pill instead: no
+ * score, no band, no reasons, no history.
  */
 import { useCallback, useId, useMemo, useState, type ReactNode } from 'react';
 
 import { Badge } from '../components/Badge';
+import { ChangesPanel } from '../components/ChangesPanel';
 import { CONTROL_GROUP_DESCRIPTION, ControlGroupPill } from '../components/ControlGroupPill';
 import { ReasonsPopover } from '../components/ReasonsPopover';
+import { ScoreHistoryCard } from '../components/ScoreHistoryCard';
 import { ErrorState, LoadingBlock, Spinner } from '../components/States';
 import { ArrowLeftIcon, RefreshIcon } from '../components/Icons';
-import { fetchLead } from '../lib/api';
+import { fetchChanges, fetchHistory, fetchLead } from '../lib/api';
 import { displayBand } from '../lib/band';
 import { parseExplanation, readScoreFacts, type Note } from '../lib/explanation';
 import {
@@ -22,6 +25,7 @@ import {
   formatFieldValue,
   newestFirst,
 } from '../lib/format';
+import { readPoints } from '../lib/history';
 import { useDocumentTitle, useLoad, useNow } from '../lib/hooks';
 import { likelihoodSentence } from '../lib/probability';
 import { useRescore, type RescoreState } from '../lib/rescore';
@@ -80,7 +84,17 @@ function LeadView({
   const fields = detail.context.fields ?? {};
   const company = typeof fields.company === 'string' ? fields.company : null;
   const subtitle = [company, typeof fields.title === 'string' ? fields.title : null].filter(Boolean).join(' · ');
-  const rescore = useRescore(detail.lead_id, detail.context, onScored);
+  const control = detail.control_group === true;
+  // Each finished rescore adds a point to the history and a new change: load both again.
+  const [scorings, setScorings] = useState(0);
+  const scored = useCallback(
+    (score: ScoreRow | null) => {
+      onScored(score);
+      setScorings((n) => n + 1);
+    },
+    [onScored],
+  );
+  const rescore = useRescore(detail.lead_id, detail.context, scored);
 
   return (
     <>
@@ -96,11 +110,12 @@ function LeadView({
       <div className="lead-grid">
         <ScoreCard
           leadId={detail.lead_id}
-          score={detail.control_group === true ? null : detail.score}
-          control={detail.control_group === true}
+          score={control ? null : detail.score}
+          control={control}
           rescore={rescore}
         />
         <FieldsCard fields={fields} asOf={detail.context.as_of} />
+        {!control && detail.score ? <LeadHistory leadId={detail.lead_id} scorings={scorings} /> : null}
         <ActivityCard activities={detail.context.activities} />
       </div>
     </>
@@ -197,6 +212,23 @@ function ScoreCard({
         <RescoreStatus state={rescore.state} onRetry={() => void rescore.start()} onDismiss={rescore.reset} />
       </div>
     </section>
+  );
+}
+
+/**
+ * The score history and what changed since the previous score, loaded
+ * beside the lead (never in its way: each says in a line when it cannot
+ * load) and again after every rescore (`scorings` counts them).
+ */
+function LeadHistory({ leadId, scorings }: { leadId: string; scorings: number }) {
+  const [history, reloadHistory] = useLoad((signal) => fetchHistory(leadId, signal), [leadId, scorings]);
+  const [changes, reloadChanges] = useLoad((signal) => fetchChanges(leadId, {}, signal), [leadId, scorings]);
+  const points = useMemo(() => readPoints(history.data), [history.data]);
+  return (
+    <>
+      <ScoreHistoryCard state={history} points={points} onRetry={reloadHistory} />
+      <ChangesPanel state={changes} points={points} onRetry={reloadChanges} />
+    </>
   );
 }
 
