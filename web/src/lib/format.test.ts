@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 
 import { activityAttributes, activityLabel, completenessPercent, fieldLabel, formatFieldValue, newestFirst } from './format';
 import { matchRoute, parseHash } from './router';
-import { normalizeRouting, rollbackTo, routingProblems, sameRouting, sameServing, withActive, withShadow } from './routing';
+import {
+  normalizeRouting,
+  rollbackTo,
+  routingProblems,
+  sameRouting,
+  sameServing,
+  withActive,
+  withBands,
+  withShadow,
+} from './routing';
 import type { Activity } from './types';
 
 /** Activities a CRM sent that the document does not allow: read defensively (the cast is the point). */
@@ -104,6 +113,17 @@ describe('routing edits', () => {
     expect(sameServing(current, { ...current, shadow: 'v13' })).toBe(true);
     expect(sameRouting(current, { ...current, shadow: 'v13' })).toBe(false);
     expect(sameServing(current, withActive(current, 'v11'))).toBe(false);
+  });
+
+  it('sets or clears the tenant’s thresholds, keeping the versions; a change of thresholds is no change of what serves', () => {
+    const banded = withBands({ ...current, shadow: 'v13' }, { hot: 70, cold: 30 });
+    expect(banded).toEqual({ ...current, shadow: 'v13', bands: { hot: 70, cold: 30 } });
+    expect(withBands(banded, null)).toEqual({ ...current, shadow: 'v13' });
+    expect('bands' in withBands(banded, null)).toBe(false);
+    expect(sameServing(current, banded)).toBe(true);
+    expect(sameRouting(current, banded)).toBe(false);
+    // Switching versions keeps them.
+    expect(withActive(banded, 'v11').bands).toEqual({ hot: 70, cold: 30 });
   });
 
   it('rolls back what serves reps, keeping the current shadow unless it is the version restored', () => {

@@ -1,5 +1,5 @@
 /** Routing edits and the remembered previous routing (for "Roll back to vX"). */
-import type { Routing } from './types';
+import type { Bands, Routing } from './types';
 
 export const PREVIOUS_ROUTING_KEY = 'leadscore.previousRouting';
 
@@ -35,9 +35,13 @@ export function sameRouting(a: Routing, b: Routing): boolean {
   return JSON.stringify(normalizeRouting(a)) === JSON.stringify(normalizeRouting(b));
 }
 
-/** The same versions serve reps' scores (active, split, fallback); the shadow aside. */
+/**
+ * The same versions serve reps' scores (active, split, fallback); the shadow
+ * and the thresholds aside (a change of thresholds is no version to roll
+ * back to).
+ */
 export function sameServing(a: Routing, b: Routing): boolean {
-  return sameRouting({ ...a, shadow: null }, { ...b, shadow: null });
+  return sameRouting({ ...a, shadow: null, bands: null }, { ...b, shadow: null, bands: null });
 }
 
 /**
@@ -66,6 +70,15 @@ export function withActive(current: Routing, version: string): FullRouting {
     // The tenant's thresholds are not the versions': a switch keeps them.
     ...bandsOf(current),
   };
+}
+
+/**
+ * The routing as it is, with the tenant's own Hot/Cold thresholds (null:
+ * none, the active model's apply). The host takes the whole routing.
+ */
+export function withBands(current: Routing, bands: Bands | null): FullRouting {
+  const { bands: _old, ...versions } = normalizeRouting(current);
+  return bands ? { ...versions, bands: { hot: bands.hot, cold: bands.cold } } : versions;
 }
 
 /** The routing as it is, with `shadow` as the shadow version (null: none). */
