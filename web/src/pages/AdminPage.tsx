@@ -1,15 +1,19 @@
 /**
  * Model administration: the installed versions, the routing that applies to
  * this tenant (active version, A/B split, fallback chain, shadow), switching
- * and rolling back, the shadow's comparison and promotion, each version's
- * traffic and latency from /metrics, and uploading a new version's model
- * files for the host to build and install.
+ * and rolling back, the tenant's Hot/Cold thresholds, the shadow's
+ * comparison and promotion, each version's traffic and latency from
+ * /metrics, the serving model's held-out quality with the tenant's score
+ * distribution, and uploading a new version's model files for the host to
+ * build and install.
  */
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 
 import { ChevronIcon, CloseIcon, RefreshIcon } from '../components/Icons';
+import { ModelQualityCard } from '../components/ModelQualityCard';
 import { ModelUploadCard } from '../components/ModelUploadCard';
 import { ShadowCard } from '../components/ShadowCard';
+import { ThresholdsCard } from '../components/ThresholdsCard';
 import { ErrorState, LoadingBlock, Spinner } from '../components/States';
 import { FormActions } from '../components/FormActions';
 import { fetchMetricsText, fetchModels, putRouting, type ApiError } from '../lib/api';
@@ -159,6 +163,8 @@ export function AdminPage() {
         />
       ) : null}
 
+      <ThresholdsCard routing={routing} models={data.models} disabled={saving} onSaved={committed} />
+
       <ShadowCard
         routing={routing}
         installed={installed}
@@ -177,6 +183,8 @@ export function AdminPage() {
           void apply(withActive(routing, v), (s) => `${s.active} is now the active version for new scores.`)
         }
       />
+
+      <ModelQualityCard models={data.models} routing={routing} distribution={data.score_distribution} />
 
       <ModelUploadCard onInstalled={() => reloadModels()} />
 
