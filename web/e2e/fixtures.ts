@@ -1,6 +1,6 @@
 import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
 
-import type { LeadRow, WorkQueue } from '../src/lib/types';
+import type { Accepted, Activity, Lead, LeadDetail, LeadRow, RequestStatus, ScoreRequest, WorkQueue } from '../src/lib/types';
 import { hostInfo, type HostInfo } from './host';
 
 export const BAND_TEXT: Record<string, string> = { hot: 'Hot', warm: 'Warm', cold: 'Cold' };
@@ -58,6 +58,55 @@ export async function rescoreOnPage(page: Page): Promise<void> {
   const status = page.getByTestId('rescore-status');
   await expect(status.getByText('PENDING')).toBeVisible();
   await expect(status.getByText('SUCCESS')).toBeVisible({ timeout: 15_000 });
+}
+
+/**
+ * Scores a lead through the API, as the CRM would, and waits until the host
+ * has stored the score (SUCCESS); a FAILED request or no answer in 15 s
+ * fails the test.
+ */
+export async function scoreViaApi(
+  request: APIRequestContext,
+  leadId: string,
+  context: Lead,
+  overrides: ScoreRequest['overrides'] = { force_refresh: true },
+): Promise<RequestStatus> {
+  const body: ScoreRequest = { lead_id: leadId, context, overrides };
+  const posted = await request.post('/leads/score', { data: body });
+  expect(posted.ok(), `POST /leads/score for ${leadId} → ${posted.status()}: ${await posted.text()}`).toBeTruthy();
+  const accepted = (await posted.json()) as Accepted;
+  const statusUrl = accepted.status_url ?? `/leads/score/${accepted.request_id}/status`;
+  let status: RequestStatus | null = null;
+  await expect
+    .poll(
+      async () => {
+        status = await apiJson<RequestStatus>(request, statusUrl);
+        return status.status;
+      },
+      { message: `scoring ${leadId}`, timeout: 15_000, intervals: [100, 200, 300] },
+    )
+    .toMatch(/^(SUCCESS|FAILED)$/);
+  expect(status!.status, `scoring ${leadId}: ${status!.error ?? ''}`).toBe('SUCCESS');
+  return status!;
+}
+
+/** `n` views of /pricing in the minutes just before `asOf` (the lead's as-of time): activity a scoring counts. */
+export function pricingViews(asOf: string, n = 3): Activity[] {
+  const at = Date.parse(asOf);
+  return Array.from({ length: n }, (_, i) => {
+    const view = { kind: 'page_view', page: '/pricing', at: new Date(at - (i + 1) * 60_000).toISOString() };
+    return view as Activity;
+  });
+}
+
+/** The lead's stored context (`GET /leads/{id}`) with the activities `extra` makes of it appended. */
+export async function contextWith(
+  request: APIRequestContext,
+  leadId: string,
+  extra: (context: Lead) => Activity[],
+): Promise<Lead> {
+  const { context } = await apiJson<LeadDetail>(request, `/leads/${encodeURIComponent(leadId)}`);
+  return { ...context, activities: [...(context.activities ?? []), ...extra(context)] };
 }
 
 export function percentile(sorted: number[], p: number): number {
