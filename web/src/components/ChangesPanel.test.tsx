@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../lib/api';
 import type { Loadable } from '../lib/hooks';
 import { readPoints, type ScorePoint } from '../lib/history';
-import { formatDateTime } from '../lib/time';
+import { formatDate, formatDateTime } from '../lib/time';
 import type { ChangePart, Changes, History } from '../lib/types';
 import { ChangesPanel, NO_EARLIER_SCORE, PARTS_SHOWN, UNITS_SENTENCE } from './ChangesPanel';
 import { ScoreHistoryCard } from './ScoreHistoryCard';
@@ -128,6 +128,18 @@ describe('ScoreHistoryCard', () => {
     ]);
     // The chart is decoration; its caption says the trend in words.
     expect(card.querySelector('figcaption')?.textContent).toContain('Declining: 93 → 96 → 81');
+    expect(card.querySelector('figcaption span')?.textContent).toBe(formatDate(Date.parse('2026-11-20T09:00:00Z')));
+  });
+
+  it('puts the times on the axis when every score is from one day', () => {
+    const day: History = {
+      ...HISTORY,
+      // 9, 10 and 11 o'clock on one day here, wherever here is.
+      points: HISTORY.points.map((p, i) => ({ ...p, scored_at: new Date(2026, 10, 22, 9 + i).toISOString() })),
+    };
+    render(<ScoreHistoryCard state={ok(day)} points={readPoints(day)} onRetry={() => {}} />);
+    const caption = screen.getByTestId('score-history').querySelector('figcaption span');
+    expect(caption?.textContent).toBe(formatDateTime(new Date(2026, 10, 22, 9).getTime()));
   });
 
   it('says so in a line when the history cannot be loaded', () => {

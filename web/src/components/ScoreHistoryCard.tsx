@@ -33,6 +33,10 @@ export function ScoreHistoryCard({
   const id = useId();
   const trend = parseTrend(state.data?.trend);
   const scores = points.map((p) => p.score);
+  const first = points[0]?.at ?? 0;
+  const last = points[points.length - 1]?.at ?? 0;
+  // The axis's two ends by date, or with their times when both fall on one day.
+  const end = formatDate(first) === formatDate(last) ? formatDateTime : formatDate;
   return (
     <section className="card history-card" aria-labelledby={id} data-testid="score-history">
       <div className="card__header">
@@ -75,12 +79,12 @@ export function ScoreHistoryCard({
                 <span>One score so far, {formatDate(points[0].at)}</span>
               ) : (
                 <>
-                  <span>{formatDate(points[0].at)}</span>
+                  <span>{end(first)}</span>
                   <span className="visually-hidden">
                     {' '}
-                    to {formatDate(points[points.length - 1].at)}: {trendSentence(trend, scores)}
+                    to {end(last)}: {trendSentence(trend, scores)}
                   </span>
-                  <span aria-hidden="true">{formatDate(points[points.length - 1].at)}</span>
+                  <span aria-hidden="true">{end(last)}</span>
                 </>
               )}
             </figcaption>
