@@ -7,27 +7,14 @@
 
 mod common;
 
-use leadscore::pipeline::Backends;
+use common::Backend;
+
 use serde_json::{Value, json};
-
-/// The configurations every test runs on.
-#[derive(Clone, Copy, Debug)]
-enum Backend {
-    Embedded,
-    Shared,
-}
-
-async fn backends(backend: Backend) -> Backends {
-    match backend {
-        Backend::Embedded => Backends::default(),
-        Backend::Shared => common::services::shared_backends().await,
-    }
-}
 
 /// A service with v12, v11 and rules-v1; returns its URL (and the store, kept alive).
 async fn spawn_app(backend: Backend) -> (String, tempfile::TempDir) {
     let store = tempfile::tempdir().unwrap();
-    let settings = common::settings(common::all_versions_dir(), store.path(), backends(backend).await, 2);
+    let settings = common::settings(common::all_versions_dir(), store.path(), backend.backends().await, 2);
     (common::spawn(settings).await, store)
 }
 

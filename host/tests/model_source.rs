@@ -8,25 +8,16 @@
 
 mod common;
 
+use common::Backend;
+
 use std::process::Command;
 
-use leadscore::pipeline::Backends;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-/// The configurations every test runs on.
-#[derive(Clone, Copy, Debug)]
-enum Backend {
-    Embedded,
-    Shared,
-}
-
 /// A running service serving v12, with its own store; returns its URL.
 async fn spawn_app(backend: Backend) -> (String, tempfile::TempDir) {
-    let backends = match backend {
-        Backend::Embedded => Backends::default(),
-        Backend::Shared => common::services::shared_backends().await,
-    };
+    let backends = backend.backends().await;
     let store = tempfile::tempdir().unwrap();
     let settings = common::settings(common::v12_dir(), &store.path().join("store"), backends, 2);
     (common::spawn(settings).await, store)

@@ -97,7 +97,7 @@ pub async fn build(model: &Model, sidecars: Sidecars) -> Result<Package> {
         trees: Some(model.ensemble().selection),
         quality,
     };
-    super::manifest::self_test(&component, &manifest.golden)?;
+    component.self_test(&manifest.golden)?;
     Ok(Package { wasm, manifest })
 }
 

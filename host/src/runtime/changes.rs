@@ -218,7 +218,7 @@ mod tests {
         assert!(rounding.kind == PartKind::Model && rounding.delta.abs() < 1e-6, "{rounding:?}");
         assert_eq!(c.parts[0].text, "Pricing views 7d: 2 → 5 (+3)");
         assert!(c.parts[1].text.starts_with("Employees unchanged (50)"), "{}", c.parts[1].text);
-        assert!(c.parts.iter().all(|p| p.kind == PartKind::Feature));
+        assert!(c.parts[..c.parts.len() - 1].iter().all(|p| p.kind == PartKind::Feature));
     }
 
     #[test]

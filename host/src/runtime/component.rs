@@ -22,6 +22,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, Trap,
 };
 
+use super::manifest::GoldenLead;
 use super::presentation::Presentation;
 use crate::bindings::{Lead, ModelInfo, ScoreError, ScoredLead, Scorer, ScorerPre};
 
@@ -256,6 +257,38 @@ impl ScorerComponent {
     /// Loads a component from its bytes into a runtime with default limits.
     pub fn from_bytes(bytes: &[u8]) -> Result<ScorerComponent> {
         Runtime::new(RuntimeConfig::default())?.load(bytes)
+    }
+
+    /// Checks that the component reproduces the golden results of its
+    /// manifest: each lead's score, and its margin and probability to 1e-9.
+    pub fn self_test(&self, golden: &[GoldenLead]) -> Result<()> {
+        let leads: Vec<_> = golden
+            .iter()
+            .map(|g| guest_model::load::lead_json::from_json(&g.lead).map(super::lead::to_wit))
+            .collect::<Result<_, _>>()?;
+        let results = self.score(&leads)?;
+        anyhow::ensure!(
+            results.len() == golden.len(),
+            "the component returned {} results for {} golden leads",
+            results.len(),
+            golden.len()
+        );
+        for (want, got) in golden.iter().zip(results) {
+            let id = want.lead["id"].as_str().unwrap_or("?");
+            let got = got.map_err(|e| anyhow::anyhow!("golden lead {id}: {}", e.message))?;
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + b.abs());
+            anyhow::ensure!(
+                got.final_score == want.final_score
+                    && close(got.margin, want.margin)
+                    && close(got.probability, want.probability),
+                "golden lead {id}: the component gives score {} (margin {}), the manifest expects {} (margin {})",
+                got.final_score,
+                got.margin,
+                want.final_score,
+                want.margin
+            );
+        }
+        Ok(())
     }
 
     /// The interfaces the component imports.

@@ -1,11 +1,9 @@
-//! The package contract: the manifest written beside each component, the
-//! golden leads it carries, and the self-test that checks a component
-//! against them before it is installed.
+//! The package contract: the manifest written beside each component and
+//! the golden leads it carries (`ScorerComponent::self_test` checks a
+//! component against them before it is installed).
 
-use anyhow::{Result, ensure};
 use serde::{Deserialize, Serialize};
 
-use super::component::ScorerComponent;
 use crate::learning::drift::Reference;
 
 /// The manifest written beside each component.
@@ -95,37 +93,6 @@ pub struct GoldenLead {
     pub margin: f64,
     /// The calibrated probability.
     pub probability: f64,
-}
-
-/// Checks that `component` reproduces the golden results.
-pub fn self_test(component: &ScorerComponent, golden: &[GoldenLead]) -> Result<()> {
-    let leads: Vec<_> = golden
-        .iter()
-        .map(|g| guest_model::load::lead_json::from_json(&g.lead).map(super::lead::to_wit))
-        .collect::<Result<_, _>>()?;
-    let results = component.score(&leads)?;
-    ensure!(
-        results.len() == golden.len(),
-        "the component returned {} results for {} golden leads",
-        results.len(),
-        golden.len()
-    );
-    for (want, got) in golden.iter().zip(results) {
-        let id = want.lead["id"].as_str().unwrap_or("?");
-        let got = got.map_err(|e| anyhow::anyhow!("golden lead {id}: {}", e.message))?;
-        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + b.abs());
-        ensure!(
-            got.final_score == want.final_score
-                && close(got.margin, want.margin)
-                && close(got.probability, want.probability),
-            "golden lead {id}: the component gives score {} (margin {}), the manifest expects {} (margin {})",
-            got.final_score,
-            got.margin,
-            want.final_score,
-            want.margin
-        );
-    }
-    Ok(())
 }
 
 /// One feature in the manifest.

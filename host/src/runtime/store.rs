@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::component::{Runtime, ScorerComponent};
-use super::manifest::{Manifest, self_test};
+use super::manifest::Manifest;
 use super::presentation::Presentation;
 
 /// Why a component was not installed.
@@ -117,7 +117,7 @@ impl ModelStore {
         if !differences.is_empty() {
             return Err(InstallError::Disagrees(differences));
         }
-        self_test(&component, &manifest.golden).map_err(InstallError::SelfTest)?;
+        component.self_test(&manifest.golden).map_err(InstallError::SelfTest)?;
         // Written beside the final place, then renamed: a version appears whole or not at all.
         let staging = self.dir.join(format!(".{}-{}.installing", manifest.name, manifest.version));
         let _ = std::fs::remove_dir_all(&staging);

@@ -11,19 +11,37 @@ use leadscore::bindings::Lead;
 
 pub mod services;
 
+/// The configurations the service's tests run on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    /// The embedded default: SQLite, in-process queue and cache.
+    Embedded,
+    /// The test Postgres and Redis.
+    Shared,
+}
+
+impl Backend {
+    /// The service's backends in this configuration.
+    pub async fn backends(self) -> leadscore::pipeline::Backends {
+        match self {
+            Backend::Embedded => leadscore::pipeline::Backends::default(),
+            Backend::Shared => services::shared_backends().await,
+        }
+    }
+}
+
 /// Each named `async fn(Backend)` as a test on both backends: the embedded
-/// default (SQLite, in process) and Postgres with Redis. The calling file
-/// has `Backend` in scope.
+/// default (SQLite, in process) and Postgres with Redis.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod embedded {
             $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Embedded).await })*
+            async fn $name() { super::$name($crate::common::Backend::Embedded).await })*
         }
         mod postgres_and_redis {
             $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Shared).await })*
+            async fn $name() { super::$name($crate::common::Backend::Shared).await })*
         }
     };
 }

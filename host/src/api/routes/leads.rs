@@ -145,7 +145,10 @@ pub async fn work_queue(
         .into_iter()
         .map(|lead| {
             let mine: Vec<_> = recent.iter().filter(|r| r.lead_id == lead.lead_id).collect();
-            let points: Vec<(i64, i64)> = mine.iter().map(|r| (r.timestamp, r.score)).collect();
+            // The lead's own window: before its latest score.
+            let own_since = mine.last().map_or(0, |r| r.timestamp - trend.window.as_millis() as i64);
+            let points: Vec<(i64, i64)> =
+                mine.iter().filter(|r| r.timestamp >= own_since).map(|r| (r.timestamp, r.score)).collect();
             let top_reason = mine.iter().rev().find_map(|r| r.top_reason());
             match lead.control_group.0 {
                 true => QueueLead { lead, trend: None, recent_scores: Vec::new(), top_reason: None },
