@@ -158,6 +158,9 @@ async fn a_score_carries_labels_its_chance_against_the_average_and_data_notes(ba
     let e = &result["explanation"];
     let industry = e["contributions"].as_array().unwrap().iter().find(|c| c["feature"] == "industry").unwrap();
     assert_eq!((&industry["label"], &industry["display"]), (&json!("Industry"), &json!("Unknown")));
+    assert_eq!(industry["field"], "industry", "the lead details find the field's label and value by it");
+    let pricing = e["contributions"].as_array().unwrap().iter().find(|c| c["feature"] == "pricing_views_7d").unwrap();
+    assert!(pricing.get("field").is_none(), "an aggregate over activities reads no field: {pricing}");
     assert_eq!(e["data_completeness"], e["confidence"]);
     let (p, base) = (e["probability"].as_f64().unwrap(), e["base_rate"].as_f64().unwrap());
     assert!((e["vs_base_rate"].as_f64().unwrap() - p / base).abs() < 1e-12 && base > 0.0 && base < 1.0);

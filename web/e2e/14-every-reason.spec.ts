@@ -152,3 +152,15 @@ async function checkPopover(page: Page, stored: Stored): Promise<void> {
   }
   await page.keyboard.press('Escape');
 }
+
+test('the lead details name the fields the model reads as the reasons do', async ({ page, request, host }) => {
+  const scores = await seededScores(request, host.holdout, host.seeded);
+  const read = scores[0].contributions.filter((c) => c.field && c.value !== null && c.label && c.display);
+  expect(read.length, 'the model reads some lead fields').toBeGreaterThan(0);
+  await openLead(page, scores[0].leadId);
+  const fields = page.getByTestId('fields');
+  for (const c of read) {
+    const row = fields.locator('.fields__row', { has: page.locator('dt', { hasText: c.label! }) });
+    await expect(row.locator('dd'), `${c.feature} (${c.field})`).toHaveText(c.display!);
+  }
+});

@@ -180,6 +180,7 @@ mod tests {
                 shap: *s,
                 label: None,
                 display: None,
+                field: None,
             })
             .collect();
         Score {

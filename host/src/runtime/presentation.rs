@@ -56,6 +56,7 @@ impl Presentation {
                 if let Some(def) = self.definition(&c.feature) {
                     c.label = Some(def.wording.label.to_string());
                     c.display = Some(def.display_value(&model_value(&c.value)));
+                    c.field = def.field().map(str::to_string);
                 }
             }
         }

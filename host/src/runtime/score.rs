@@ -78,6 +78,10 @@ pub struct Contribution {
     /// `3 days ago`, `Unknown`), written as the reasons write it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
+    /// The lead field the value is read from (absent for an aggregate over
+    /// activities): the lead details show that field by `label` and `display`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// Something about the lead's data that the score could not use, or had to
@@ -165,6 +169,7 @@ impl From<bindings::ScoredLead> for Score {
                             shap: c.shap,
                             label: None,
                             display: None,
+                            field: None,
                         })
                         .collect(),
                 );
@@ -316,6 +321,7 @@ mod tests {
                     shap: 0.7,
                     label: Some("Visits".into()),
                     display: Some("3 visits".into()),
+                    field: None,
                 },
                 Contribution {
                     feature: "industry".into(),
@@ -323,6 +329,7 @@ mod tests {
                     shap: 0.3,
                     label: None,
                     display: None,
+                    field: None,
                 },
                 Contribution {
                     feature: "title".into(),
@@ -330,6 +337,7 @@ mod tests {
                     shap: -0.1,
                     label: None,
                     display: None,
+                    field: None,
                 },
             ]),
             feature_importance: Some(vec![("visits".into(), 0.6), ("industry".into(), 0.3), ("title".into(), 0.1)]),

@@ -632,6 +632,11 @@ export interface components {
             /** @description The feature. */
             feature: string;
             /**
+             * @description The lead field the value is read from (absent for an aggregate over
+             *     activities): the lead details show that field by `label` and `display`.
+             */
+            field?: string | null;
+            /**
              * @description The feature's display name, as the reasons name it
              *     (`features.toml`'s `label`).
              */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { featureLabel, parseExplanation, readScoreFacts, topContributions } from './explanation';
+import { featureLabel, modelField, parseExplanation, readScoreFacts, topContributions } from './explanation';
 import type { Contribution, Score, ScoreRow, StoredExplanation } from './types';
 
 /**
@@ -280,5 +280,22 @@ describe('topContributions', () => {
 describe('featureLabel', () => {
   it('spaces out a feature name', () => {
     expect(featureLabel('page_views_decayed')).toBe('page views decayed');
+  });
+});
+
+describe('modelField', () => {
+  const explained = (contributions: unknown[]) =>
+    parseExplanation({ ...valid, contributions } as unknown as StoredExplanation);
+  const seniority = { feature: 'seniority', value: 'vp', shap: 0.2, label: 'Seniority', display: 'VP', field: 'seniority' };
+
+  it('names a field the model reads by its label and writes its value as the reasons do', () => {
+    expect(modelField(explained([seniority]), 'seniority')).toEqual({ label: 'Seniority', display: 'VP' });
+  });
+
+  it('leaves fields the model could not read, or does not read, to the raw value', () => {
+    expect(modelField(explained([{ ...seniority, value: null, display: 'Unknown' }]), 'seniority')).toBeNull();
+    expect(modelField(explained([seniority]), 'title')).toBeNull();
+    expect(modelField(explained([{ ...seniority, field: undefined }]), 'seniority')).toBeNull();
+    expect(modelField(parseExplanation(null), 'seniority')).toBeNull();
   });
 });

@@ -60,7 +60,16 @@ function readContribution(contribution: Contribution): Contribution | null {
   const v = contribution.value;
   const value: FeatureValue = typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? v : null;
   // Older hosts and stored scores have neither: the chart falls back to the feature name and raw value.
-  return { feature, value, shap, label: nonEmpty(contribution.label), display: nonEmpty(contribution.display) };
+  const field = nonEmpty(contribution.field);
+  return {
+    feature,
+    value,
+    shap,
+    label: nonEmpty(contribution.label),
+    display: nonEmpty(contribution.display),
+    // Only features read from a lead field have one (the lead details use it).
+    ...(field ? { field } : {}),
+  };
 }
 
 /** The score's `reasons` and `contributions` when both are lists (null in a score the model could not explain). */
@@ -170,4 +179,21 @@ function ratio(given: number | null, probability: number | null, baseRate: numbe
   if (baseRate === null) return null;
   if (given !== null && given >= 0) return given;
   return probability === null ? null : probability / baseRate;
+}
+
+/**
+ * How the lead details show a CRM field the model reads: by the feature's
+ * display name and the value as the reasons write it, so that details and
+ * reasons say the same ("Seniority: VP", "Uses a competitor: Yes"). Null
+ * for a field no contribution names, or one whose value the model could not
+ * read (the details then show what the CRM sent; a data note says why).
+ */
+export function modelField(
+  explanation: Explanation,
+  field: string,
+): { label: string; display: string } | null {
+  if (!explanation.available) return null;
+  const c = explanation.contributions.find((x) => x.field === field);
+  if (!c || c.value === null || !c.label || !c.display) return null;
+  return { label: c.label, display: c.display };
 }

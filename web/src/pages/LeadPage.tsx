@@ -16,7 +16,7 @@ import { ErrorState, LoadingBlock, Spinner } from '../components/States';
 import { ArrowLeftIcon, RefreshIcon } from '../components/Icons';
 import { fetchChanges, fetchHistory, fetchLead } from '../lib/api';
 import { displayBand } from '../lib/band';
-import { parseExplanation, readScoreFacts, type Note } from '../lib/explanation';
+import { modelField, parseExplanation, readScoreFacts, type Note } from '../lib/explanation';
 import {
   activityAttributes,
   activityLabel,
@@ -30,7 +30,7 @@ import { useDocumentTitle, useLoad, useNow } from '../lib/hooks';
 import { likelihoodSentence } from '../lib/probability';
 import { useRescore, type RescoreState } from '../lib/rescore';
 import { formatAge, formatDateTime, parseTime } from '../lib/time';
-import type { Lead, LeadDetail, ScoreRow } from '../lib/types';
+import type { Lead, LeadDetail, ScoreRow, StoredExplanation } from '../lib/types';
 
 const ACTIVITY_PAGE = 15;
 /** Attributes whose value speaks for itself ("/pricing", "webinar-invite"). */
@@ -114,7 +114,11 @@ function LeadView({
           control={control}
           rescore={rescore}
         />
-        <FieldsCard fields={fields} asOf={detail.context.as_of} />
+        <FieldsCard
+          fields={fields}
+          asOf={detail.context.as_of}
+          explanation={control ? null : detail.score?.explanation}
+        />
         {!control && detail.score ? <LeadHistory leadId={detail.lead_id} scorings={scorings} /> : null}
         <ActivityCard activities={detail.context.activities} />
       </div>
@@ -346,9 +350,19 @@ function RescoreStatus({
   );
 }
 
-function FieldsCard({ fields, asOf }: { fields: NonNullable<Lead['fields']>; asOf: string }) {
+function FieldsCard({
+  fields,
+  asOf,
+  explanation,
+}: {
+  fields: NonNullable<Lead['fields']>;
+  asOf: string;
+  /** The latest score's, when shown: fields the model reads take its words. */
+  explanation: StoredExplanation | null | undefined;
+}) {
   const entries = Object.entries(fields).filter(([k]) => k !== 'name');
   const asOfMs = parseTime(asOf);
+  const model = useMemo(() => parseExplanation(explanation), [explanation]);
   return (
     <section className="card" aria-labelledby="fields-heading">
       <h2 id="fields-heading" className="card__title">
@@ -358,12 +372,15 @@ function FieldsCard({ fields, asOf }: { fields: NonNullable<Lead['fields']>; asO
         <p className="muted">The CRM sent no fields for this lead.</p>
       ) : (
         <dl className="fields" data-testid="fields">
-          {entries.map(([key, value]) => (
-            <div className="fields__row" key={key}>
-              <dt>{fieldLabel(key)}</dt>
-              <dd>{formatFieldValue(key, value)}</dd>
-            </div>
-          ))}
+          {entries.map(([key, value]) => {
+            const read = modelField(model, key);
+            return (
+              <div className="fields__row" key={key}>
+                <dt>{read?.label ?? fieldLabel(key)}</dt>
+                <dd>{read?.display ?? formatFieldValue(key, value)}</dd>
+              </div>
+            );
+          })}
         </dl>
       )}
       {asOfMs !== null ? <p className="muted small card__footnote">As of {formatDateTime(asOfMs)}</p> : null}
