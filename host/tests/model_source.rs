@@ -140,6 +140,10 @@ async fn a_model_source_is_built_installed_and_scores_as_the_cli_built_component
         let mut served: Value = response.json().await.unwrap();
         assert_eq!((&served["model_version"], &served["fell_back"]), (&json!("v77"), &json!(false)), "{served}");
         served.as_object_mut().unwrap().remove("fell_back");
+        // What the service adds from the version's manifest (labels, values
+        // in words, the base rate, data notes): the CLI scores the bare
+        // component, so the two agree on what the component computes.
+        without_presentation(&mut served);
         let leads = dir.path().join("lead.jsonl");
         std::fs::write(&leads, format!("{line}\n")).unwrap();
         let by_cli: Value =
@@ -290,4 +294,18 @@ async fn a_ubjson_model_is_built_as_the_cli_builds_it(backend: Backend) {
     let manifest = std::fs::read_to_string(out.path().join("xgboost-3.2.0-boosted.manifest.json")).unwrap();
     assert_eq!(installed["sha256"], serde_json::from_str::<Value>(&manifest).unwrap()["sha256"]);
     assert_eq!(post(&url, form()).await.0, 200);
+}
+
+/// `score` without what the service adds from the manifest.
+fn without_presentation(score: &mut Value) {
+    let score = score.as_object_mut().unwrap();
+    for key in ["base_rate", "vs_base_rate", "notes"] {
+        score.remove(key);
+    }
+    for c in score.get_mut("contributions").and_then(Value::as_array_mut).into_iter().flatten() {
+        let c = c.as_object_mut().unwrap();
+        for key in ["label", "display", "field"] {
+            c.remove(key);
+        }
+    }
 }
