@@ -92,40 +92,8 @@ export function ThresholdsCard({
       )}
       <form className="thresholds-form" onSubmit={submit} noValidate>
         <div className="thresholds-form__fields">
-          <div className="field">
-            <label className="field__label" htmlFor={`${ids}-hot`}>
-              Hot above
-            </label>
-            <input
-              id={`${ids}-hot`}
-              className="input input--number"
-              type="number"
-              inputMode="numeric"
-              min={0}
-              max={100}
-              step={1}
-              value={hot}
-              onChange={(e) => setHot(e.target.value)}
-              data-testid="thresholds-hot"
-            />
-          </div>
-          <div className="field">
-            <label className="field__label" htmlFor={`${ids}-cold`}>
-              Cold below
-            </label>
-            <input
-              id={`${ids}-cold`}
-              className="input input--number"
-              type="number"
-              inputMode="numeric"
-              min={0}
-              max={100}
-              step={1}
-              value={cold}
-              onChange={(e) => setCold(e.target.value)}
-              data-testid="thresholds-cold"
-            />
-          </div>
+          <ScoreInput id={`${ids}-hot`} label="Hot above" value={hot} onChange={setHot} testId="thresholds-hot" />
+          <ScoreInput id={`${ids}-cold`} label="Cold below" value={cold} onChange={setCold} testId="thresholds-cold" />
         </div>
         <p className="field__help">
           A score above “Hot above” is Hot, below “Cold below” Cold, anything else Warm. Badges follow at once,
@@ -154,5 +122,40 @@ export function ThresholdsCard({
         </div>
       </form>
     </section>
+  );
+}
+
+/** One threshold: a whole score from 0 to 100, as typed. */
+function ScoreInput({
+  id,
+  label,
+  value,
+  onChange,
+  testId,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  testId: string;
+}) {
+  return (
+    <div className="field">
+      <label className="field__label" htmlFor={id}>
+        {label}
+      </label>
+      <input
+        id={id}
+        className="input input--number"
+        type="number"
+        inputMode="numeric"
+        min={0}
+        max={100}
+        step={1}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        data-testid={testId}
+      />
+    </div>
   );
 }
