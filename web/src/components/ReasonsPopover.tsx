@@ -4,10 +4,11 @@
  * "Explanation unavailable" stub. Opens on hover and on focus, stays open
  * on click (click again, Escape or a click elsewhere closes it).
  *
- * The panel is rendered, hidden, as soon as the page has painted (its data
- * came with the lead), so opening it only has to show it: the reasons are
- * on screen within a frame of the pointer reaching the icon. Opening reads
- * one box (where the icon's row is) to keep the panel within the window.
+ * The panel is rendered and laid out, invisible, as soon as the page has
+ * painted (its data came with the lead), so opening it only has to paint
+ * it: the reasons are on screen within a frame of the pointer reaching the
+ * icon. Opening reads one box (where the icon's row is) to keep the panel
+ * within the window; it is laid out again only when that place changed.
  */
 import {
   memo,
@@ -47,9 +48,10 @@ export function ReasonsPopover({
   /** "5.7 % likely to close — 1.3× the average lead", under the title. */
   likelihood?: string | null;
 }) {
-  const [open, setOpen] = useState<{ trigger: Trigger; at: number; placement: Placement } | null>(null);
+  const [open, setOpen] = useState<{ trigger: Trigger; at: number } | null>(null);
   const [pinned, setPinned] = useState(false);
-  const [prepared, setPrepared] = useState(false);
+  // Where the panel goes; null until the page has painted and the panel is prepared.
+  const [placement, setPlacement] = useState<Placement | null>(null);
   const wrapperRef = useRef<HTMLDivElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const popoverRef = useRef<HTMLDivElement>(null);
@@ -59,15 +61,21 @@ export function ReasonsPopover({
   const label = band ? BAND_LABEL[band] : 'this score';
 
   const cancelClose = () => window.clearTimeout(closeTimer.current);
+  /** Where the panel fits now; the same object when nothing moved, so React keeps the layout. */
+  const place = () => {
+    // The popover hangs from the icon's positioned ancestor (the badge row).
+    const anchor = (wrapperRef.current?.offsetParent ?? wrapperRef.current)?.getBoundingClientRect();
+    const next = placePopover(anchor ?? { top: 0, bottom: 0 }, window.innerHeight, HEADER_HEIGHT);
+    setPlacement((current) =>
+      current && current.side === next.side && current.maxHeight === next.maxHeight ? current : next,
+    );
+  };
   const show = (trigger: Trigger) => {
     cancelClose();
     const at = performance.now();
-    // The popover hangs from the icon's positioned ancestor (the badge row).
-    const anchor = (wrapperRef.current?.offsetParent ?? wrapperRef.current)?.getBoundingClientRect();
-    const placement = placePopover(anchor ?? { top: 0, bottom: 0 }, window.innerHeight, HEADER_HEIGHT);
     // Timed from the event that opens it; an open popover keeps its timing and place.
-    setOpen((current) => current ?? { trigger, at, placement });
-    setPrepared(true); // once shown, it stays rendered
+    if (open === null) place();
+    setOpen((current) => current ?? { trigger, at });
   };
   const close = useCallback(() => {
     window.clearTimeout(closeTimer.current);
@@ -82,8 +90,8 @@ export function ReasonsPopover({
 
   useEffect(() => () => window.clearTimeout(closeTimer.current), []);
 
-  // Render the panel (hidden) once the page is on screen.
-  useEffect(() => afterNextPaint(() => setPrepared(true)), []);
+  // Render and lay out the panel (invisible) once the page is on screen.
+  useEffect(() => afterNextPaint(place), []);
 
   // A pinned popover closes on a click anywhere else.
   useEffect(() => {
@@ -148,18 +156,18 @@ export function ReasonsPopover({
       >
         <InfoIcon />
       </button>
-      {open || prepared ? (
+      {placement ? (
         <div
           id={popoverId}
           role="dialog"
           aria-modal="false"
           aria-labelledby={`${popoverId}-heading`}
-          className={`popover popover--${open?.placement.side ?? 'below'}`}
+          className={`popover popover--${placement.side}${explanation.available ? ' popover--split' : ''}`}
           data-testid="reasons-popover"
           data-trigger={open?.trigger}
           hidden={!open}
           ref={popoverRef}
-          style={open ? { maxHeight: open.placement.maxHeight } : undefined}
+          style={{ maxHeight: placement.maxHeight }}
         >
           <div className="popover__header">
             <div>
