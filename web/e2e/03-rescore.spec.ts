@@ -11,7 +11,7 @@ test('rescore: PENDING, then SUCCESS, and the new score’s badge', async ({ pag
   const scoring = rescoreOnPage(page);
   const body = (await posted).postDataJSON() as ScoreRequest;
   expect(body.lead_id).toBe(lead.lead_id);
-  expect(body.context.id).toBe(lead.lead_id);
+  expect(body.context?.id).toBe(lead.lead_id);
   expect(body.overrides).toEqual({ force_refresh: true });
   await scoring;
 

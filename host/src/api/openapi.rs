@@ -30,6 +30,8 @@ use super::routes;
         routes::leads::report_outcome,
         routes::leads::report_touch,
         routes::routing::promote_shadow,
+        routes::integrations::get_mapping,
+        routes::integrations::put_mapping,
         routes::learning::get_settings,
         routes::learning::set_settings,
         routes::learning::lift_report,

@@ -16,7 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use super::error::{BodyLimits, json_errors};
 use super::openapi::openapi_json;
-use super::routes::{history, leads, learning, me, models, probes, requests, routing, score};
+use super::routes::{history, integrations, leads, learning, me, models, probes, requests, routing, score};
 use super::state::AppState;
 use super::validate::{LeadLimits, TimeBounds};
 use crate::auth::Auth;
@@ -125,6 +125,7 @@ impl Application {
             .route("/leads/{lead_id}/score", get(leads::latest_score))
             .route("/leads/{lead_id}/history", get(history::history))
             .route("/leads/{lead_id}/changes", get(history::changes))
+            .route("/integrations/mapping", get(integrations::get_mapping).put(integrations::put_mapping))
             .route("/leads/{lead_id}/outcome", post(leads::report_outcome))
             .route("/leads/{lead_id}/touch", post(leads::report_touch))
             .route("/learning/settings", get(learning::get_settings).put(learning::set_settings))

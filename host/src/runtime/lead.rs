@@ -1,6 +1,8 @@
 //! Lead JSON → the component's `lead` record; [`locate`] finds the field and
-//! the id in lead text that does not read.
+//! the id in lead text that does not read; [`crm`] reads a CRM's own object
+//! into lead JSON.
 
+pub mod crm;
 pub mod locate;
 
 use guest_model::lead::{self, Value};

@@ -48,6 +48,11 @@ impl Presentation {
         self.features.iter().find(|f| f.name == feature).and_then(|f| f.definition.as_ref())
     }
 
+    /// The definitions the manifest records, in the model's column order.
+    pub fn definitions(&self) -> impl Iterator<Item = &FeatureDef> {
+        self.features.iter().filter_map(|f| f.definition.as_ref())
+    }
+
     /// Adds to `score` (of `lead`, by this version) the labels and display
     /// values of its contributions, the base rate and the data notes.
     pub fn present(&self, score: &mut Score, lead: &bindings::Lead) {

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use guest_model::model::Bands;
 
 use super::component::ScorerComponent;
+use super::lead::crm::ModelField;
 use crate::bindings::{Lead, ScoreError, ScoredLead};
 
 /// One version's share of an A/B split.
@@ -240,6 +241,23 @@ impl Router {
     /// The routing that applies to a tenant.
     pub fn routing_for(&self, tenant: Option<&str>) -> &Routing {
         tenant.and_then(|t| self.tenants.get(t)).unwrap_or(&self.routing)
+    }
+
+    /// The lead fields the versions a tenant's routing names read, and what
+    /// each must be (a field two versions read differently: as the first in
+    /// the routing reads it, the active version first). Versions whose
+    /// manifests record no feature definitions add nothing.
+    pub fn model_fields(&self, tenant: Option<&str>) -> BTreeMap<String, ModelField> {
+        let mut fields = BTreeMap::new();
+        for version in self.routing_for(tenant).names() {
+            let Some(component) = self.components.get(version) else { continue };
+            for def in component.presentation.definitions() {
+                if let Some((field, needs)) = ModelField::of(def) {
+                    fields.entry(field.to_string()).or_insert(needs);
+                }
+            }
+        }
+        fields
     }
 
     /// The installed versions.

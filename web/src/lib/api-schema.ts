@@ -25,6 +25,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/integrations/mapping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's CRM mapping. */
+        get: operations["get_mapping"];
+        /**
+         * Sets the tenant's CRM mapping: a preset (`{"preset": "hubspot"}`) or its
+         *     own (`{"id", "as_of", "fields"}`).
+         */
+        put: operations["put_mapping"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/leads": {
         parameters: {
             query?: never;
@@ -535,7 +556,7 @@ export interface components {
         /** @description The body of `POST /score-lead/batch`. */
         BatchRequest: {
             /** @description The leads, at most the service's batch limit (100 by default). */
-            leads: components["schemas"]["Lead"][];
+            leads: components["schemas"]["LeadInput"][];
         };
         /** @description The answer to a batch: one result per lead, in order. */
         BatchResponse: {
@@ -650,6 +671,16 @@ export interface components {
             value: components["schemas"]["FeatureValue"];
         };
         /**
+         * @description A CRM object instead of lead JSON: `{"crm_object": {…}}`, read through
+         *     the tenant's mapping (`lead_id` optional, as in `POST /leads/score`).
+         */
+        CrmLead: {
+            /** @description The CRM's own object (a HubSpot contact, a Salesforce Lead). */
+            crm_object: Record<string, unknown>;
+            /** @description The lead id, when the CRM object does not hold it. */
+            lead_id?: string | null;
+        };
+        /**
          * @description Something about the lead's data that the score could not use, or had to
          *     do without, said once per score: never a quiet guess.
          */
@@ -730,6 +761,18 @@ export interface components {
          *     category, or null when the lead has none.
          */
         FeatureValue: number | string | null;
+        /** @description What a lead field must be for the model that reads it. */
+        FieldKind: {
+            /** @enum {string} */
+            kind: "number";
+        } | {
+            /** @description The categories the model knows. */
+            categories: string[];
+            /** @enum {string} */
+            kind: "category";
+        };
+        /** @description Where one lead field's value is, and how it is translated. */
+        FieldMapping: string | components["schemas"]["Translation"];
         /** @description Time to first touch in both groups. */
         FirstTouch: {
             /** @description The holdout. */
@@ -841,6 +884,11 @@ export interface components {
             /** @description The lead's id, when it has a readable one. */
             lead_id?: string | null;
         };
+        /**
+         * @description What a sync request scores: lead JSON, or a CRM object (for the OpenAPI
+         *     document; [`read_lead`] reads it).
+         */
+        LeadInput: components["schemas"]["Lead"] | components["schemas"]["CrmLead"];
         /** @description A lead in the work queue. */
         LeadRow: {
             /** @description Latest band (null for a control-group lead). */
@@ -919,6 +967,45 @@ export interface components {
             /** @description Weekly cohorts, oldest first. */
             weeks: components["schemas"]["Week"][];
         };
+        /**
+         * @description A tenant's mapping from its CRM's object to the lead. A path is
+         *     dot-separated keys into the object (`properties.numemployees`).
+         */
+        Mapping: {
+            /**
+             * @description Where the lead's `as_of` is (epoch milliseconds as a number or text,
+             *     an ISO 8601 date or date-time, with `Z`, `+00:00`, `+0000` or no
+             *     offset, which is UTC). Left out: the time the request arrives.
+             */
+            as_of?: string | null;
+            /** @description Lead field → where its value is. */
+            fields: {
+                [key: string]: components["schemas"]["FieldMapping"];
+            };
+            /** @description Where the lead's id is (text, or a whole number). */
+            id: string;
+        };
+        /** @description The body of `PUT /integrations/mapping`: a preset, or a mapping. */
+        MappingRequest: components["schemas"]["PresetRequest"] | components["schemas"]["Mapping"];
+        /** @description A tenant's mapping, and what the models it is routed to read. */
+        MappingView: {
+            mapping?: components["schemas"]["Mapping"] | null;
+            /** @description Lead field → what the tenant's model versions need of it. */
+            model_fields: {
+                [key: string]: components["schemas"]["ModelField"];
+            };
+            preset?: components["schemas"]["Preset"] | null;
+            /**
+             * @description Lead fields the models read that the mapping leaves out: they are
+             *     missing in every lead read through it.
+             */
+            unmapped: string[];
+            /**
+             * Format: int64
+             * @description When it was set (ms since the epoch).
+             */
+            updated_at?: number | null;
+        };
         /** @description The caller as the service sees them. */
         Me: {
             /**
@@ -930,6 +1017,11 @@ export interface components {
             org: string;
             /** @description Their scopes. */
             scopes: string[];
+        };
+        /** @description A lead field a model reads: what it must be, and the feature's label. */
+        ModelField: components["schemas"]["FieldKind"] & {
+            /** @description The label of the feature that reads it (`Employees`). */
+            label: string;
         };
         /** @description One installed version, as `GET /models` lists it. */
         ModelInfo: {
@@ -1108,6 +1200,17 @@ export interface components {
          * @enum {string}
          */
         PartKind: "model" | "feature";
+        /**
+         * @description The mappings we ship, for the CRMs' standard objects as their REST APIs
+         *     return them.
+         * @enum {string}
+         */
+        Preset: "hubspot" | "salesforce";
+        /** @description A preset by name. */
+        PresetRequest: {
+            /** @description hubspot or salesforce. */
+            preset: components["schemas"]["Preset"];
+        };
         /** @description A lead in the work queue, with where its score is going. */
         QueueLead: components["schemas"]["LeadRow"] & {
             /**
@@ -1284,13 +1387,23 @@ export interface components {
         };
         /** @description The body of `POST /leads/score`. */
         ScoreRequest: {
-            /** @description The lead JSON (`id` may be left out: it is the lead id). */
-            context: Record<string, unknown>;
+            /**
+             * @description The lead JSON (`id` may be left out: it is the lead id). Give this
+             *     or `crm_object`.
+             */
+            context?: Record<string, unknown> | null;
+            /**
+             * @description The CRM's own object (a HubSpot contact, a Salesforce Lead), read
+             *     through the tenant's mapping (`PUT /integrations/mapping`) into the
+             *     lead JSON that is stored and scored.
+             */
+            crm_object?: Record<string, unknown> | null;
             /**
              * @description The CRM's lead id: 1–200 characters, no control characters, no
-             *     whitespace around it.
+             *     whitespace around it. Required with `context`; with `crm_object`,
+             *     the tenant's mapping finds it in the object when it is left out.
              */
-            lead_id: string;
+            lead_id?: string | null;
             overrides?: components["schemas"]["Overrides"] | null;
         };
         /** @description A scored lead, the version that answered, and whether it fell back. */
@@ -1422,6 +1535,28 @@ export interface components {
              */
             at: string;
         };
+        /** @description A lead field read from one or more CRM fields, translated. */
+        Translation: {
+            /**
+             * Format: double
+             * @description For a number: divide by this (a revenue in dollars for a model that
+             *     reads millions: 1000000). Dividing by a power of ten gives exactly
+             *     the number a person would have typed.
+             */
+            divide_by?: number | null;
+            /**
+             * @description Or: several text fields joined with a space, blanks skipped (a
+             *     name from first and last name).
+             */
+            join?: string[] | null;
+            /**
+             * @description Picklist values: the CRM's value (as text) → the lead's value. A
+             *     value not listed passes through as sent.
+             */
+            map?: Record<string, unknown> | null;
+            /** @description Where the value is. */
+            path?: string | null;
+        };
         /**
          * @description Which way a lead's score is going.
          * @enum {string}
@@ -1505,6 +1640,121 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+        };
+    };
+    get_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingView"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MappingRequest"];
+            };
+        };
+        responses: {
+            /** @description The mapping as set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingView"];
+                };
+            };
+            /** @description Not a mapping (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2919,7 +3169,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Lead"];
+                "application/json": components["schemas"]["LeadInput"];
             };
         };
         responses: {

@@ -2,6 +2,7 @@
 //! and the input, calls the layer below, and maps the result or the error.
 
 pub mod history;
+pub mod integrations;
 pub mod leads;
 pub mod learning;
 pub mod me;

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, ErrorBody};
+use crate::api::routes::integrations::crm_lead;
 use crate::api::state::AppState;
 use crate::api::validate::{LeadLimits, TimeBounds, check_id, check_lead, parse_body};
 use crate::auth::{Caller, READ_LEADS, WRITE_LEADS};
@@ -25,15 +26,22 @@ use crate::pipeline::enqueue::{CheckedRequest, enqueue};
 #[serde(deny_unknown_fields)]
 pub struct ScoreRequest {
     /// The CRM's lead id: 1–200 characters, no control characters, no
-    /// whitespace around it.
+    /// whitespace around it. Required with `context`; with `crm_object`,
+    /// the tenant's mapping finds it in the object when it is left out.
     #[schema(
         max_length = 200,
         pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
     )]
-    lead_id: String,
-    /// The lead JSON (`id` may be left out: it is the lead id).
-    #[schema(value_type = Object)]
-    context: Value,
+    lead_id: Option<String>,
+    /// The lead JSON (`id` may be left out: it is the lead id). Give this
+    /// or `crm_object`.
+    #[schema(value_type = Option<Object>)]
+    context: Option<Value>,
+    /// The CRM's own object (a HubSpot contact, a Salesforce Lead), read
+    /// through the tenant's mapping (`PUT /integrations/mapping`) into the
+    /// lead JSON that is stored and scored.
+    #[schema(value_type = Option<Object>)]
+    crm_object: Option<Value>,
     /// Per-request options (null or left out: none).
     #[serde(default)]
     overrides: Option<Overrides>,
@@ -106,7 +114,23 @@ pub async fn request_score(
             }
         },
     };
-    let (lead, context) = checked_context(request.lead_id, request.context, &state.bounds, &state.lead_limits)?;
+    let (lead_id, context) = match (request.lead_id, request.context, request.crm_object) {
+        (Some(lead_id), Some(context), None) => (lead_id, context),
+        (None, Some(_), None) => return Err(ApiError::invalid("invalid_request", "lead_id: required with context")),
+        (lead_id, None, Some(object)) => {
+            if let Some(id) = &lead_id {
+                check_id("lead_id", id)?;
+            }
+            let lead = crm_lead(&state, &caller.org, lead_id.as_deref(), &object).await?;
+            let id = lead.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            (id, Value::Object(lead))
+        }
+        (_, Some(_), Some(_)) => {
+            return Err(ApiError::invalid("invalid_request", "give context or crm_object, not both"));
+        }
+        (_, None, None) => return Err(ApiError::invalid("invalid_request", "context or crm_object: one is required")),
+    };
+    let (lead, context) = checked_context(lead_id, context, &state.bounds, &state.lead_limits)?;
     let overrides = request.overrides.unwrap_or_default();
     if let Some(v) = &overrides.model_version
         && !state.scorer.registry.router().components.contains_key(v)

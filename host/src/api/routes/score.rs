@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, ErrorBody, ErrorDetail};
+use crate::api::routes::integrations::crm_lead;
 use crate::api::state::AppState;
 use crate::api::validate::{LeadDoc, check_lead, parse_body};
 use crate::auth::{Caller, WRITE_LEADS};
@@ -39,7 +40,7 @@ pub struct ScoreResponse {
 /// Scores one lead (lead JSON, see the README) with its explanation.
 #[utoipa::path(
     post, path = "/score-lead", params(ScoreQuery),
-    request_body = LeadDoc,
+    request_body = LeadInput,
     responses(
         (status = 200, description = "The score, band, confidence, explanation and version", body = ScoreResponse),
         (status = 400, description = "The lead is malformed (the message names the field)", body = ErrorBody),
@@ -55,8 +56,45 @@ pub async fn score_lead(
     caller.require(WRITE_LEADS)?;
     state.lead_limits.check_bytes(body.len(), "")?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("invalid_lead", "the body is not UTF-8"))?;
-    let lead = lead_json::parse(text).map_err(|e| ApiError::invalid("invalid_lead", e.to_string()))?;
+    let lead = read_lead(&state, &caller.org, text).await?;
     score_one(&state, lead, caller.org, query.model_version).await.map(Json)
+}
+
+/// A CRM object instead of lead JSON: `{"crm_object": {…}}`, read through
+/// the tenant's mapping (`lead_id` optional, as in `POST /leads/score`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrmLead {
+    /// The lead id, when the CRM object does not hold it.
+    lead_id: Option<String>,
+    /// The CRM's own object (a HubSpot contact, a Salesforce Lead).
+    #[schema(value_type = Object)]
+    crm_object: serde_json::Value,
+}
+
+/// What a sync request scores: lead JSON, or a CRM object (for the OpenAPI
+/// document; [`read_lead`] reads it).
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum LeadInput {
+    /// Lead JSON.
+    Lead(LeadDoc),
+    /// A CRM object, read through the tenant's mapping.
+    Crm(CrmLead),
+}
+
+/// Reads one lead of a sync request: lead JSON, or a [`CrmLead`].
+async fn read_lead(state: &AppState, org: &str, text: &str) -> Result<Lead, ApiError> {
+    // Only a body that names `crm_object` is tried as one: lead JSON is read once.
+    if text.contains("\"crm_object\"")
+        && let Ok(crm) = serde_json::from_str::<CrmLead>(text)
+    {
+        let lead = crm_lead(state, org, crm.lead_id.as_deref(), &crm.crm_object).await?;
+        let lead = serde_json::Value::Object(lead);
+        return lead_json::from_json(&lead).map_err(|e| ApiError::invalid("invalid_lead", e.to_string()));
+    }
+    lead_json::parse(text).map_err(|e| ApiError::invalid("invalid_lead", e.to_string()))
 }
 
 /// The body of `POST /score-lead/batch`.
@@ -67,7 +105,7 @@ pub struct BatchRequest {
     // Each is kept as its JSON text and read on its own: a lead that does
     // not read (a lone surrogate escape, a number beyond range) or is too
     // large is that lead's error, not the batch's.
-    #[schema(value_type = Vec<LeadDoc>)]
+    #[schema(value_type = Vec<LeadInput>)]
     leads: Vec<Box<RawValue>>,
 }
 
@@ -127,10 +165,10 @@ pub async fn score_batch(
         // into the typed lead. Each is scored in a model call of its own
         // (`score_one`), so a lead that fails its call (memory cap, deadline)
         // fails alone.
-        let read = state
-            .lead_limits
-            .check_bytes(text.len(), "")
-            .and_then(|()| lead_json::parse(text).map_err(|e| ApiError::invalid("invalid_lead", e.to_string())));
+        let read = match state.lead_limits.check_bytes(text.len(), "") {
+            Ok(()) => read_lead(&state, &caller.org, text).await,
+            Err(e) => Err(e),
+        };
         let (lead_id, scored) = match read {
             Ok(lead) => {
                 let id = lead.id.clone();

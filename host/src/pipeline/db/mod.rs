@@ -2,9 +2,11 @@
 //! one set of queries (sqlx's `Any` driver; timestamps are milliseconds,
 //! flags are 0/1 integers and JSON is text, so the SQL is the same on both).
 //! The queries are grouped by aggregate: [`requests`], [`scores`] (and
-//! their [`history`]), [`leads`], [`models`] (and routing) and [`learning`].
+//! their [`history`]), [`leads`], [`models`] (and routing), [`learning`]
+//! and [`integrations`].
 
 pub mod history;
+pub mod integrations;
 pub mod leads;
 pub mod learning;
 pub mod models;

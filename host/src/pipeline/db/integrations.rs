@@ -1,0 +1,44 @@
+//! What a tenant set up to connect its CRM: the field mapping.
+
+use anyhow::Result;
+
+use super::{Db, now_ms};
+
+/// A tenant's stored mapping: the preset it came from (if any), the mapping
+/// as JSON, and when it was set (ms).
+#[derive(sqlx::FromRow)]
+pub struct MappingRow {
+    /// `hubspot` or `salesforce` when the tenant chose a preset.
+    pub preset: Option<String>,
+    /// The mapping (`runtime::lead::crm::Mapping`) as JSON.
+    pub mapping: String,
+    /// When it was set (ms since the epoch).
+    pub updated_at: i64,
+}
+
+impl Db {
+    /// The tenant's CRM mapping, if it set one.
+    pub async fn mapping(&self, org: &str) -> Result<Option<MappingRow>> {
+        Ok(sqlx::query_as("SELECT preset, mapping, updated_at FROM crm_mappings WHERE org_id = $1")
+            .bind(org)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Sets the tenant's CRM mapping (`mapping` as JSON); returns when (ms).
+    pub async fn save_mapping(&self, org: &str, preset: Option<&str>, mapping: &str) -> Result<i64> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO crm_mappings (org_id, preset, mapping, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (org_id) DO UPDATE SET preset = excluded.preset, mapping = excluded.mapping, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(org)
+        .bind(preset)
+        .bind(mapping)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(now)
+    }
+}
