@@ -27,6 +27,8 @@ use super::routes;
         routes::leads::lead_detail,
         routes::history::history,
         routes::history::changes,
+        routes::activities::append_activities,
+        routes::activities::patch_lead,
         routes::leads::report_outcome,
         routes::leads::report_touch,
         routes::routing::promote_shadow,
@@ -75,7 +77,7 @@ impl utoipa::Modify for CommonResponses {
         };
         for (path, item) in doc.paths.paths.iter_mut() {
             let public = PUBLIC_PATHS.contains(&path.as_str());
-            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.patch, &mut item.delete];
             for operation in operations.into_iter().flatten() {
                 let responses = &mut operation.responses.responses;
                 let mut add = |status: &str, description: &str| {

@@ -16,7 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use super::error::{BodyLimits, json_errors};
 use super::openapi::openapi_json;
-use super::routes::{history, integrations, leads, learning, me, models, probes, requests, routing, score};
+use super::routes::{activities, history, integrations, leads, learning, me, models, probes, requests, routing, score};
 use super::state::AppState;
 use super::validate::{LeadLimits, TimeBounds};
 use crate::auth::Auth;
@@ -97,6 +97,7 @@ impl Application {
         worker.spawn(&host_id, pipeline.config.workers);
         tokio::spawn(sweeper::sweep(pipeline.clone()));
         tokio::spawn(sweeper::prune_history(pipeline.clone()));
+        tokio::spawn(sweeper::rescore_due(pipeline.clone()));
         tokio::spawn(sweeper::listen_for_changes(pipeline.clone(), scorer.clone(), tenants.clone()));
         tokio::spawn(monitor.clone().run(pipeline.config.monitor_every));
         if let Some(path) = &settings.seed_leads {
@@ -121,7 +122,8 @@ impl Application {
             .route("/leads/score", post(requests::request_score))
             .route("/leads/score/{request_id}/status", get(requests::request_status))
             .route("/leads", get(leads::work_queue))
-            .route("/leads/{lead_id}", get(leads::lead_detail))
+            .route("/leads/{lead_id}", get(leads::lead_detail).patch(activities::patch_lead))
+            .route("/leads/{lead_id}/activities", post(activities::append_activities))
             .route("/leads/{lead_id}/score", get(leads::latest_score))
             .route("/leads/{lead_id}/history", get(history::history))
             .route("/leads/{lead_id}/changes", get(history::changes))

@@ -117,6 +117,11 @@ pub struct Args {
     /// Score points up (down) over the window that make a trend improving (declining).
     #[arg(long, env = "LEADSCORE_TREND_MIN_CHANGE", default_value_t = 5)]
     pub trend_min_change: i64,
+    /// Activity events and field updates that ask for a rescore: the lead is
+    /// rescored this long after the first of a burst (the whole burst
+    /// causes one rescore), in milliseconds.
+    #[arg(long, env = "LEADSCORE_RESCORE_DEBOUNCE_MS", default_value_t = 5000)]
+    pub rescore_debounce_ms: u64,
     /// Label the learning loop's figures in /metrics with tenant ids
     /// (/metrics needs no token: off by default).
     #[arg(long, env = "LEADSCORE_METRICS_TENANT_LABELS")]
@@ -176,6 +181,7 @@ impl Args {
                     min_points: self.trend_min_points,
                     min_change: self.trend_min_change,
                 },
+                rescore_debounce: Duration::from_millis(self.rescore_debounce_ms),
                 ..Default::default()
             },
             web: Some(self.web),

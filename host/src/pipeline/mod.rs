@@ -75,6 +75,10 @@ pub struct PipelineConfig {
     pub history: Duration,
     /// How a lead's trend is read from its scorings.
     pub trend: TrendSettings,
+    /// How long after the first of a burst of changes to a stored lead
+    /// (activity events, field updates asking for a rescore) it is rescored:
+    /// the whole burst causes one rescore.
+    pub rescore_debounce: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -89,6 +93,7 @@ impl Default for PipelineConfig {
             patience: Duration::from_secs(30),
             history: Duration::from_secs(180 * 86_400),
             trend: TrendSettings::default(),
+            rescore_debounce: Duration::from_secs(5),
         }
     }
 }

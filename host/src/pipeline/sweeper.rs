@@ -8,7 +8,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use super::Pipeline;
-use super::enqueue::job_of;
+use guest_model::load::lead_json::{self, LeadError};
+
+use super::enqueue::{CheckedRequest, enqueue, job_of};
 use super::tenants::Tenants;
 use crate::runtime::scorer::Scorer;
 
@@ -44,6 +46,58 @@ pub async fn sweep(pipeline: Arc<Pipeline>) {
             }
         }
     }
+}
+
+/// Rescores stored leads whose debounced rescore is due, at `as_of` = now
+/// from the stored lead, through the queue. Every host runs it; each due
+/// rescore is claimed by exactly one (the claim clears the due time it
+/// read). A host that stops between its claim and the request being
+/// recorded loses that rescore (the lead's next change asks again).
+pub async fn rescore_due(pipeline: Arc<Pipeline>) {
+    let every = (pipeline.config.rescore_debounce / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(every).await;
+        let due = match pipeline.db.due_rescores(100).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "rescore: database unavailable");
+                continue;
+            }
+        };
+        for lead in due {
+            if !pipeline.db.claim_rescore(&lead).await.unwrap_or(false) {
+                continue; // another host has it
+            }
+            let request = match rescore_request(&lead.org_id, &lead.context, super::db::now_ms()) {
+                Ok(request) => request,
+                Err(e) => {
+                    tracing::warn!(org = lead.org_id, lead_id = lead.lead_id, error = %e, "rescore: the stored lead does not read");
+                    continue;
+                }
+            };
+            match enqueue(&pipeline, request).await {
+                Ok((row, _)) => tracing::debug!(request_id = row.request_id, lead_id = lead.lead_id, "rescore queued"),
+                Err(e) => tracing::warn!(lead_id = lead.lead_id, error = %format!("{e:#}"), "rescore: not queued"),
+            }
+        }
+    }
+}
+
+/// A request to score a stored lead (`context`, lead JSON) as of `now` (ms).
+pub fn rescore_request(org: &str, context: &str, now: i64) -> Result<CheckedRequest, LeadError> {
+    let mut json: serde_json::Value =
+        serde_json::from_str(context).map_err(|e| LeadError { field: String::new(), message: e.to_string() })?;
+    let as_of = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now).unwrap_or_default();
+    json["as_of"] = serde_json::Value::String(as_of.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let lead = lead_json::from_json(&json)?;
+    Ok(CheckedRequest {
+        org_id: org.to_string(),
+        lead,
+        context: json.to_string(),
+        idempotency_key: None,
+        model_version: None,
+        force_refresh: false,
+    })
 }
 
 /// Forgets scorings older than the history's retention, once an hour

@@ -77,6 +77,27 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /** Updates fields of the stored lead (null removes one). */
+        patch: operations["patch_lead"];
+        trace?: never;
+    };
+    "/leads/{lead_id}/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Appends activity events to the stored lead (created if the tenant has
+         *     none), each once: a repeated `event_id` changes nothing.
+         */
+        post: operations["append_activities"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -477,6 +498,21 @@ export interface components {
             /** @description `/leads/score/{request_id}/status`. */
             status_url: string;
         };
+        /** @description The body of `POST /leads/{lead_id}/activities`. */
+        ActivitiesRequest: {
+            /**
+             * @description One or more events: an activity (`kind`, `at`, attributes) with the
+             *     CRM's `event_id` (1–200 characters), unique per lead: an event whose
+             *     id the lead has seen is ignored, so a redelivered webhook counts once.
+             */
+            activities: components["schemas"]["ActivityEvent"][];
+            /**
+             * @description Rescore the lead (at `as_of` = now) once the burst is over: events
+             *     within the debounce window (`serve --rescore-debounce-ms`) cause one
+             *     rescore.
+             */
+            rescore?: boolean;
+        };
         /**
          * @description One activity of a lead: its kind, when, and any attributes (name →
          *     number, string, boolean or null), such as `page` or `campaign`.
@@ -487,6 +523,21 @@ export interface components {
              * @description When it happened.
              */
             at: string;
+            /** @description page_view, email_open, demo_request, ... */
+            kind: string;
+        };
+        /**
+         * @description One activity event (for the OpenAPI document): an activity of the lead
+         *     JSON (`kind`, `at`, attributes such as `page`) with the CRM's id.
+         */
+        ActivityEvent: {
+            /**
+             * Format: date-time
+             * @description When it happened (not in the future).
+             */
+            at: string;
+            /** @description The CRM's id of the event: 1–200 characters, unique per lead. */
+            event_id: string;
             /** @description page_view, email_open, demo_request, ... */
             kind: string;
         };
@@ -889,6 +940,13 @@ export interface components {
          *     document; [`read_lead`] reads it).
          */
         LeadInput: components["schemas"]["Lead"] | components["schemas"]["CrmLead"];
+        /** @description The body of `PATCH /leads/{lead_id}`. */
+        LeadPatch: {
+            /** @description Field name → its new value (number, text or boolean); null removes it. */
+            fields: Record<string, unknown>;
+            /** @description Rescore the lead (debounced, as for activities). */
+            rescore?: boolean;
+        };
         /** @description A lead in the work queue. */
         LeadRow: {
             /** @description Latest band (null for a control-group lead). */
@@ -1499,6 +1557,24 @@ export interface components {
          *     badge and an "explanation unavailable" note).
          */
         StoredExplanation: components["schemas"]["Score"] | string;
+        /** @description What the stored lead became. */
+        StoredLead: {
+            /** @description The stored lead's activities. */
+            activities: number;
+            /** @description Events seen before, ignored. */
+            duplicates: number;
+            /** @description The lead. */
+            lead_id: string;
+            /** @description Events new to the lead, now in its activities. */
+            new: number;
+            /** @description Events in the request. */
+            received: number;
+            /**
+             * Format: int64
+             * @description When its rescore is due (ms since the epoch), if one is pending.
+             */
+            rescore_due_at?: number | null;
+        };
         /** @description A feature and its share of the model's global importance. */
         TopFeature: {
             /** @description The feature. */
@@ -1874,6 +1950,165 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    patch_lead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The CRM's lead id: 1–200 characters, no control characters, no
+                 *     whitespace around it.
+                 */
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeadPatch"];
+            };
+        };
+        responses: {
+            /** @description Stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredLead"];
+                };
+            };
+            /** @description A field that is not a number, text or boolean (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The tenant has no such lead */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    append_activities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The CRM's lead id: 1–200 characters, no control characters, no
+                 *     whitespace around it.
+                 */
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActivitiesRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored (new events) or ignored (repeated ids) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredLead"];
+                };
+            };
+            /** @description A malformed event (the message names it), or the lead would exceed its size limits (lead_too_large; nothing is stored) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -153,3 +153,42 @@ pub async fn crm_lead(
         .lead_json(object, &fields, lead_id, now_ms())
         .map_err(|e| ApiError::invalid("invalid_crm_object", e.to_string()))
 }
+
+/// A lead read from a CRM object with the activities of the tenant's stored
+/// lead of that id (a CRM object holds fields, not activity history: that
+/// arrives as events, `POST /leads/{lead_id}/activities`).
+pub async fn with_stored_activities(
+    state: &AppState,
+    org: &str,
+    mut lead: Map<String, Value>,
+) -> Result<Map<String, Value>, ApiError> {
+    let id = lead.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let db = &state.pipeline.db;
+    let stored = state.stored("reading the lead", || db.stored_lead(org, &id)).await?;
+    let activities = stored
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|mut v| v.get_mut("activities").map(Value::take));
+    if let Some(activities) = activities {
+        lead.insert("activities".into(), activities);
+    }
+    Ok(lead)
+}
+
+/// The stored lead takes the fields and `as_of` a CRM object gave
+/// (`lead`: lead JSON with its id), keeping its activities.
+pub async fn store_crm_fields(state: &AppState, org: &str, lead: &Map<String, Value>) -> Result<(), ApiError> {
+    let id = lead.get("id").and_then(Value::as_str).unwrap_or_default();
+    let seed = Value::Object(lead.clone()).to_string();
+    let update = |context: &str, _: &[usize]| -> Result<Option<String>, ApiError> {
+        let mut stored: Map<String, Value> = serde_json::from_str(context).unwrap_or_default();
+        for key in ["fields", "as_of"] {
+            if let Some(value) = lead.get(key) {
+                stored.insert(key.into(), value.clone());
+            }
+        }
+        let text = Value::Object(stored).to_string();
+        Ok((text != context).then_some(text))
+    };
+    let db = &state.pipeline.db;
+    state.stored("storing the lead", || db.change_stored_lead(org, id, &[], &seed, None, &update)).await?.map(|_| ())
+}

@@ -1,6 +1,7 @@
 //! The handlers, one file per resource. Each is thin: it checks the caller
 //! and the input, calls the layer below, and maps the result or the error.
 
+pub mod activities;
 pub mod history;
 pub mod integrations;
 pub mod leads;

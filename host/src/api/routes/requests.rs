@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::routes::integrations::crm_lead;
+use crate::api::routes::integrations::{crm_lead, store_crm_fields, with_stored_activities};
 use crate::api::state::AppState;
 use crate::api::validate::{LeadLimits, TimeBounds, check_id, check_lead, parse_body};
 use crate::auth::{Caller, READ_LEADS, WRITE_LEADS};
@@ -114,6 +114,8 @@ pub async fn request_score(
             }
         },
     };
+    // With a CRM object, its fields go to the stored lead too (once the lead is checked).
+    let mut crm_fields = None;
     let (lead_id, context) = match (request.lead_id, request.context, request.crm_object) {
         (Some(lead_id), Some(context), None) => (lead_id, context),
         (None, Some(_), None) => return Err(ApiError::invalid("invalid_request", "lead_id: required with context")),
@@ -123,7 +125,8 @@ pub async fn request_score(
             }
             let lead = crm_lead(&state, &caller.org, lead_id.as_deref(), &object).await?;
             let id = lead.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-            (id, Value::Object(lead))
+            crm_fields = Some(lead.clone());
+            (id, Value::Object(with_stored_activities(&state, &caller.org, lead).await?))
         }
         (_, Some(_), Some(_)) => {
             return Err(ApiError::invalid("invalid_request", "give context or crm_object, not both"));
@@ -131,6 +134,12 @@ pub async fn request_score(
         (_, None, None) => return Err(ApiError::invalid("invalid_request", "context or crm_object: one is required")),
     };
     let (lead, context) = checked_context(lead_id, context, &state.bounds, &state.lead_limits)?;
+    let db = &state.pipeline.db;
+    match &crm_fields {
+        Some(fields) => store_crm_fields(&state, &caller.org, fields).await?,
+        // A whole lead replaces the stored one, if the lead has one.
+        None => state.stored("storing the lead", || db.replace_stored_lead(&caller.org, &lead.id, &context)).await?,
+    }
     let overrides = request.overrides.unwrap_or_default();
     if let Some(v) = &overrides.model_version
         && !state.scorer.registry.router().components.contains_key(v)

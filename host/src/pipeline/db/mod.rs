@@ -2,8 +2,8 @@
 //! one set of queries (sqlx's `Any` driver; timestamps are milliseconds,
 //! flags are 0/1 integers and JSON is text, so the SQL is the same on both).
 //! The queries are grouped by aggregate: [`requests`], [`scores`] (and
-//! their [`history`]), [`leads`], [`models`] (and routing), [`learning`]
-//! and [`integrations`].
+//! their [`history`]), [`leads`] (and the [`stored`] lead), [`models`] (and
+//! routing), [`learning`] and [`integrations`].
 
 pub mod history;
 pub mod integrations;
@@ -12,6 +12,7 @@ pub mod learning;
 pub mod models;
 pub mod requests;
 pub mod scores;
+pub mod stored;
 
 use std::time::Duration;
 
