@@ -13,6 +13,8 @@ import type {
   LeadDetail,
   LearningSettings,
   LiftReport,
+  MappingRequest,
+  MappingView,
   ModelInfo,
   ModelList,
   Overrides,
@@ -239,6 +241,16 @@ export function fetchLearningSettings(signal?: AbortSignal): Promise<LearningSet
 
 export function putLearningSettings(settings: LearningSettings, signal?: AbortSignal): Promise<LearningSettings> {
   return getJson<LearningSettings>('/learning/settings', { method: 'PUT', body: settings, signal });
+}
+
+/** The tenant's CRM mapping, and what the model versions it is routed to read. */
+export function fetchCrmMapping(signal?: AbortSignal): Promise<MappingView> {
+  return getJson<MappingView>('/integrations/mapping', { signal });
+}
+
+/** Sets the CRM mapping (a preset, or the tenant's own); 400 `invalid_mapping` names where in the mapping. */
+export function putCrmMapping(request: MappingRequest, signal?: AbortSignal): Promise<MappingView> {
+  return getJson<MappingView>('/integrations/mapping', { method: 'PUT', body: request, signal });
 }
 
 export function fetchMetricsText(signal?: AbortSignal): Promise<string> {

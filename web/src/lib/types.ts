@@ -138,3 +138,22 @@ export type Guardrail = Schemas['Guardrail'];
 export type DriftReport = Schemas['DriftReport'];
 /** One feature's drift. */
 export type FeatureDrift = Schemas['FeatureDrift'];
+
+// ---- Connecting a CRM -------------------------------------------------------------
+
+/** `GET`/`PUT /integrations/mapping`: the tenant's mapping, what the models read, and what the mapping leaves out. */
+export type MappingView = Schemas['MappingView'];
+/** How a CRM's object becomes a lead: the id's path, `as_of`'s, and each lead field's. */
+export type Mapping = Schemas['Mapping'];
+/** One lead field's source: a path, or a translation (picklist map, divisor, or joined paths). */
+export type FieldMapping = Schemas['FieldMapping'];
+/** A lead field read from one or more CRM fields, translated. */
+export type Translation = Schemas['Translation'];
+/** A mapping we ship: hubspot or salesforce. */
+export type Preset = Schemas['Preset'];
+/** A lead field a model reads: its feature's label, and number or category (with the categories). */
+export type ModelField = Schemas['ModelField'];
+/** The body of `PUT /integrations/mapping`: a preset by name, or a mapping. */
+export type MappingRequest = Schemas['MappingRequest'];
+/** A scoring answer of `POST /score-lead`. */
+export type ScoreResponse = Schemas['ScoreResponse'];

@@ -4,11 +4,13 @@
  * and rolling back, the tenant's Hot/Cold thresholds, the shadow's
  * comparison and promotion, each version's traffic and latency from
  * /metrics, the serving model's held-out quality with the tenant's score
- * distribution, and uploading a new version's model files for the host to
+ * distribution, how the tenant's CRM objects become leads (the CRM
+ * mapping), and uploading a new version's model files for the host to
  * build and install.
  */
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 
+import { CrmMappingCard } from '../components/CrmMappingCard';
 import { ChevronIcon, CloseIcon, RefreshIcon } from '../components/Icons';
 import { ModelQualityCard } from '../components/ModelQualityCard';
 import { ModelUploadCard } from '../components/ModelUploadCard';
@@ -186,11 +188,18 @@ export function AdminPage() {
 
       <ModelQualityCard models={data.models} routing={routing} distribution={data.score_distribution} />
 
+      <CrmMappingCard routedVersions={routedVersions(routing)} />
+
       <ModelUploadCard onInstalled={() => reloadModels()} />
 
       {metrics.data ? <TrafficNotes metrics={metrics.data} /> : null}
     </div>
   );
+}
+
+/** Every version the routing names: the fields the models read are theirs. */
+function routedVersions(routing: FullRouting): string {
+  return [routing.active, ...routing.split.map((w) => w.version), ...routing.fallback, routing.shadow ?? ''].join(' ');
 }
 
 function routingErrorText(error: ApiError): string {
