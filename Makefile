@@ -117,7 +117,7 @@ toolchain:
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
 
 # Training and the oracle tests (models/training), and the API tests (scripts/schemathesis).
-VENV_REQUIREMENTS := models/training/requirements.txt scripts/schemathesis-requirements.txt
+VENV_REQUIREMENTS := models/training/requirements.txt scripts/schemathesis-requirements.txt scripts/webhook-requirements.txt
 venv: $(VENV)/.installed
 $(VENV)/.installed: $(VENV_REQUIREMENTS)
 	python3 -m venv $(VENV)

@@ -10,13 +10,15 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use axum::Router as Http;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use super::error::{BodyLimits, json_errors};
 use super::openapi::openapi_json;
-use super::routes::{activities, history, integrations, leads, learning, me, models, probes, requests, routing, score};
+use super::routes::{
+    activities, history, integrations, leads, learning, me, models, probes, requests, routing, score, webhooks,
+};
 use super::state::AppState;
 use super::validate::{LeadLimits, TimeBounds};
 use crate::auth::Auth;
@@ -98,6 +100,7 @@ impl Application {
         tokio::spawn(sweeper::sweep(pipeline.clone()));
         tokio::spawn(sweeper::prune_history(pipeline.clone()));
         tokio::spawn(sweeper::rescore_due(pipeline.clone()));
+        tokio::spawn(crate::pipeline::webhooks::deliver(pipeline.clone()));
         tokio::spawn(sweeper::listen_for_changes(pipeline.clone(), scorer.clone(), tenants.clone()));
         tokio::spawn(monitor.clone().run(pipeline.config.monitor_every));
         if let Some(path) = &settings.seed_leads {
@@ -128,6 +131,10 @@ impl Application {
             .route("/leads/{lead_id}/history", get(history::history))
             .route("/leads/{lead_id}/changes", get(history::changes))
             .route("/integrations/mapping", get(integrations::get_mapping).put(integrations::put_mapping))
+            .route("/integrations/webhooks", get(webhooks::list_endpoints).post(webhooks::add_endpoint))
+            .route("/integrations/webhooks/{endpoint_id}", delete(webhooks::delete_endpoint))
+            .route("/integrations/webhooks/{endpoint_id}/deliveries", get(webhooks::delivery_log))
+            .route("/integrations/webhooks/deliveries/{delivery_id}/replay", post(webhooks::replay_delivery))
             .route("/leads/{lead_id}/outcome", post(leads::report_outcome))
             .route("/leads/{lead_id}/touch", post(leads::report_touch))
             .route("/learning/settings", get(learning::get_settings).put(learning::set_settings))

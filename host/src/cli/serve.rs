@@ -11,6 +11,7 @@ use leadscore::api::{Application, LeadLimits, Settings, TimeBounds};
 use leadscore::auth;
 use leadscore::learning::LearningSettings;
 use leadscore::learning::trend::TrendSettings;
+use leadscore::pipeline::webhooks::WebhookSettings;
 use leadscore::pipeline::{Backends, PipelineConfig};
 use leadscore::runtime::component::RuntimeConfig;
 use leadscore::secret::Secret;
@@ -122,6 +123,20 @@ pub struct Args {
     /// causes one rescore), in milliseconds.
     #[arg(long, env = "LEADSCORE_RESCORE_DEBOUNCE_MS", default_value_t = 5000)]
     pub rescore_debounce_ms: u64,
+    /// Deliver webhooks to private and loopback addresses, and over plain
+    /// http (`--dev` implies it).
+    #[arg(long, env = "LEADSCORE_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// A failed webhook delivery's first retry waits this long (each next
+    /// one doubles, up to an hour, with jitter), in milliseconds.
+    #[arg(long, env = "LEADSCORE_WEBHOOK_RETRY_BASE_MS", default_value_t = 5000)]
+    pub webhook_retry_base_ms: u64,
+    /// A webhook delivery is retried this long, then given up (replayable), in hours.
+    #[arg(long, env = "LEADSCORE_WEBHOOK_RETRY_HOURS", default_value_t = 24)]
+    pub webhook_retry_hours: u64,
+    /// One webhook attempt's time limit, in milliseconds.
+    #[arg(long, env = "LEADSCORE_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
     /// Label the learning loop's figures in /metrics with tenant ids
     /// (/metrics needs no token: off by default).
     #[arg(long, env = "LEADSCORE_METRICS_TENANT_LABELS")]
@@ -182,6 +197,12 @@ impl Args {
                     min_change: self.trend_min_change,
                 },
                 rescore_debounce: Duration::from_millis(self.rescore_debounce_ms),
+                webhooks: WebhookSettings {
+                    retry_base: Duration::from_millis(self.webhook_retry_base_ms.max(1)),
+                    retry_for: Duration::from_secs(self.webhook_retry_hours.saturating_mul(3600)),
+                    timeout: Duration::from_millis(self.webhook_timeout_ms.max(1)),
+                    allow_private: self.webhook_allow_private || self.auth.dev,
+                },
                 ..Default::default()
             },
             web: Some(self.web),

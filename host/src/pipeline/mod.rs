@@ -3,10 +3,11 @@
 //!
 //! - [`enqueue`]: a request recorded PENDING and queued (the API's 202);
 //! - [`worker`]: workers score queued jobs and record the results;
-//! - [`sweeper`]: re-enqueues requests the queue lost, and applies other
-//!   hosts' changes;
+//! - [`sweeper`]: re-enqueues requests the queue lost, rescores stored leads
+//!   whose debounced rescore is due, and applies other hosts' changes;
 //! - [`monitor`]: the learning loop's monitor and guardrail, and the lift report;
 //! - [`tenants`]: the tenants' learning settings;
+//! - [`webhooks`]: the events a scoring causes and their signed deliveries;
 //! - its backends: the database ([`db`], Postgres or an embedded SQLite
 //!   file), the [`queue`] (a Redis stream or in process) and the score
 //!   [`cache`] (Redis or in process); with Redis, a channel that tells every
@@ -22,6 +23,7 @@ pub mod queue;
 pub mod retry;
 pub mod sweeper;
 pub mod tenants;
+pub mod webhooks;
 pub mod worker;
 
 use std::path::Path;
@@ -38,6 +40,7 @@ use crate::learning::trend::TrendSettings;
 use crate::runtime::registry::{Catalog, StoredModel};
 use crate::runtime::routing::Routing;
 use crate::secret::Secret;
+use webhooks::WebhookSettings;
 
 /// The channel installs and routing changes are announced on (after the namespace).
 pub const CHANGES_CHANNEL: &str = "leadscore:changes";
@@ -79,6 +82,8 @@ pub struct PipelineConfig {
     /// (activity events, field updates asking for a rescore) it is rescored:
     /// the whole burst causes one rescore.
     pub rescore_debounce: Duration,
+    /// How webhook deliveries are sent and retried.
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for PipelineConfig {
@@ -94,6 +99,7 @@ impl Default for PipelineConfig {
             history: Duration::from_secs(180 * 86_400),
             trend: TrendSettings::default(),
             rescore_debounce: Duration::from_secs(5),
+            webhooks: WebhookSettings::default(),
         }
     }
 }

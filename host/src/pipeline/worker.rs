@@ -124,8 +124,10 @@ impl Worker {
                 Err(e) => tracing::error!(request_id, error = %format!("{e:#}"), "could not record a failure"),
             }
         }
+        let trend = config.trend;
         if !finished.is_empty()
-            && let Err(e) = with_retry("recording scores", RECORD_PATIENCE, || db.record_scores(&finished)).await
+            && let Err(e) =
+                with_retry("recording scores", RECORD_PATIENCE, || db.record_scores(&finished, &trend)).await
         {
             let unrecorded = match is_transient(&e) {
                 // Unacknowledged: another delivery will record them.
@@ -148,10 +150,13 @@ impl Worker {
     /// they are retried.
     async fn record_one_by_one(&self, finished: Vec<FinishedJob>) -> Vec<FinishedJob> {
         let db = &self.pipeline.db;
+        let trend = self.pipeline.config.trend;
         let mut unrecorded = Vec::new();
         for one in finished {
-            let Err(e) =
-                with_retry("recording a score", RECORD_PATIENCE, || db.record_scores(std::slice::from_ref(&one))).await
+            let Err(e) = with_retry("recording a score", RECORD_PATIENCE, || {
+                db.record_scores(std::slice::from_ref(&one), &trend)
+            })
+            .await
             else {
                 continue;
             };
@@ -269,6 +274,7 @@ impl Worker {
             control: in_control_group(&job.org_id, &job.lead_id, holdout_share),
             entered_at: job.lead.as_of,
             shadow: None,
+            bands: self.scorer.registry.router().routing_for(Some(&job.org_id)).bands,
         }
     }
 }

@@ -46,6 +46,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/integrations/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's endpoints (without their secrets). */
+        get: operations["list_endpoints"];
+        put?: never;
+        /** Registers an endpoint for some lead events; answers its secret, once. */
+        post: operations["add_endpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/integrations/webhooks/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes an endpoint; its pending deliveries are given up. */
+        delete: operations["delete_endpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/integrations/webhooks/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's delivery log: each delivery's state, attempts and last error. */
+        get: operations["delivery_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/integrations/webhooks/deliveries/{delivery_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a delivery again now, with the same `webhook-id` (a receiver
+         *     that de-duplicates by it ignores it when it already has it).
+         */
+        post: operations["replay_delivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/leads": {
         parameters: {
             query?: never;
@@ -747,6 +819,49 @@ export interface components {
             /** @description The value received, as text. */
             value?: string | null;
         };
+        /** @description An endpoint's deliveries. */
+        DeliveryLog: {
+            /** @description Newest first. */
+            deliveries: components["schemas"]["DeliveryRow"][];
+        };
+        /** @description A delivery, as the log shows it (its body and the endpoint's secret stay inside). */
+        DeliveryRow: {
+            /**
+             * Format: int64
+             * @description Attempts so far.
+             */
+            attempts: number;
+            /**
+             * Format: int64
+             * @description When the event happened (ms).
+             */
+            created_at: number;
+            /**
+             * Format: int64
+             * @description When it was delivered (ms).
+             */
+            delivered_at?: number | null;
+            /** @description The `webhook-id` header: the same on every attempt and replay. */
+            delivery_id: string;
+            /** @description The endpoint. */
+            endpoint_id: string;
+            /** @description lead.scored, lead.band_changed, lead.became_hot or lead.trend_changed. */
+            event_type: string;
+            /** @description Why the last attempt failed. */
+            last_error?: string | null;
+            /**
+             * Format: int64
+             * @description The endpoint's last HTTP status, if it answered.
+             */
+            last_status?: number | null;
+            /**
+             * Format: int64
+             * @description When the next attempt is due (ms), while pending.
+             */
+            next_attempt_at: number;
+            /** @description pending, delivered or dead (retried for the retry period, then given up). */
+            status: string;
+        };
         /**
          * @description Which way a feature pushed the score.
          * @enum {string}
@@ -782,6 +897,30 @@ export interface components {
              * @description The recent window compared (days).
              */
             window_days: number;
+        };
+        /** @description A registered endpoint (its secret is shown once, when it is registered). */
+        Endpoint: {
+            /**
+             * Format: int64
+             * @description When it was registered (ms since the epoch).
+             */
+            created_at: number;
+            /** @description The events it receives. */
+            events: string[];
+            /** @description `ep_` and 32 hex digits. */
+            id: string;
+            /**
+             * @description Only in the answer to its registration: the key that signs its
+             *     deliveries, in Standard Webhooks form (`whsec_` and base64).
+             */
+            secret?: string | null;
+            /** @description Where deliveries go. */
+            url: string;
+        };
+        /** @description The tenant's endpoints. */
+        Endpoints: {
+            /** @description Oldest first. */
+            endpoints: components["schemas"]["Endpoint"][];
         };
         /** @description The body of every error response. */
         ErrorBody: {
@@ -1205,6 +1344,19 @@ export interface components {
              * @description Instead of `model`, a points-per-rule model's `rules.toml`.
              */
             rules?: string | null;
+        };
+        /** @description The body of `POST /integrations/webhooks`. */
+        NewEndpoint: {
+            /** @description lead.scored, lead.band_changed, lead.became_hot, lead.trend_changed. */
+            events: [
+                string,
+                ...string[]
+            ];
+            /**
+             * @description Where deliveries go: https (http, and private or loopback
+             *     addresses, only with `serve --webhook-allow-private` or `--dev`).
+             */
+            url: string;
         };
         /**
          * @description The kinds of [`DataNote`].
@@ -1817,6 +1969,323 @@ export interface operations {
             };
             /** @description The body is larger than the limit */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_endpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoints"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_endpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewEndpoint"];
+            };
+        };
+        responses: {
+            /** @description Registered: its id and secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Not an allowed URL, or an unknown event (the message says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_endpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id. */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The tenant has no such endpoint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delivery_log: {
+        parameters: {
+            query?: {
+                /** @description Deliveries, newest first: 1–500 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint's id. */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryLog"];
+                };
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The tenant has no such endpoint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replay_delivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The delivery's id (its `webhook-id`). */
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued for delivery */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The tenant has no such delivery, or its endpoint was deleted */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

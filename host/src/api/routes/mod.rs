@@ -12,3 +12,4 @@ pub mod probes;
 pub mod requests;
 pub mod routing;
 pub mod score;
+pub mod webhooks;

@@ -3,7 +3,7 @@
 //! flags are 0/1 integers and JSON is text, so the SQL is the same on both).
 //! The queries are grouped by aggregate: [`requests`], [`scores`] (and
 //! their [`history`]), [`leads`] (and the [`stored`] lead), [`models`] (and
-//! routing), [`learning`] and [`integrations`].
+//! routing), [`learning`], [`integrations`] and [`webhooks`].
 
 pub mod history;
 pub mod integrations;
@@ -13,6 +13,7 @@ pub mod models;
 pub mod requests;
 pub mod scores;
 pub mod stored;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -8,7 +8,10 @@ use anyhow::Result;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Db, Flag, now_ms};
+use guest_model::model::Bands;
+
+use super::{Db, Flag, now_ms, webhooks};
+use crate::learning::trend::TrendSettings;
 use crate::runtime::score::{FeatureValue, Score};
 
 /// A finished job, to record in one transaction.
@@ -41,6 +44,9 @@ pub struct FinishedJob {
     pub entered_at: i64,
     /// The shadow version's score, logged beside the shown one.
     pub shadow: Option<ShadowScore>,
+    /// The tenant's own Hot/Cold thresholds, if it set them: the band its
+    /// webhooks report.
+    pub bands: Option<Bands>,
 }
 
 /// A shadow version's score for a request: logged, never shown.
@@ -130,7 +136,10 @@ impl Db {
     /// Records finished jobs in one transaction: the score (once per
     /// request, however often it is delivered), the request's SUCCESS, the
     /// lead's latest score and the inference log.
-    pub async fn record_scores(&self, finished: &[FinishedJob]) -> Result<()> {
+    /// The deliveries the scores cause to the tenants' webhook endpoints
+    /// are written in the same transaction (`trend`: how the events read
+    /// a lead's trend).
+    pub async fn record_scores(&self, finished: &[FinishedJob], trend: &TrendSettings) -> Result<()> {
         // Every transaction takes its rows in the same order, so concurrent
         // workers scoring the same leads wait for each other instead of deadlocking.
         let mut ordered: Vec<&FinishedJob> = finished.iter().collect();
@@ -153,6 +162,23 @@ impl Db {
                 == 1;
             if !claimed {
                 continue;
+            }
+            if !f.control {
+                let band_of = |score: i64, model_band: &str| match &f.bands {
+                    Some(bands) => bands.band(score.clamp(0, 100) as u8).name().to_string(),
+                    None => model_band.to_string(),
+                };
+                let scoring = webhooks::Scoring {
+                    org_id: &f.org_id,
+                    lead_id: &f.lead_id,
+                    request_id: &f.request_id,
+                    score: i64::from(score.final_score),
+                    band_of: &band_of,
+                    model_band: score.band.name(),
+                    probability: score.probability,
+                    model_version: &score.model_version,
+                };
+                webhooks::outbox(&mut tx, &scoring, trend, now).await?;
             }
             sqlx::query(
                 "INSERT INTO lead_scores (request_id, org_id, lead_id, score, band, probability, confidence, \
