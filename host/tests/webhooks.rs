@@ -8,10 +8,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::Backend;
+use common::receiver::{Receiver, free_port};
 
 use serde_json::{Value, json};
 
@@ -34,57 +34,6 @@ async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// A port nothing listens on (yet).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// The Python receiver, verifying with `secret`, on `port`; killed on drop.
-struct Receiver(Child, u16);
-
-impl Receiver {
-    fn start(port: u16, secret: &str) -> Receiver {
-        let root = common::workspace();
-        let mut child = Command::new(root.join(".venv/bin/python"))
-            .arg(root.join("scripts/webhook-receiver"))
-            .args(["--port", &port.to_string(), "--secret", secret])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the test venv's python (make venv)");
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-        assert_eq!(line.trim(), format!("listening {port}"));
-        Receiver(child, port)
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.1)
-    }
-
-    async fn seen(&self) -> Value {
-        reqwest::get(self.url()).await.unwrap().json().await.unwrap()
-    }
-
-    /// Waits until `n` verified deliveries arrived (or 30 s pass).
-    async fn wait_for(&self, n: usize) -> Value {
-        for _ in 0..300 {
-            let seen = self.seen().await;
-            if seen["verified"].as_array().unwrap().len() >= n {
-                return seen;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        self.seen().await
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A sample lead with an id of its own.

@@ -34,6 +34,8 @@ use super::routes;
         routes::routing::promote_shadow,
         routes::integrations::get_mapping,
         routes::integrations::put_mapping,
+        routes::integrations::get_integration_settings,
+        routes::integrations::put_integration_settings,
         routes::webhooks::add_endpoint,
         routes::webhooks::list_endpoints,
         routes::webhooks::delete_endpoint,

@@ -100,6 +100,7 @@ impl Application {
         tokio::spawn(sweeper::sweep(pipeline.clone()));
         tokio::spawn(sweeper::prune_history(pipeline.clone()));
         tokio::spawn(sweeper::rescore_due(pipeline.clone()));
+        tokio::spawn(sweeper::rescore_stale(pipeline.clone()));
         tokio::spawn(crate::pipeline::webhooks::deliver(pipeline.clone()));
         tokio::spawn(sweeper::listen_for_changes(pipeline.clone(), scorer.clone(), tenants.clone()));
         tokio::spawn(monitor.clone().run(pipeline.config.monitor_every));
@@ -131,6 +132,7 @@ impl Application {
             .route("/leads/{lead_id}/history", get(history::history))
             .route("/leads/{lead_id}/changes", get(history::changes))
             .route("/integrations/mapping", get(integrations::get_mapping).put(integrations::put_mapping))
+            .route("/integrations/settings", get(integrations::get_integration_settings).put(integrations::put_integration_settings))
             .route("/integrations/webhooks", get(webhooks::list_endpoints).post(webhooks::add_endpoint))
             .route("/integrations/webhooks/{endpoint_id}", delete(webhooks::delete_endpoint))
             .route("/integrations/webhooks/{endpoint_id}/deliveries", get(webhooks::delivery_log))

@@ -123,6 +123,14 @@ pub struct Args {
     /// causes one rescore), in milliseconds.
     #[arg(long, env = "LEADSCORE_RESCORE_DEBOUNCE_MS", default_value_t = 5000)]
     pub rescore_debounce_ms: u64,
+    /// Scheduled rescoring: a lead whose latest score is older than this many
+    /// hours is rescored at as_of = now, for tenants that set no period of
+    /// their own (`PUT /integrations/settings`); 0: never.
+    #[arg(long, env = "LEADSCORE_RESCORE_EVERY_HOURS", default_value_t = 24.0)]
+    pub rescore_every_hours: f64,
+    /// At most this many scheduled rescores per second per host.
+    #[arg(long, env = "LEADSCORE_RESCORE_RATE", default_value_t = 50)]
+    pub rescore_rate: u32,
     /// Deliver webhooks to private and loopback addresses, and over plain
     /// http (`--dev` implies it).
     #[arg(long, env = "LEADSCORE_WEBHOOK_ALLOW_PRIVATE")]
@@ -159,6 +167,10 @@ impl Args {
         anyhow::ensure!(self.history_days >= 1, "--history-days must be at least 1");
         anyhow::ensure!(self.trend_min_points >= 2, "--trend-min-points must be at least 2");
         anyhow::ensure!(self.trend_min_change >= 1, "--trend-min-change must be at least 1");
+        anyhow::ensure!(
+            self.rescore_every_hours.is_finite() && self.rescore_every_hours >= 0.0,
+            "--rescore-every-hours must be 0 (never) or more"
+        );
         let dev_token = match self.auth.dev {
             true => Some(self.auth.mint(auth::DEV_ORG, &auth::ALL_SCOPES, Duration::from_secs(30 * 86_400))?),
             false => None,
@@ -197,6 +209,8 @@ impl Args {
                     min_change: self.trend_min_change,
                 },
                 rescore_debounce: Duration::from_millis(self.rescore_debounce_ms),
+                rescore_every_hours: self.rescore_every_hours,
+                rescore_rate: self.rescore_rate.max(1),
                 webhooks: WebhookSettings {
                     retry_base: Duration::from_millis(self.webhook_retry_base_ms.max(1)),
                     retry_for: Duration::from_secs(self.webhook_retry_hours.saturating_mul(3600)),

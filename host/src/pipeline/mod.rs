@@ -84,6 +84,15 @@ pub struct PipelineConfig {
     pub rescore_debounce: Duration,
     /// How webhook deliveries are sent and retried.
     pub webhooks: WebhookSettings,
+    /// Scheduled rescoring: a lead whose latest score is older than this
+    /// (a tenant's `rescore_every_hours`, else this default; 0: never) is
+    /// rescored at as_of = now.
+    pub rescore_every_hours: f64,
+    /// How often each host looks for such leads.
+    pub rescore_scan_every: Duration,
+    /// At most this many scheduled rescores per second per host, so that
+    /// they stay below live traffic.
+    pub rescore_rate: u32,
 }
 
 impl Default for PipelineConfig {
@@ -100,6 +109,9 @@ impl Default for PipelineConfig {
             trend: TrendSettings::default(),
             rescore_debounce: Duration::from_secs(5),
             webhooks: WebhookSettings::default(),
+            rescore_every_hours: 24.0,
+            rescore_scan_every: Duration::from_secs(30),
+            rescore_rate: 50,
         }
     }
 }

@@ -83,6 +83,50 @@ pub async fn rescore_due(pipeline: Arc<Pipeline>) {
     }
 }
 
+/// Rescores leads whose latest score is older than their tenant's period
+/// (scheduled rescoring: windowed features decay, and the trend shows it),
+/// from the stored lead at as_of = now, through the queue, at most
+/// `rescore_rate` a second. Every host runs it; each lead is claimed by one.
+pub async fn rescore_stale(pipeline: Arc<Pipeline>) {
+    let config = &pipeline.config;
+    let every = config.rescore_scan_every.max(Duration::from_millis(50));
+    // A scan's share of the rate, at least one lead.
+    let batch = ((f64::from(config.rescore_rate) * every.as_secs_f64()).ceil() as i64).max(1);
+    loop {
+        tokio::time::sleep(every).await;
+        let stale = match pipeline.db.stale_leads(config.rescore_every_hours, batch).await {
+            Ok(stale) => stale,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "scheduled rescoring: database unavailable");
+                continue;
+            }
+        };
+        for (org, lead_id) in stale {
+            if !pipeline.db.claim_scheduled_rescore(&org, &lead_id).await.unwrap_or(false) {
+                continue; // another host has it
+            }
+            let context = match pipeline.db.stored_lead(&org, &lead_id).await {
+                Ok(Some(context)) => context,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "scheduled rescoring: database unavailable");
+                    continue;
+                }
+            };
+            match rescore_request(&org, &context, super::db::now_ms()) {
+                Ok(request) => {
+                    if let Err(e) = enqueue(&pipeline, request).await {
+                        tracing::warn!(lead_id, error = %format!("{e:#}"), "scheduled rescore not queued");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(org, lead_id, error = %e, "scheduled rescoring: the stored lead does not read")
+                }
+            }
+        }
+    }
+}
+
 /// A request to score a stored lead (`context`, lead JSON) as of `now` (ms).
 pub fn rescore_request(org: &str, context: &str, now: i64) -> Result<CheckedRequest, LeadError> {
     let mut json: serde_json::Value =

@@ -9,6 +9,7 @@ use std::sync::{Mutex, OnceLock};
 
 use leadscore::bindings::Lead;
 
+pub mod receiver;
 pub mod services;
 
 /// The configurations the service's tests run on.

@@ -46,6 +46,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/integrations/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's integration settings. */
+        get: operations["get_integration_settings"];
+        /** Sets the tenant's integration settings. */
+        put: operations["put_integration_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/integrations/webhooks": {
         parameters: {
             query?: never;
@@ -1037,6 +1055,17 @@ export interface components {
              */
             scored_at: string;
         };
+        /** @description A tenant's integration settings. */
+        IntegrationSettings: {
+            /**
+             * Format: double
+             * @description A lead whose latest score is older than this is rescored at as_of =
+             *     now (windowed features decay; the trend shows it), in hours, 0–8760;
+             *     0: never. The service's default (`serve --rescore-every-hours`, 24)
+             *     until the tenant sets one.
+             */
+            rescore_every_hours: number;
+        };
         /**
          * @description A lead, as the lead JSON of the README (for the OpenAPI document; the
          *     lead reader in `guest-model` is what checks it).
@@ -1941,6 +1970,121 @@ export interface operations {
                 };
             };
             /** @description Not a mapping (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_integration_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationSettings"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_integration_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationSettings"];
+            };
+        };
+        responses: {
+            /** @description As set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationSettings"];
+                };
+            };
+            /** @description Out of range (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,7 @@
 //! Connecting a CRM: `GET/PUT /integrations/mapping` (how the tenant's CRM
-//! objects become leads), and [`crm_lead`], which the scoring paths use to
-//! read a `crm_object` through it.
+//! objects become leads), `GET/PUT /integrations/settings` (how often its
+//! leads are rescored), and [`crm_lead`], which the scoring paths use to
+//! read a `crm_object` through the mapping.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -191,4 +192,59 @@ pub async fn store_crm_fields(state: &AppState, org: &str, lead: &Map<String, Va
     };
     let db = &state.pipeline.db;
     state.stored("storing the lead", || db.change_stored_lead(org, id, &[], &seed, None, &update)).await?.map(|_| ())
+}
+
+/// A tenant's integration settings.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationSettings {
+    /// A lead whose latest score is older than this is rescored at as_of =
+    /// now (windowed features decay; the trend shows it), in hours, 0–8760;
+    /// 0: never. The service's default (`serve --rescore-every-hours`, 24)
+    /// until the tenant sets one.
+    #[schema(minimum = 0, maximum = 8760)]
+    rescore_every_hours: f64,
+}
+
+/// The tenant's integration settings.
+#[utoipa::path(
+    get, path = "/integrations/settings",
+    responses(
+        (status = 200, body = IntegrationSettings),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
+    )
+)]
+pub async fn get_integration_settings(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<IntegrationSettings>, ApiError> {
+    caller.require(READ_LEADS)?;
+    let db = &state.pipeline.db;
+    let hours = state.stored("reading the settings", || db.rescore_every_hours(&caller.org)).await?;
+    Ok(Json(IntegrationSettings { rescore_every_hours: hours.unwrap_or(state.pipeline.config.rescore_every_hours) }))
+}
+
+/// Sets the tenant's integration settings.
+#[utoipa::path(
+    put, path = "/integrations/settings", request_body = IntegrationSettings,
+    responses(
+        (status = 200, description = "As set", body = IntegrationSettings),
+        (status = 400, description = "Out of range (the message names the field)", body = ErrorBody),
+        (status = 503, description = "The database stayed unavailable", body = ErrorBody),
+    )
+)]
+pub async fn put_integration_settings(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<IntegrationSettings>, ApiError> {
+    caller.require(ADMIN_MODELS)?;
+    let settings: IntegrationSettings = parse_body(&body, "invalid_settings")?;
+    let hours = settings.rescore_every_hours;
+    if !(hours.is_finite() && (0.0..=8760.0).contains(&hours)) {
+        return Err(ApiError::invalid("invalid_settings", format!("rescore_every_hours {hours}: expected 0 – 8760")));
+    }
+    let db = &state.pipeline.db;
+    state.stored("saving the settings", || db.save_rescore_every_hours(&caller.org, hours)).await?;
+    Ok(Json(settings))
 }

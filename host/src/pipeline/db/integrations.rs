@@ -1,4 +1,5 @@
-//! What a tenant set up to connect its CRM: the field mapping.
+//! What a tenant set up to connect its CRM: the field mapping and how often
+//! its leads are rescored.
 
 use anyhow::Result;
 
@@ -40,5 +41,30 @@ impl Db {
         .execute(&self.pool)
         .await?;
         Ok(now)
+    }
+
+    /// The tenant's `rescore_every_hours`, if it set one.
+    pub async fn rescore_every_hours(&self, org: &str) -> Result<Option<f64>> {
+        let row: Option<(f64,)> =
+            sqlx::query_as("SELECT rescore_every_hours FROM integration_settings WHERE org_id = $1")
+                .bind(org)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(h,)| h))
+    }
+
+    /// Sets the tenant's `rescore_every_hours` (0: never).
+    pub async fn save_rescore_every_hours(&self, org: &str, hours: f64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO integration_settings (org_id, rescore_every_hours, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (org_id) DO UPDATE SET rescore_every_hours = excluded.rescore_every_hours, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(org)
+        .bind(hours)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }

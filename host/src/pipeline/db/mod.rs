@@ -27,9 +27,23 @@ pub use leads::{LeadQuery, LeadRecord, LeadRow, OutcomeRow};
 pub use requests::{NewRequest, RequestRow};
 pub use scores::{FinishedJob, ScoreRow, ShadowScore, StoredExplanation};
 
-/// Milliseconds since the Unix epoch.
+/// How far [`advance_clock`] moved the service's clock, in ms.
+static CLOCK_OFFSET_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Milliseconds since the Unix epoch, by the service's clock: the system's,
+/// unless a test moved it with [`advance_clock`]. Everything the pipeline
+/// dates (scores, history, trends, due rescores) reads this clock; what
+/// leaves the service (webhook timestamps) and the API's checks of callers'
+/// times read the system's.
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    chrono::Utc::now().timestamp_millis() + CLOCK_OFFSET_MS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Moves the service's clock forward by `by`, for the whole process: a
+/// test's controlled clock, so that scheduled rescoring and trends over
+/// days can be checked in seconds. The service itself never calls it.
+pub fn advance_clock(by: Duration) {
+    CLOCK_OFFSET_MS.fetch_add(by.as_millis() as i64, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Which database a URL names.

@@ -173,4 +173,41 @@ impl Db {
         .rows_affected();
         Ok(claimed == 1)
     }
+
+    /// Leads whose latest score is older than their tenant's rescore period
+    /// (`default_every_hours` for tenants that set none; 0 is never) and
+    /// that no host has queued for rescoring since (or did so over an hour
+    /// ago, and the rescore never landed), oldest score first.
+    pub async fn stale_leads(&self, default_every_hours: f64, limit: i64) -> Result<Vec<(String, String)>> {
+        let now = now_ms();
+        Ok(sqlx::query_as(
+            "SELECT l.org_id, l.lead_id FROM leads l LEFT JOIN integration_settings s ON s.org_id = l.org_id \
+             WHERE l.scored_at IS NOT NULL AND COALESCE(s.rescore_every_hours, $1) > 0 \
+             AND l.scored_at < $2 - COALESCE(s.rescore_every_hours, $1) * 3600000 \
+             AND (l.rescore_queued_at IS NULL OR l.rescore_queued_at < l.scored_at OR l.rescore_queued_at < $2 - 3600000) \
+             ORDER BY l.scored_at LIMIT $3",
+        )
+        .bind(default_every_hours)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Claims a stale lead's scheduled rescore: true for exactly one caller
+    /// across all hosts.
+    pub async fn claim_scheduled_rescore(&self, org_id: &str, lead_id: &str) -> Result<bool> {
+        let now = now_ms();
+        let claimed = sqlx::query(
+            "UPDATE leads SET rescore_queued_at = $3 WHERE org_id = $1 AND lead_id = $2 \
+             AND (rescore_queued_at IS NULL OR rescore_queued_at < scored_at OR rescore_queued_at < $3 - 3600000)",
+        )
+        .bind(org_id)
+        .bind(lead_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
+    }
 }
