@@ -4,7 +4,7 @@ import react from '@vitejs/plugin-react';
 // `npm run dev` proxies the API to a running host (default 127.0.0.1:8080,
 // e.g. `leadscore serve --dev`); the built UI is served by the host itself.
 const api = process.env.LEADSCORE_API ?? 'http://127.0.0.1:8080';
-const apiPaths = ['/leads', '/models', '/reports', '/learning', '/metrics', '/healthz', '/readyz'];
+const apiPaths = ['/leads', '/models', '/reports', '/learning', '/integrations', '/metrics', '/healthz', '/readyz'];
 
 export default defineConfig({
   base: './',

@@ -9,6 +9,7 @@ import type {
   Accepted,
   Band,
   Changes,
+  DeliveryLog,
   History,
   LeadDetail,
   LearningSettings,
@@ -17,12 +18,15 @@ import type {
   MappingView,
   ModelInfo,
   ModelList,
+  NewWebhookEndpoint,
   Overrides,
   RequestStatus,
   Routing,
   ScoreRequest,
   ScoreRow,
   ShadowReport,
+  WebhookEndpoint,
+  WebhookEndpoints,
   WorkQueue,
 } from './types';
 
@@ -251,6 +255,33 @@ export function fetchCrmMapping(signal?: AbortSignal): Promise<MappingView> {
 /** Sets the CRM mapping (a preset, or the tenant's own); 400 `invalid_mapping` names where in the mapping. */
 export function putCrmMapping(request: MappingRequest, signal?: AbortSignal): Promise<MappingView> {
   return getJson<MappingView>('/integrations/mapping', { method: 'PUT', body: request, signal });
+}
+
+/** The tenant's webhook endpoints, oldest first (never their secrets). */
+export function fetchWebhooks(signal?: AbortSignal): Promise<WebhookEndpoints> {
+  return getJson<WebhookEndpoints>('/integrations/webhooks', { signal });
+}
+
+/** Registers an endpoint (201); the answer is the only one that carries its secret. 400 `invalid_webhook` names the field. */
+export function registerWebhook(endpoint: NewWebhookEndpoint, signal?: AbortSignal): Promise<WebhookEndpoint> {
+  return getJson<WebhookEndpoint>('/integrations/webhooks', { method: 'POST', body: endpoint, signal });
+}
+
+/** Deletes an endpoint (204); its pending deliveries are given up. */
+export async function deleteWebhook(endpointId: string, signal?: AbortSignal): Promise<void> {
+  await request(`/integrations/webhooks/${encodeURIComponent(endpointId)}`, { method: 'DELETE', signal });
+}
+
+/** An endpoint's deliveries, newest first. */
+export function fetchDeliveries(endpointId: string, limit = 100, signal?: AbortSignal): Promise<DeliveryLog> {
+  const path = `/integrations/webhooks/${encodeURIComponent(endpointId)}/deliveries?limit=${limit}`;
+  return getJson<DeliveryLog>(path, { signal });
+}
+
+/** Queues a delivery to be sent again now, with the same `webhook-id` (202, no body). */
+export async function replayDelivery(deliveryId: string, signal?: AbortSignal): Promise<void> {
+  const path = `/integrations/webhooks/deliveries/${encodeURIComponent(deliveryId)}/replay`;
+  await request(path, { method: 'POST', signal });
 }
 
 export function fetchMetricsText(signal?: AbortSignal): Promise<string> {

@@ -157,3 +157,16 @@ export type ModelField = Schemas['ModelField'];
 export type MappingRequest = Schemas['MappingRequest'];
 /** A scoring answer of `POST /score-lead`. */
 export type ScoreResponse = Schemas['ScoreResponse'];
+
+// ---- Webhooks -----------------------------------------------------------------------
+
+/** A registered webhook endpoint; `secret` only in the answer to its registration. */
+export type WebhookEndpoint = Schemas['Endpoint'];
+/** `GET /integrations/webhooks`: the tenant's endpoints, oldest first. */
+export type WebhookEndpoints = Schemas['Endpoints'];
+/** The body of `POST /integrations/webhooks`: a URL and at least one event type. */
+export type NewWebhookEndpoint = Schemas['NewEndpoint'];
+/** `GET /integrations/webhooks/{endpoint_id}/deliveries`: an endpoint's deliveries, newest first. */
+export type DeliveryLog = Schemas['DeliveryLog'];
+/** One delivery in the log: status pending, delivered or dead, its attempts and last answer. */
+export type WebhookDelivery = Schemas['DeliveryRow'];

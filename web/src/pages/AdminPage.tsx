@@ -5,8 +5,8 @@
  * comparison and promotion, each version's traffic and latency from
  * /metrics, the serving model's held-out quality with the tenant's score
  * distribution, how the tenant's CRM objects become leads (the CRM
- * mapping), and uploading a new version's model files for the host to
- * build and install.
+ * mapping), the webhook endpoints lead events are sent to, and uploading a
+ * new version's model files for the host to build and install.
  */
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 
@@ -16,6 +16,7 @@ import { ModelQualityCard } from '../components/ModelQualityCard';
 import { ModelUploadCard } from '../components/ModelUploadCard';
 import { ShadowCard } from '../components/ShadowCard';
 import { ThresholdsCard } from '../components/ThresholdsCard';
+import { WebhooksCard } from '../components/WebhooksCard';
 import { ErrorState, LoadingBlock, Spinner } from '../components/States';
 import { FormActions } from '../components/FormActions';
 import { fetchMetricsText, fetchModels, putRouting, type ApiError } from '../lib/api';
@@ -189,6 +190,8 @@ export function AdminPage() {
       <ModelQualityCard models={data.models} routing={routing} distribution={data.score_distribution} />
 
       <CrmMappingCard routedVersions={routedVersions(routing)} />
+
+      <WebhooksCard />
 
       <ModelUploadCard onInstalled={() => reloadModels()} />
 

@@ -13,7 +13,9 @@ export interface FetchCall {
 }
 
 export function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  // A 204 (DELETE) has no body: `new Response` refuses one.
+  const text = status === 204 || status === 205 || status === 304 ? null : JSON.stringify(body);
+  return new Response(text, { status, headers: { 'Content-Type': 'application/json' } });
 }
 
 export function apiError(status: number, code: string, message: string): { status: number; body: unknown } {
