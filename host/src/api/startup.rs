@@ -132,7 +132,10 @@ impl Application {
             .route("/leads/{lead_id}/history", get(history::history))
             .route("/leads/{lead_id}/changes", get(history::changes))
             .route("/integrations/mapping", get(integrations::get_mapping).put(integrations::put_mapping))
-            .route("/integrations/settings", get(integrations::get_integration_settings).put(integrations::put_integration_settings))
+            .route(
+                "/integrations/settings",
+                get(integrations::get_integration_settings).put(integrations::put_integration_settings),
+            )
             .route("/integrations/webhooks", get(webhooks::list_endpoints).post(webhooks::add_endpoint))
             .route("/integrations/webhooks/{endpoint_id}", delete(webhooks::delete_endpoint))
             .route("/integrations/webhooks/{endpoint_id}/deliveries", get(webhooks::delivery_log))
