@@ -2394,12 +2394,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Queued for delivery */
+            /** @description Queued for delivery: the delivery as it now stands */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeliveryRow"];
+                };
             };
             /** @description A parameter or the body is malformed (the message names it) */
             400: {

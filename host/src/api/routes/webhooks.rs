@@ -220,7 +220,7 @@ pub async fn delivery_log(
 #[utoipa::path(
     post, path = "/integrations/webhooks/deliveries/{delivery_id}/replay", params(DeliveryPath),
     responses(
-        (status = 202, description = "Queued for delivery"),
+        (status = 202, description = "Queued for delivery: the delivery as it now stands", body = DeliveryRow),
         (status = 404, description = "The tenant has no such delivery, or its endpoint was deleted", body = ErrorBody),
         (status = 503, description = "The database stayed unavailable", body = ErrorBody),
     )
@@ -229,12 +229,12 @@ pub async fn replay_delivery(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(delivery_id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<(StatusCode, Json<DeliveryRow>), ApiError> {
     caller.require(ADMIN_MODELS)?;
     check_id("delivery_id", &delivery_id)?;
     let db = &state.pipeline.db;
     match state.stored("replaying the delivery", || db.replay_delivery(&caller.org, &delivery_id)).await? {
-        true => Ok(StatusCode::ACCEPTED),
-        false => Err(ApiError::NotFound(format!("no delivery {delivery_id:?} to replay for this tenant"))),
+        Some(row) => Ok((StatusCode::ACCEPTED, Json(row))),
+        None => Err(ApiError::NotFound(format!("no delivery {delivery_id:?} to replay for this tenant"))),
     }
 }

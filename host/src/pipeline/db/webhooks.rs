@@ -145,9 +145,10 @@ impl Db {
         .await?)
     }
 
-    /// Sends a delivery again (same id, so receivers can tell), now; false
-    /// when the tenant has no such delivery or its endpoint is gone.
-    pub async fn replay_delivery(&self, org_id: &str, delivery_id: &str) -> Result<bool> {
+    /// Sends a delivery again (same id, so receivers can tell), now; the
+    /// delivery as it then stands, `None` when the tenant has no such
+    /// delivery or its endpoint is gone.
+    pub async fn replay_delivery(&self, org_id: &str, delivery_id: &str) -> Result<Option<DeliveryRow>> {
         let replayed = sqlx::query(
             "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, created_at = $3 \
              WHERE org_id = $1 AND delivery_id = $2 \
@@ -159,7 +160,17 @@ impl Db {
         .execute(&self.pool)
         .await?
         .rows_affected();
-        Ok(replayed == 1)
+        if replayed == 0 {
+            return Ok(None);
+        }
+        Ok(sqlx::query_as(
+            "SELECT delivery_id, endpoint_id, event_type, status, attempts, next_attempt_at, last_status, last_error, \
+             created_at, delivered_at FROM webhook_deliveries WHERE org_id = $1 AND delivery_id = $2",
+        )
+        .bind(org_id)
+        .bind(delivery_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Pending deliveries that are due, oldest first.
