@@ -278,7 +278,7 @@ export function fetchDeliveries(endpointId: string, limit = 100, signal?: AbortS
   return getJson<DeliveryLog>(path, { signal });
 }
 
-/** Queues a delivery to be sent again now, with the same `webhook-id` (202, no body). */
+/** Queues a delivery to be sent again now, with the same `webhook-id` (202; the card reloads the log instead of reading the answer). */
 export async function replayDelivery(deliveryId: string, signal?: AbortSignal): Promise<void> {
   const path = `/integrations/webhooks/deliveries/${encodeURIComponent(deliveryId)}/replay`;
   await request(path, { method: 'POST', signal });
