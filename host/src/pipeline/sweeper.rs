@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use super::Pipeline;
 use guest_model::load::lead_json::{self, LeadError};
 
+use super::Pipeline;
 use super::enqueue::{CheckedRequest, enqueue, job_of};
 use super::tenants::Tenants;
+use crate::runtime::lead::rfc3339;
 use crate::runtime::scorer::Scorer;
 
 /// Re-enqueues requests that stayed PENDING untouched: the queue lost them
@@ -68,17 +69,7 @@ pub async fn rescore_due(pipeline: Arc<Pipeline>) {
             if !pipeline.db.claim_rescore(&lead).await.unwrap_or(false) {
                 continue; // another host has it
             }
-            let request = match rescore_request(&lead.org_id, &lead.context, super::db::now_ms()) {
-                Ok(request) => request,
-                Err(e) => {
-                    tracing::warn!(org = lead.org_id, lead_id = lead.lead_id, error = %e, "rescore: the stored lead does not read");
-                    continue;
-                }
-            };
-            match enqueue(&pipeline, request).await {
-                Ok((row, _)) => tracing::debug!(request_id = row.request_id, lead_id = lead.lead_id, "rescore queued"),
-                Err(e) => tracing::warn!(lead_id = lead.lead_id, error = %format!("{e:#}"), "rescore: not queued"),
-            }
+            queue_rescore(&pipeline, &lead.org_id, &lead.lead_id, &lead.context).await;
         }
     }
 }
@@ -113,17 +104,21 @@ pub async fn rescore_stale(pipeline: Arc<Pipeline>) {
                     continue;
                 }
             };
-            match rescore_request(&org, &context, super::db::now_ms()) {
-                Ok(request) => {
-                    if let Err(e) = enqueue(&pipeline, request).await {
-                        tracing::warn!(lead_id, error = %format!("{e:#}"), "scheduled rescore not queued");
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(org, lead_id, error = %e, "scheduled rescoring: the stored lead does not read")
-                }
-            }
+            queue_rescore(&pipeline, &org, &lead_id, &context).await;
         }
+    }
+}
+
+/// Queues a rescore of a stored lead (`context`) at as_of = now; a lead
+/// that does not read, or a queue that stays away, is logged and skipped.
+async fn queue_rescore(pipeline: &Pipeline, org: &str, lead_id: &str, context: &str) {
+    let request = match rescore_request(org, context, super::db::now_ms()) {
+        Ok(request) => request,
+        Err(e) => return tracing::warn!(org, lead_id, error = %e, "rescore: the stored lead does not read"),
+    };
+    match enqueue(pipeline, request).await {
+        Ok((row, _)) => tracing::debug!(request_id = row.request_id, lead_id, "rescore queued"),
+        Err(e) => tracing::warn!(lead_id, error = %format!("{e:#}"), "rescore: not queued"),
     }
 }
 
@@ -131,8 +126,7 @@ pub async fn rescore_stale(pipeline: Arc<Pipeline>) {
 pub fn rescore_request(org: &str, context: &str, now: i64) -> Result<CheckedRequest, LeadError> {
     let mut json: serde_json::Value =
         serde_json::from_str(context).map_err(|e| LeadError { field: String::new(), message: e.to_string() })?;
-    let as_of = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now).unwrap_or_default();
-    json["as_of"] = serde_json::Value::String(as_of.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    json["as_of"] = serde_json::Value::String(rfc3339(now));
     let lead = lead_json::from_json(&json)?;
     Ok(CheckedRequest {
         org_id: org.to_string(),

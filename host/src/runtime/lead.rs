@@ -10,6 +10,12 @@ use guest_model::load::lead_json::{self, LeadError};
 
 use crate::bindings::{Activity, Field, FieldValue, Lead};
 
+/// Milliseconds since the epoch as lead JSON and the API write times:
+/// RFC 3339, UTC, with milliseconds (`2026-06-15T12:27:37.000Z`).
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// Parses lead JSON text into the record the component takes.
 pub fn parse(text: &str) -> Result<Lead, LeadError> {
     lead_json::parse(text).map(to_wit)

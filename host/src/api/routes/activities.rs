@@ -19,6 +19,7 @@ use crate::api::validate::{check_id, check_lead, parse_body};
 use crate::auth::{Caller, WRITE_LEADS};
 use crate::pipeline::db::now_ms;
 use crate::pipeline::db::stored::Stored;
+use crate::runtime::lead::rfc3339;
 use guest_model::load::lead_json;
 
 /// The body of `POST /leads/{lead_id}/activities`.
@@ -158,7 +159,7 @@ pub async fn append_activities(
             db.change_stored_lead(&caller.org, &lead_id, &event_ids, &seed, debounce, &append)
         })
         .await??;
-    answer(&state, &caller.org, lead_id, event_ids.len(), stored).await
+    Ok(answer(lead_id, event_ids.len(), stored))
 }
 
 /// Updates fields of the stored lead (null removes one).
@@ -213,7 +214,7 @@ pub async fn patch_lead(
     let stored = state
         .stored("storing the fields", || db.change_stored_lead(&caller.org, &lead_id, &[], &seed, debounce, &update))
         .await??;
-    answer(&state, &caller.org, lead_id, 0, stored).await
+    Ok(answer(lead_id, 0, stored))
 }
 
 /// The lead JSON a lead's stored state starts from: the context of its
@@ -226,27 +227,19 @@ async fn seed(state: &AppState, org: &str, lead_id: &str, as_of: i64) -> Result<
     }
 }
 
-async fn answer(
-    state: &AppState,
-    org: &str,
-    lead_id: String,
-    received: usize,
-    stored: Stored,
-) -> Result<Json<StoredLead>, ApiError> {
-    let db = &state.pipeline.db;
-    let context = state.stored("reading the lead", || db.stored_lead(org, &lead_id)).await?.unwrap_or_default();
-    let activities = serde_json::from_str::<Value>(&context)
+fn answer(lead_id: String, received: usize, stored: Stored) -> Json<StoredLead> {
+    let activities = serde_json::from_str::<Value>(&stored.context)
         .ok()
         .and_then(|v| v.get("activities").and_then(Value::as_array).map(Vec::len))
         .unwrap_or(0);
-    Ok(Json(StoredLead {
+    Json(StoredLead {
         lead_id,
         received,
         new: stored.new_events.len(),
         duplicates: received - stored.new_events.len(),
         activities,
         rescore_due_at: stored.rescore_due_at,
-    }))
+    })
 }
 
 fn stored_json(context: &str) -> Result<Map<String, Value>, ApiError> {
@@ -267,10 +260,4 @@ fn advance_as_of(stored: &mut Map<String, Value>, newest: i64) {
     if current.is_none_or(|c| c < newest) {
         stored.insert("as_of".into(), Value::String(rfc3339(newest)));
     }
-}
-
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

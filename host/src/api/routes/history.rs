@@ -19,7 +19,7 @@ use crate::learning::trend::Trend;
 use crate::pipeline::db::StoredExplanation;
 use crate::pipeline::db::history::Scoring as StoredScoring;
 use crate::runtime::changes::{self, Changes};
-use crate::runtime::lead::to_wit;
+use crate::runtime::lead::{rfc3339, to_wit};
 use crate::runtime::score::Score;
 use crate::runtime::scorer::Plan;
 
@@ -206,9 +206,4 @@ async fn rescore(state: &AppState, earlier: &StoredScoring, version: &str) -> Re
     let lead = guest_model::load::lead_json::parse(&earlier.context).map_err(|e| cannot(e.to_string()))?;
     let answer = state.scorer.score(to_wit(lead), Plan::Only(version.to_string())).await?;
     answer.result.map_err(|e| cannot(e.to_string()))
-}
-
-/// Milliseconds since the epoch as RFC 3339 (UTC, milliseconds).
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -16,6 +16,8 @@ pub struct Stored {
     pub changed: bool,
     /// When the lead's pending rescore is due (ms), if one is.
     pub rescore_due_at: Option<i64>,
+    /// The stored lead's JSON after the change.
+    pub context: String,
 }
 
 /// A stored lead whose debounced rescore is due.
@@ -130,7 +132,7 @@ impl Db {
             .await?;
         }
         tx.commit().await?;
-        Ok(Ok(Stored { new_events, changed: changed.is_some(), rescore_due_at }))
+        Ok(Ok(Stored { new_events, changed: changed.is_some(), rescore_due_at, context: changed.unwrap_or(context) }))
     }
 
     /// Replaces the stored lead with `context` (a whole lead JSON the CRM

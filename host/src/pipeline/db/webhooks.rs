@@ -55,6 +55,10 @@ pub struct DeliveryRow {
     pub delivered_at: Option<i64>,
 }
 
+/// The columns of a [`DeliveryRow`].
+const DELIVERY_COLUMNS: &str = "SELECT delivery_id, endpoint_id, event_type, status, attempts, next_attempt_at, \
+                                last_status, last_error, created_at, delivered_at FROM webhook_deliveries";
+
 /// A delivery to send: its row, body, and its endpoint's URL and secret.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DueDelivery {
@@ -133,11 +137,9 @@ impl Db {
 
     /// An endpoint's deliveries, newest first.
     pub async fn deliveries(&self, org_id: &str, endpoint_id: &str, limit: i64) -> Result<Vec<DeliveryRow>> {
-        Ok(sqlx::query_as(
-            "SELECT delivery_id, endpoint_id, event_type, status, attempts, next_attempt_at, last_status, last_error, \
-             created_at, delivered_at FROM webhook_deliveries WHERE org_id = $1 AND endpoint_id = $2 \
-             ORDER BY created_at DESC, delivery_id DESC LIMIT $3",
-        )
+        Ok(sqlx::query_as(&format!(
+            "{DELIVERY_COLUMNS} WHERE org_id = $1 AND endpoint_id = $2 ORDER BY created_at DESC, delivery_id DESC LIMIT $3"
+        ))
         .bind(org_id)
         .bind(endpoint_id)
         .bind(limit)
@@ -163,14 +165,11 @@ impl Db {
         if replayed == 0 {
             return Ok(None);
         }
-        Ok(sqlx::query_as(
-            "SELECT delivery_id, endpoint_id, event_type, status, attempts, next_attempt_at, last_status, last_error, \
-             created_at, delivered_at FROM webhook_deliveries WHERE org_id = $1 AND delivery_id = $2",
-        )
-        .bind(org_id)
-        .bind(delivery_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(&format!("{DELIVERY_COLUMNS} WHERE org_id = $1 AND delivery_id = $2"))
+            .bind(org_id)
+            .bind(delivery_id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Pending deliveries that are due, oldest first.

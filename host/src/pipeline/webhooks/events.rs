@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::learning::trend::Trend;
+use crate::runtime::lead::rfc3339;
 
 /// The events a tenant can subscribe an endpoint to.
 pub const EVENT_TYPES: [&str; 4] = ["lead.scored", "lead.band_changed", "lead.became_hot", "lead.trend_changed"];
@@ -61,9 +62,7 @@ impl LeadScored {
 
     /// The body of one event's deliveries.
     pub fn payload(&self, event_type: &str, now_ms: i64) -> String {
-        let timestamp = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now_ms)
-            .unwrap_or_default()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let timestamp = rfc3339(now_ms);
         serde_json::json!({"type": event_type, "timestamp": timestamp, "data": self}).to_string()
     }
 }
