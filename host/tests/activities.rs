@@ -32,10 +32,7 @@ fn lead(n: usize, id: &str) -> Value {
     lead
 }
 
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
+use common::send_json as send;
 
 /// The lead's scorings, oldest first.
 async fn history(client: &reqwest::Client, url: &str, id: &str) -> Vec<Value> {

@@ -2,7 +2,8 @@
 //! share the work and one is killed with SIGKILL under load; Postgres goes
 //! away for a few seconds under load; Redis loses the queue under load;
 //! Redis drops every connection. Every accepted request ends SUCCESS, with
-//! exactly one score.
+//! exactly one score. A host killed while it delivers webhooks loses none:
+//! every score's `lead.scored` reaches the receiver.
 
 mod common;
 
@@ -30,6 +31,11 @@ struct Host {
 
 impl Host {
     fn start(backends: &Backends) -> Host {
+        Host::start_with(backends, &[])
+    }
+
+    /// A host with more flags.
+    fn start_with(backends: &Backends, flags: &[&str]) -> Host {
         let store = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_leadscore"))
             .args(["serve", "--addr", "127.0.0.1:0", "--workers", "2", "--retry-after-ms", "500"])
@@ -41,6 +47,7 @@ impl Host {
             .args(["--database-url", backends.database_url.as_ref().unwrap().expose()])
             .args(["--redis-url", backends.redis_url.as_ref().unwrap().expose()])
             .args(["--redis-namespace", &backends.redis_namespace])
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stderr(Stdio::piped())
             .spawn()
@@ -193,6 +200,91 @@ async fn spawn_app(backends: Backends, workers: usize) -> (String, tempfile::Tem
     (common::spawn(common::settings(common::v12_dir(), store.path(), backends, workers)).await, store)
 }
 
+/// Two hosts deliver a tenant's `lead.scored` webhooks to a slow receiver
+/// (it answers 300 ms after it recorded a delivery); one is killed with
+/// SIGKILL under load, with deliveries in flight whose attempts it never
+/// recorded. Every accepted request's event still arrives, verified: the
+/// survivor sends what the dead host held once its lease ends.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_killed_mid_delivery_leaves_no_webhook_undelivered() {
+    use common::receiver::{Receiver, free_port};
+    let backends = common::services::shared_backends().await;
+    // No holdout: a control-group lead's score causes no event.
+    let flags = [
+        "--webhook-allow-private",
+        "--webhook-timeout-ms",
+        "2000",
+        "--webhook-retry-base-ms",
+        "500",
+        "--holdout-share",
+        "0",
+    ];
+    let hosts: Vec<Host> = (0..2).map(|_| Host::start_with(&backends, &flags)).collect();
+    let port = free_port();
+    let admin = common::client_as("acme");
+    let endpoint = json!({"url": format!("http://127.0.0.1:{port}/"), "events": ["lead.scored"]});
+    let response = admin.post(format!("{}/integrations/webhooks", hosts[0].url)).json(&endpoint).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    let registered: Value = response.json().await.unwrap();
+    let receiver = Receiver::slow(port, registered["secret"].as_str().unwrap(), Duration::from_millis(300));
+
+    let urls: Vec<String> = hosts.iter().map(|h| h.url.clone()).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sender = tokio::spawn(load(urls, 50, stop.clone()));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut hosts = hosts;
+    hosts[1].child.kill().unwrap(); // SIGKILL mid-delivery: claimed, sent, never recorded
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (accepted, _) = sender.await.unwrap();
+    assert!(accepted.len() > 100, "{} accepted", accepted.len());
+    let database_url = backends.database_url.clone().unwrap().expose().to_string();
+    every_request_succeeded_once(&database_url, &accepted).await;
+
+    // Every score's event arrives (the dead host's after its lease: 9 s).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let missing = loop {
+        let seen = receiver.seen().await;
+        assert_eq!(seen["refused"], json!([]), "every delivery verified");
+        let delivered: std::collections::HashSet<&str> = seen["verified"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["body"]["data"]["request_id"].as_str().unwrap())
+            .collect();
+        let missing: Vec<&String> = accepted.iter().filter(|id| !delivered.contains(id.as_str())).collect();
+        if missing.is_empty() || Instant::now() > deadline {
+            break missing.len();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(missing, 0, "lead.scored events never delivered");
+    // And every delivery ends recorded as delivered: the ones the dead host
+    // sent but never recorded are sent again by the survivor after its lease.
+    let mut db = sqlx::PgConnection::connect(&database_url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let open: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        if open == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{open} deliveries still not recorded as delivered after 60 s");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let seen = receiver.seen().await;
+    let ids: Vec<&str> =
+        seen["verified"].as_array().unwrap().iter().map(|d| d["webhook_id"].as_str().unwrap()).collect();
+    let distinct: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    println!(
+        "{} deliveries, {} received twice (sent by the killed host, then again)",
+        distinct.len(),
+        ids.len() - distinct.len()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_away_for_seconds_under_load_makes_requests_wait_not_fail() {
     let mut backends = common::services::shared_backends().await;
@@ -217,7 +309,7 @@ async fn postgres_away_for_seconds_under_load_makes_requests_wait_not_fail() {
 #[tokio::test(flavor = "multi_thread")]
 async fn redis_losing_the_queue_under_load_leaves_the_sweeper_to_finish_every_request() {
     let backends = common::services::shared_backends().await;
-    let stream = format!("{}{}", backends.redis_namespace, leadscore::pipeline::queue::STREAM);
+    let streams = format!("{}{}*", backends.redis_namespace, leadscore::pipeline::queue::STREAM);
     let redis = redis::Client::open(backends.redis_url.clone().unwrap().expose().to_string()).unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
     let database_url = backends.database_url.clone().unwrap().expose().to_string();
@@ -227,11 +319,11 @@ async fn redis_losing_the_queue_under_load_leaves_the_sweeper_to_finish_every_re
     let stop = Arc::new(AtomicBool::new(false));
     let sender = tokio::spawn(load(vec![api], 100, stop.clone()));
     tokio::time::sleep(Duration::from_secs(2)).await;
-    // As if Redis restarted empty: the stream, its group and every entry are gone.
-    let _: i64 = redis::cmd("DEL").arg(&stream).query_async(&mut conn).await.unwrap();
+    // As if Redis restarted empty: the streams, their groups and every entry are gone.
+    lose(&mut conn, &streams).await;
     let (_worker, _worker_store) = spawn_app(backends, 2).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let _: i64 = redis::cmd("DEL").arg(&stream).query_async(&mut conn).await.unwrap();
+    lose(&mut conn, &streams).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::Relaxed);
     let (accepted, refused) = sender.await.unwrap();
@@ -341,4 +433,12 @@ async fn readyz_is_503_while_the_database_or_the_queue_is_unreachable() {
     queue.down.store(false, Ordering::Relaxed);
     let (status, body) = settle(200).await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// Deletes every key matching `pattern`.
+async fn lose(conn: &mut redis::aio::MultiplexedConnection, pattern: &str) {
+    let keys: Vec<String> = redis::cmd("KEYS").arg(pattern).query_async(conn).await.unwrap();
+    if !keys.is_empty() {
+        let _: i64 = redis::cmd("DEL").arg(keys).query_async(conn).await.unwrap();
+    }
 }

@@ -28,10 +28,7 @@ fn unique(name: &str) -> String {
     format!("{name}-{}", uuid::Uuid::new_v4().simple())
 }
 
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
+use common::send_json as send;
 
 on_both_backends!(
     crm_objects_score_exactly_as_the_same_lead_in_lead_json,

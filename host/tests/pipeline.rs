@@ -383,6 +383,7 @@ async fn absurd_times_are_refused_before_they_reach_the_learning_loop(backend: B
 /// died) stays until another worker claims and acknowledges it.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_redis_stream_keeps_only_what_is_not_yet_acknowledged() {
+    use leadscore::pipeline::queue::Lane;
     use leadscore::pipeline::{Job, Queue};
     use std::time::Duration;
     let namespace = format!("test-{}:", uuid::Uuid::new_v4().simple());
@@ -399,34 +400,90 @@ async fn the_redis_stream_keeps_only_what_is_not_yet_acknowledged() {
     let mut longest = 0;
     for round in 0..20 {
         for n in 0..500 {
-            queue.enqueue(&job(round * 500 + n)).await.unwrap();
+            queue.enqueue(&job(round * 500 + n), Lane::Live).await.unwrap();
         }
-        longest = longest.max(queue.len().await.unwrap());
+        longest = longest.max(queue.len(None).await.unwrap());
         let mut handled = 0;
         while handled < 500 {
             let deliveries = reader.next(100, Duration::from_secs(60), Duration::from_millis(200)).await.unwrap();
             handled += deliveries.len();
             queue.ack(&deliveries).await.unwrap();
         }
-        assert_eq!(queue.len().await.unwrap(), 0, "round {round}: every acknowledged entry is gone");
+        assert_eq!(queue.len(None).await.unwrap(), 0, "round {round}: every acknowledged entry is gone");
     }
     assert_eq!(longest, 500, "the stream never held more than one round's backlog");
 
-    queue.enqueue(&job(10_000)).await.unwrap();
+    queue.enqueue(&job(10_000), Lane::Live).await.unwrap();
     let read = reader.next(10, Duration::from_secs(60), Duration::from_millis(200)).await.unwrap();
     assert_eq!(read.len(), 1);
-    assert_eq!(queue.len().await.unwrap(), 1, "read but not acknowledged: kept");
+    assert_eq!(queue.len(None).await.unwrap(), 1, "read but not acknowledged: kept");
     let mut other = queue.reader("worker-2").await.unwrap();
     let claimed = other.next(10, Duration::ZERO, Duration::from_millis(200)).await.unwrap();
     assert_eq!(claimed.iter().map(|d| d.job.request_id.as_str()).collect::<Vec<_>>(), ["req-10000"]);
     queue.ack(&claimed).await.unwrap();
-    assert_eq!(queue.len().await.unwrap(), 0);
+    assert_eq!(queue.len(None).await.unwrap(), 0);
 
+    forget_namespace(&namespace).await;
+}
+
+/// Deletes every Redis key of a test's namespace.
+async fn forget_namespace(namespace: &str) {
     let client = redis::Client::open(common::services::redis_url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let _: i64 = redis::AsyncCommands::del(&mut conn, format!("{namespace}{}", leadscore::pipeline::queue::STREAM))
-        .await
-        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{namespace}*")).query_async(&mut conn).await.unwrap();
+    if !keys.is_empty() {
+        let _: i64 = redis::AsyncCommands::del(&mut conn, keys).await.unwrap();
+    }
+}
+
+/// One tenant's burst must not queue another tenant's request behind it,
+/// and background work waits for live work: on Redis streams and in process.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_queue_reads_live_before_bulk_and_shares_each_lane_between_tenants() {
+    use leadscore::pipeline::queue::Lane;
+    use leadscore::pipeline::{Job, Queue};
+    use std::time::Duration;
+    let namespace = format!("test-{}:", uuid::Uuid::new_v4().simple());
+    let job = |org: &str, n: usize| Job {
+        request_id: format!("req-{org}-{n}"),
+        org_id: org.into(),
+        lead_id: format!("lead-{n}"),
+        lead: guest_model::load::lead_json::from_json(&sample_lead(n % 12)).unwrap(),
+        model_version: None,
+        force_refresh: false,
+    };
+    for queue in [Queue::redis(&common::services::redis_url(), &namespace).await.unwrap(), Queue::local()] {
+        let mut reader = queue.reader("worker-1").await.unwrap();
+        for n in 0..300 {
+            queue.enqueue(&job("bulky", n), Lane::Bulk).await.unwrap();
+        }
+        for n in 0..1000 {
+            queue.enqueue(&job("a", n), Lane::Live).await.unwrap();
+        }
+        queue.enqueue(&job("b", 0), Lane::Live).await.unwrap();
+        assert_eq!(queue.len(Some(Lane::Bulk)).await.unwrap(), 300);
+        assert_eq!(queue.len(Some(Lane::Live)).await.unwrap(), 1001);
+        let first = reader.next(32, Duration::from_secs(60), Duration::from_millis(200)).await.unwrap();
+        let ids: Vec<&str> = first.iter().map(|d| d.job.request_id.as_str()).collect();
+        assert!(ids.contains(&"req-b-0"), "b's one request is in the first read, not behind a's 1,000: {ids:?}");
+        assert!(first.iter().all(|d| d.lane == Lane::Live), "no bulk work while live work waits");
+        queue.ack(&first).await.unwrap();
+        // Live work drains before bulk work starts.
+        let mut lanes = Vec::new();
+        loop {
+            let read = reader.next(100, Duration::from_secs(60), Duration::from_millis(200)).await.unwrap();
+            if read.is_empty() {
+                break;
+            }
+            lanes.extend(read.iter().map(|d| d.lane));
+            queue.ack(&read).await.unwrap();
+        }
+        assert_eq!(lanes.len(), 1001 - first.len() + 300);
+        let first_bulk = lanes.iter().position(|l| *l == Lane::Bulk).unwrap();
+        assert!(lanes[first_bulk..].iter().all(|l| *l == Lane::Bulk), "live requests never wait behind bulk ones");
+        assert_eq!(queue.len(None).await.unwrap(), 0);
+    }
+    forget_namespace(&namespace).await;
 }
 
 /// A value the database refuses fails the same way every time: it is not

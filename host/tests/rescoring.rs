@@ -23,11 +23,7 @@ fn unique(name: &str) -> String {
     format!("{name}-{}", uuid::Uuid::new_v4().simple())
 }
 
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use common::send_json as send;
 
 /// A lead as of now that was very busy in the last two days.
 fn busy_lead(id: &str) -> Value {

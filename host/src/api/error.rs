@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -64,6 +64,18 @@ pub enum ApiError {
         /// The stable code.
         code: &'static str,
         /// Why not.
+        message: String,
+    },
+    /// 415: the body is not of a media type the endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 429: the tenant sent more than its rate; `Retry-After` says when
+    /// the request would be taken.
+    #[error("{message}")]
+    RateLimited {
+        /// How long to wait, rounded up to whole seconds in `Retry-After`.
+        retry_after: std::time::Duration,
+        /// Names the limit.
         message: String,
     },
     /// 500: a task of the request stopped unexpectedly (a panic).
@@ -128,6 +140,8 @@ impl ApiError {
             ApiError::TooLarge { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, code),
             ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::Registry(e) => registry_status(e),
             ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store"),
@@ -190,6 +204,11 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(ErrorBody { error: ErrorDetail::from(&self) })).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::RateLimited { retry_after, .. } = &self {
+            // Whole seconds (RFC 9110 §10.2.3), rounded up: never too early.
+            let seconds = retry_after.as_millis().div_ceil(1000).max(1);
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds as u64));
         }
         response
     }

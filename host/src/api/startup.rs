@@ -16,8 +16,9 @@ use tower_http::trace::TraceLayer;
 
 use super::error::{BodyLimits, json_errors};
 use super::openapi::openapi_json;
+use super::rate_limit::TenantRateLimit;
 use super::routes::{
-    activities, history, integrations, leads, learning, me, models, probes, requests, routing, score, webhooks,
+    activities, history, imports, integrations, leads, learning, me, models, probes, requests, routing, score, webhooks,
 };
 use super::state::AppState;
 use super::validate::{LeadLimits, TimeBounds};
@@ -68,6 +69,11 @@ pub struct Settings {
     pub bounds: TimeBounds,
     /// The largest lead (bytes of JSON, activities) the API takes.
     pub lead_limits: LeadLimits,
+    /// Leads a second each tenant may send to the scoring endpoints, per
+    /// host (0: no limit).
+    pub tenant_rate: u32,
+    /// Leads a tenant may send at once above that rate.
+    pub tenant_burst: u32,
     /// Whether `/metrics` labels the learning loop's figures with tenant ids.
     /// Off by default: `/metrics` needs no token, and tenants' names and
     /// figures are not for everyone who can reach it.
@@ -101,6 +107,7 @@ impl Application {
         tokio::spawn(sweeper::prune_history(pipeline.clone()));
         tokio::spawn(sweeper::rescore_due(pipeline.clone()));
         tokio::spawn(sweeper::rescore_stale(pipeline.clone()));
+        tokio::spawn(crate::pipeline::imports::feed_imports(pipeline.clone()));
         tokio::spawn(crate::pipeline::webhooks::deliver(pipeline.clone()));
         tokio::spawn(sweeper::listen_for_changes(pipeline.clone(), scorer.clone(), tenants.clone()));
         tokio::spawn(monitor.clone().run(pipeline.config.monitor_every));
@@ -119,12 +126,17 @@ impl Application {
             bounds: settings.bounds.clone(),
             lead_limits: settings.lead_limits,
             builds: Arc::new(tokio::sync::Semaphore::new(1)),
+            rate_limit: TenantRateLimit::new(settings.tenant_rate, settings.tenant_burst),
         });
         let mut app = Http::new()
             .route("/score-lead", post(score::score_lead))
             .route("/score-lead/batch", post(score::score_batch))
             .route("/leads/score", post(requests::request_score))
             .route("/leads/score/{request_id}/status", get(requests::request_status))
+            // Streamed and read line by line: no body limit but the import's own.
+            .route("/leads/import", post(imports::import_leads).layer(DefaultBodyLimit::disable()))
+            .route("/jobs", get(imports::list_jobs))
+            .route("/jobs/{job_id}", get(imports::get_job))
             .route("/leads", get(leads::work_queue))
             .route("/leads/{lead_id}", get(leads::lead_detail).patch(activities::patch_lead))
             .route("/leads/{lead_id}/activities", post(activities::append_activities))

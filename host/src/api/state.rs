@@ -7,6 +7,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
+use super::rate_limit::TenantRateLimit;
 use super::validate::{LeadLimits, TimeBounds};
 use crate::auth::{Auth, Caller};
 use guest_model::model::Bands;
@@ -42,6 +43,8 @@ pub struct AppState {
     /// Model sources built at once by `POST /models` (one: each build
     /// compiles the scorer template on every core).
     pub builds: Arc<tokio::sync::Semaphore>,
+    /// Each tenant's rate limit on the scoring endpoints.
+    pub rate_limit: TenantRateLimit,
 }
 
 impl AppState {

@@ -131,6 +131,23 @@ pub struct Args {
     /// At most this many scheduled rescores per second per host.
     #[arg(long, env = "LEADSCORE_RESCORE_RATE", default_value_t = 50)]
     pub rescore_rate: u32,
+    /// At most this many imported leads per second per host are fed to the
+    /// queue (`POST /leads/import`), and only while no more than a second's
+    /// worth waits: a backfill stays below live traffic.
+    #[arg(long, env = "LEADSCORE_IMPORT_RATE", default_value_t = 250)]
+    pub import_rate: u32,
+    /// The most leads (lines) one import may hold; a larger upload is
+    /// refused whole (413).
+    #[arg(long, env = "LEADSCORE_IMPORT_MAX_LEADS", default_value_t = 1_000_000)]
+    pub import_max_leads: u64,
+    /// Per-tenant rate limit of the scoring endpoints, in leads per second
+    /// per host (a batch counts each lead); beyond it a request is answered
+    /// 429 with Retry-After. 0: no limit.
+    #[arg(long, env = "LEADSCORE_TENANT_RATE", default_value_t = 500)]
+    pub tenant_rate: u32,
+    /// Leads a tenant may send at once above its rate (the bucket's size).
+    #[arg(long, env = "LEADSCORE_TENANT_BURST", default_value_t = 2000)]
+    pub tenant_burst: u32,
     /// Deliver webhooks to private and loopback addresses, and over plain
     /// http (`--dev` implies it).
     #[arg(long, env = "LEADSCORE_WEBHOOK_ALLOW_PRIVATE")]
@@ -211,6 +228,8 @@ impl Args {
                 rescore_debounce: Duration::from_millis(self.rescore_debounce_ms),
                 rescore_every_hours: self.rescore_every_hours,
                 rescore_rate: self.rescore_rate.max(1),
+                import_rate: self.import_rate.max(1),
+                import_max_leads: self.import_max_leads.max(1),
                 webhooks: WebhookSettings {
                     retry_base: Duration::from_millis(self.webhook_retry_base_ms.max(1)),
                     retry_for: Duration::from_secs(self.webhook_retry_hours.saturating_mul(3600)),
@@ -228,6 +247,8 @@ impl Args {
                 report_slack: Duration::from_secs(self.report_slack_hours.saturating_mul(3_600)),
             },
             lead_limits: LeadLimits { max_bytes: self.max_lead_bytes, max_activities: self.max_activities },
+            tenant_rate: self.tenant_rate,
+            tenant_burst: self.tenant_burst,
             metrics_tenant_labels: self.metrics_tenant_labels,
         };
         Ok((settings, dev_token))

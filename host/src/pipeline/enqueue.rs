@@ -9,7 +9,7 @@ use guest_model::load::lead_json::{self, LeadError};
 
 use super::Pipeline;
 use super::db::{LeadQuery, NewRequest, RequestRow};
-use super::queue::Job;
+use super::queue::{Job, Lane};
 
 /// A checked request to score a lead.
 #[derive(Clone, Debug)]
@@ -27,6 +27,8 @@ pub struct CheckedRequest {
     pub model_version: Option<String>,
     /// Skip the score cache.
     pub force_refresh: bool,
+    /// The queue lane: live when someone waits for it, bulk for background work.
+    pub lane: Lane,
 }
 
 /// Records the request and queues it. With an idempotency key the tenant
@@ -42,6 +44,7 @@ pub async fn enqueue(pipeline: &Pipeline, request: CheckedRequest) -> Result<(Re
         context: request.context,
         model_version: request.model_version,
         force_refresh: request.force_refresh,
+        lane: request.lane,
     };
     let db = &pipeline.db;
     let (row, fresh) = pipeline.stored("recording the request", || db.insert_request(&new)).await?;
@@ -54,7 +57,7 @@ pub async fn enqueue(pipeline: &Pipeline, request: CheckedRequest) -> Result<(Re
             model_version: row.model_version.clone(),
             force_refresh: row.force_refresh.0,
         };
-        if let Err(e) = pipeline.stored("queueing the request", || pipeline.queue.enqueue(&job)).await {
+        if let Err(e) = pipeline.stored("queueing the request", || pipeline.queue.enqueue(&job, new.lane)).await {
             tracing::warn!(request_id = row.request_id, error = %format!("{e:#}"), "left for the sweeper");
         }
     }
@@ -93,6 +96,7 @@ pub async fn seed(pipeline: &Pipeline, org: &str, path: &Path) -> Result<()> {
             idempotency_key: None,
             model_version: None,
             force_refresh: false,
+            lane: Lane::Live,
         };
         enqueue(pipeline, request).await?;
         queued += 1;

@@ -3,6 +3,7 @@
 //!
 //! - [`enqueue`]: a request recorded PENDING and queued (the API's 202);
 //! - [`worker`]: workers score queued jobs and record the results;
+//! - [`imports`]: feeds imported leads into the bulk lane at a throttled rate;
 //! - [`sweeper`]: re-enqueues requests the queue lost, rescores stored leads
 //!   whose debounced rescore is due, and applies other hosts' changes;
 //! - [`monitor`]: the learning loop's monitor and guardrail, and the lift report;
@@ -18,6 +19,7 @@
 pub mod cache;
 pub mod db;
 pub mod enqueue;
+pub mod imports;
 pub mod monitor;
 pub mod queue;
 pub mod retry;
@@ -93,6 +95,11 @@ pub struct PipelineConfig {
     /// At most this many scheduled rescores per second per host, so that
     /// they stay below live traffic.
     pub rescore_rate: u32,
+    /// At most this many imported leads per second per host are fed to the
+    /// queue's bulk lane.
+    pub import_rate: u32,
+    /// The most leads one import may hold.
+    pub import_max_leads: u64,
 }
 
 impl Default for PipelineConfig {
@@ -112,6 +119,8 @@ impl Default for PipelineConfig {
             rescore_every_hours: 24.0,
             rescore_scan_every: Duration::from_secs(30),
             rescore_rate: 50,
+            import_rate: 250,
+            import_max_leads: 1_000_000,
         }
     }
 }

@@ -11,6 +11,7 @@ use guest_model::load::lead_json::{self, LeadError};
 
 use super::Pipeline;
 use super::enqueue::{CheckedRequest, enqueue, job_of};
+use super::queue::Lane;
 use super::tenants::Tenants;
 use crate::runtime::lead::rfc3339;
 use crate::runtime::scorer::Scorer;
@@ -41,7 +42,7 @@ pub async fn sweep(pipeline: Arc<Pipeline>) {
                     continue;
                 }
             };
-            if pipeline.queue.enqueue(&job).await.is_ok() {
+            if pipeline.queue.enqueue(&job, Lane::parse(&row.lane)).await.is_ok() {
                 let _ = pipeline.db.touch(&row.request_id).await;
                 tracing::info!(request_id = row.request_id, "sweeper re-enqueued a pending request");
             }
@@ -69,7 +70,8 @@ pub async fn rescore_due(pipeline: Arc<Pipeline>) {
             if !pipeline.db.claim_rescore(&lead).await.unwrap_or(false) {
                 continue; // another host has it
             }
-            queue_rescore(&pipeline, &lead.org_id, &lead.lead_id, &lead.context).await;
+            // Someone just changed the lead: live.
+            queue_rescore(&pipeline, &lead.org_id, &lead.lead_id, &lead.context, Lane::Live).await;
         }
     }
 }
@@ -104,15 +106,15 @@ pub async fn rescore_stale(pipeline: Arc<Pipeline>) {
                     continue;
                 }
             };
-            queue_rescore(&pipeline, &org, &lead_id, &context).await;
+            queue_rescore(&pipeline, &org, &lead_id, &context, Lane::Bulk).await;
         }
     }
 }
 
-/// Queues a rescore of a stored lead (`context`) at as_of = now; a lead
+/// Queues a rescore of a stored lead (`context`) at as_of = now in `lane`; a lead
 /// that does not read, or a queue that stays away, is logged and skipped.
-async fn queue_rescore(pipeline: &Pipeline, org: &str, lead_id: &str, context: &str) {
-    let request = match rescore_request(org, context, super::db::now_ms()) {
+async fn queue_rescore(pipeline: &Pipeline, org: &str, lead_id: &str, context: &str, lane: Lane) {
+    let request = match rescore_request(org, context, super::db::now_ms(), lane) {
         Ok(request) => request,
         Err(e) => return tracing::warn!(org, lead_id, error = %e, "rescore: the stored lead does not read"),
     };
@@ -122,8 +124,9 @@ async fn queue_rescore(pipeline: &Pipeline, org: &str, lead_id: &str, context: &
     }
 }
 
-/// A request to score a stored lead (`context`, lead JSON) as of `now` (ms).
-pub fn rescore_request(org: &str, context: &str, now: i64) -> Result<CheckedRequest, LeadError> {
+/// A request to score a stored lead (`context`, lead JSON) as of `now` (ms),
+/// in `lane`.
+pub fn rescore_request(org: &str, context: &str, now: i64, lane: Lane) -> Result<CheckedRequest, LeadError> {
     let mut json: serde_json::Value =
         serde_json::from_str(context).map_err(|e| LeadError { field: String::new(), message: e.to_string() })?;
     json["as_of"] = serde_json::Value::String(rfc3339(now));
@@ -135,6 +138,7 @@ pub fn rescore_request(org: &str, context: &str, now: i64) -> Result<CheckedRequ
         idempotency_key: None,
         model_version: None,
         force_refresh: false,
+        lane,
     })
 }
 

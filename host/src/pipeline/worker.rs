@@ -191,7 +191,7 @@ impl Worker {
             Some(hit) => hit,
             None => {
                 let plan = Plan::Routed { tenant: Some(job.org_id.clone()), requested: job.model_version.clone() };
-                match self.score(&job.lead, &digest, plan).await {
+                match self.score(&job.org_id, &job.lead, &digest, plan).await {
                     Ok(inference) => inference,
                     Err(outcome) => return outcome,
                 }
@@ -212,11 +212,11 @@ impl Worker {
         Some(Inference { score: hit?, sha256: sha256.to_string(), cache_hit: true, fell_back: false, latency_us: 0 })
     }
 
-    /// Scores the lead as `plan` says and caches the score. `Err`: what
+    /// Scores a lead of `org`'s as `plan` says and caches the score. `Err`: what
     /// becomes of the job (a retry when every version failed; a failure when
     /// the lead itself is refused).
-    async fn score(&self, lead: &lead::Lead, digest: &str, plan: Plan) -> Result<Inference, JobOutcome> {
-        let answer: Answer = self.scorer.score(to_wit(lead.clone()), plan).await.map_err(|e| match e {
+    async fn score(&self, org: &str, lead: &lead::Lead, digest: &str, plan: Plan) -> Result<Inference, JobOutcome> {
+        let answer: Answer = self.scorer.score(org, to_wit(lead.clone()), plan).await.map_err(|e| match e {
             ScoringError::AllFailed(failed) => JobOutcome::Retry(failed.to_string()),
             ScoringError::Task(why) => JobOutcome::Retry(why),
         })?;
@@ -237,7 +237,7 @@ impl Worker {
         let component = self.scorer.registry.router().components.get(version).cloned()?;
         let inference = match self.cached(component.sha256(), digest).await {
             Some(hit) => hit,
-            None => match self.score(&job.lead, digest, Plan::Only(version.to_string())).await {
+            None => match self.score(&job.org_id, &job.lead, digest, Plan::Only(version.to_string())).await {
                 Ok(inference) => inference,
                 Err(_) => {
                     tracing::warn!(request_id = job.request_id, version, "the shadow version could not score the lead");

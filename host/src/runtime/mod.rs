@@ -8,7 +8,8 @@
 //! - [`routing`]: which version scores a lead, and what to try when it fails;
 //! - [`registry`]: the loaded versions and their routing, the one place that
 //!   installs, changes routing and catches up with other hosts;
-//! - [`scorer`]: one lead through the registry, within the scoring slots;
+//! - [`scorer`]: one lead through the registry, within the scoring
+//!   [`slots`], shared between tenants in turn ([`fair`]);
 //! - [`lead`] and [`score`]: the lead going in and the typed score coming out;
 //! - [`metrics`]: what `/metrics` shows.
 //!
@@ -17,6 +18,7 @@
 pub mod build;
 pub mod changes;
 pub mod component;
+pub mod fair;
 pub mod lead;
 pub mod manifest;
 pub mod metrics;
@@ -25,5 +27,6 @@ pub mod registry;
 pub mod routing;
 pub mod score;
 pub mod scorer;
+pub mod slots;
 pub mod store;
 pub mod template;

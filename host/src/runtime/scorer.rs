@@ -9,6 +9,7 @@ use super::metrics::Metrics;
 use super::registry::Registry;
 use super::routing::AllFailed;
 use super::score::Score;
+use super::slots::FairSlots;
 use crate::bindings::Lead;
 
 /// Which versions may answer.
@@ -72,7 +73,7 @@ pub struct Scorer {
     /// never more than the instance pool holds (a failed instantiation would
     /// look like a failing version; one slot stays free for installs'
     /// checks), and a few per core, since more threads only thrash.
-    slots: tokio::sync::Semaphore,
+    slots: FairSlots,
 }
 
 impl Scorer {
@@ -80,15 +81,16 @@ impl Scorer {
     pub fn new(registry: Registry, metrics: Metrics, runtime: &RuntimeConfig) -> Scorer {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let slots = (4 * cores).min(runtime.max_instances.saturating_sub(1) as usize).max(1);
-        Scorer { registry, metrics, slots: tokio::sync::Semaphore::new(slots) }
+        Scorer { registry, metrics, slots: FairSlots::new(slots) }
     }
 
-    /// Scores a lead as `plan` says, falling back along it when a version fails.
-    pub async fn score(&self, lead: Lead, plan: Plan) -> Result<Answer, ScoringError> {
+    /// Scores a lead of `tenant`'s as `plan` says, falling back along it
+    /// when a version fails. Waits for a slot in the tenant's turn.
+    pub async fn score(&self, tenant: &str, lead: Lead, plan: Plan) -> Result<Answer, ScoringError> {
         let router = self.registry.router_arc();
         let lead_id = lead.id.clone();
         let started = Instant::now();
-        let _slot = self.slots.acquire().await.map_err(|e| ScoringError::Task(e.to_string()))?;
+        let _slot = self.slots.acquire(tenant).await;
         let routed = tokio::task::spawn_blocking(move || {
             let routed = match plan {
                 Plan::Routed { tenant, requested } => router.score(&lead, tenant.as_deref(), requested.as_deref()),

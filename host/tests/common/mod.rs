@@ -190,6 +190,9 @@ pub fn settings(
         },
         bounds: leadscore::api::TimeBounds::default(),
         lead_limits: leadscore::api::LeadLimits::default(),
+        // Tests that load the service measure it, not the limit (the fairness test sets one).
+        tenant_rate: 0,
+        tenant_burst: 0,
         metrics_tenant_labels: false,
         backends,
         pipeline: leadscore::pipeline::PipelineConfig {
@@ -206,6 +209,14 @@ pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value 
     let response = client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200, "GET {url}");
     response.json().await.unwrap()
+}
+
+/// Sends a request; returns its status and JSON body (null when it has none).
+pub async fn send_json(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
 
 /// Polls a request until it is no longer PENDING; returns its status.

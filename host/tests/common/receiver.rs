@@ -17,10 +17,16 @@ pub struct Receiver(Child, u16);
 
 impl Receiver {
     pub fn start(port: u16, secret: &str) -> Receiver {
+        Receiver::slow(port, secret, Duration::ZERO)
+    }
+
+    /// A receiver that answers each delivery `delay` after recording it.
+    pub fn slow(port: u16, secret: &str, delay: Duration) -> Receiver {
         let root = super::workspace();
         let mut child = Command::new(root.join(".venv/bin/python"))
             .arg(root.join("scripts/webhook-receiver"))
             .args(["--port", &port.to_string(), "--secret", secret])
+            .args(["--delay-ms", &delay.as_millis().to_string()])
             .stdout(Stdio::piped())
             .spawn()
             .expect("the test venv's python (make venv)");

@@ -159,7 +159,7 @@ pub async fn changes(
     let (from_score, to_score) = (explained(&from)?, explained(&to)?);
     let earlier_by_new = match from_score.model_version == to_score.model_version {
         true => None,
-        false => Some(rescore(&state, &from, &to_score.model_version).await?),
+        false => Some(rescore(&state, &caller.org, &from, &to_score.model_version).await?),
     };
     let router = state.scorer.registry.router_arc();
     let definition = |version: &str, feature: &str| router.components.get(version)?.presentation.definition(feature);
@@ -195,7 +195,7 @@ fn explained(scoring: &StoredScoring) -> Result<&Score, ApiError> {
 }
 
 /// The earlier scoring's lead scored by `version` alone.
-async fn rescore(state: &AppState, earlier: &StoredScoring, version: &str) -> Result<Score, ApiError> {
+async fn rescore(state: &AppState, org: &str, earlier: &StoredScoring, version: &str) -> Result<Score, ApiError> {
     let cannot = |why: String| ApiError::Conflict {
         code: "cannot_compare",
         message: format!("version {version} cannot rescore the lead of {:?}: {why}", earlier.request_id),
@@ -204,6 +204,6 @@ async fn rescore(state: &AppState, earlier: &StoredScoring, version: &str) -> Re
         return Err(cannot("it is no longer installed".into()));
     }
     let lead = guest_model::load::lead_json::parse(&earlier.context).map_err(|e| cannot(e.to_string()))?;
-    let answer = state.scorer.score(to_wit(lead), Plan::Only(version.to_string())).await?;
+    let answer = state.scorer.score(org, to_wit(lead), Plan::Only(version.to_string())).await?;
     answer.result.map_err(|e| cannot(e.to_string()))
 }

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod history;
+pub mod imports;
 pub mod integrations;
 pub mod leads;
 pub mod learning;

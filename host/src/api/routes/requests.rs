@@ -20,6 +20,7 @@ use crate::api::validate::{LeadLimits, TimeBounds, check_id, check_lead, parse_b
 use crate::auth::{Caller, READ_LEADS, WRITE_LEADS};
 use crate::pipeline::db::ScoreRow;
 use crate::pipeline::enqueue::{CheckedRequest, enqueue};
+use crate::pipeline::queue::Lane;
 
 /// The body of `POST /leads/score`.
 #[derive(Deserialize, ToSchema)]
@@ -94,6 +95,7 @@ pub struct Accepted {
     responses(
         (status = 202, description = "Recorded and queued", body = Accepted),
         (status = 400, description = "Malformed request or lead (the message names the field)", body = ErrorBody),
+        (status = 429, description = "The tenant's rate limit: wait Retry-After seconds", body = ErrorBody),
         (status = 503, description = "The database stayed unavailable", body = ErrorBody),
     )
 )]
@@ -104,6 +106,7 @@ pub async fn request_score(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     caller.require(WRITE_LEADS)?;
+    state.rate_limit.check(&caller.org, 1)?;
     let request: ScoreRequest = parse_body(&body, "invalid_request")?;
     let idempotency_key = match headers.get(IDEMPOTENCY_KEY) {
         None => None,
@@ -153,6 +156,7 @@ pub async fn request_score(
         idempotency_key,
         model_version: overrides.model_version,
         force_refresh: overrides.force_refresh,
+        lane: Lane::Live,
     };
     let (row, _) = enqueue(&state.pipeline, request).await.map_err(ApiError::database)?;
     let status_url = format!("/leads/score/{}/status", row.request_id);
@@ -243,7 +247,8 @@ pub async fn request_status(
     let mut body = RequestStatus {
         request_id: row.request_id,
         lead_id: row.lead_id,
-        status: row.status,
+        // An imported lead not yet fed to the queue waits like any other.
+        status: if row.status == "WAITING" { "PENDING".into() } else { row.status },
         attempts: row.attempts,
         created_at: row.created_at,
         updated_at: row.updated_at,

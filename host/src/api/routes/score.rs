@@ -44,6 +44,7 @@ pub struct ScoreResponse {
     responses(
         (status = 200, description = "The score, band, confidence, explanation and version", body = ScoreResponse),
         (status = 400, description = "The lead is malformed (the message names the field)", body = ErrorBody),
+        (status = 429, description = "The tenant's rate limit: wait Retry-After seconds", body = ErrorBody),
         (status = 503, description = "Every version in the routing plan failed", body = ErrorBody),
     )
 )]
@@ -54,6 +55,7 @@ pub async fn score_lead(
     body: Bytes,
 ) -> Result<Json<ScoreResponse>, ApiError> {
     caller.require(WRITE_LEADS)?;
+    state.rate_limit.check(&caller.org, 1)?;
     state.lead_limits.check_bytes(body.len(), "")?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("invalid_lead", "the body is not UTF-8"))?;
     let lead = read_lead(&state, &caller.org, text).await?;
@@ -66,10 +68,10 @@ pub async fn score_lead(
 #[serde(deny_unknown_fields)]
 pub struct CrmLead {
     /// The lead id, when the CRM object does not hold it.
-    lead_id: Option<String>,
+    pub lead_id: Option<String>,
     /// The CRM's own object (a HubSpot contact, a Salesforce Lead).
     #[schema(value_type = Object)]
-    crm_object: serde_json::Value,
+    pub crm_object: serde_json::Value,
 }
 
 /// What a sync request scores: lead JSON, or a CRM object (for the OpenAPI
@@ -144,6 +146,7 @@ pub struct LeadError {
         (status = 200, description = "In order: a score or that lead's error", body = BatchResponse),
         (status = 400, description = "Not a batch", body = ErrorBody),
         (status = 413, description = "Too many leads or too large a body", body = ErrorBody),
+        (status = 429, description = "The tenant's rate limit (each lead counts): wait Retry-After seconds", body = ErrorBody),
     )
 )]
 pub async fn score_batch(
@@ -158,6 +161,7 @@ pub async fn score_batch(
         let message = format!("{} leads in one batch; the limit is {}", request.leads.len(), state.max_batch);
         return Err(ApiError::TooLarge { code: "too_many_leads", message });
     }
+    state.rate_limit.check(&caller.org, request.leads.len())?;
     let mut results = Vec::with_capacity(request.leads.len());
     for raw in request.leads {
         let text = raw.get();
@@ -197,8 +201,8 @@ async fn score_one(
     {
         return Err(ApiError::invalid("unknown_version", format!("model_version {v:?} is not installed")));
     }
-    let plan = Plan::Routed { tenant: Some(tenant), requested: version };
-    let answer = state.scorer.score(to_wit(lead), plan).await?;
+    let plan = Plan::Routed { tenant: Some(tenant.clone()), requested: version };
+    let answer = state.scorer.score(&tenant, to_wit(lead), plan).await?;
     match answer.result {
         Ok(score) => Ok(ScoreResponse { score, fell_back: answer.fell_back }),
         Err(refused) => Err(ApiError::invalid("invalid_field", refused.to_string())),

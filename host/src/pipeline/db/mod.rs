@@ -2,10 +2,11 @@
 //! one set of queries (sqlx's `Any` driver; timestamps are milliseconds,
 //! flags are 0/1 integers and JSON is text, so the SQL is the same on both).
 //! The queries are grouped by aggregate: [`requests`], [`scores`] (and
-//! their [`history`]), [`leads`] (and the [`stored`] lead), [`models`] (and
-//! routing), [`learning`], [`integrations`] and [`webhooks`].
+//! their [`history`]), [`imports`], [`leads`] (and the [`stored`] lead),
+//! [`models`] (and routing), [`learning`], [`integrations`] and [`webhooks`].
 
 pub mod history;
+pub mod imports;
 pub mod integrations;
 pub mod leads;
 pub mod learning;

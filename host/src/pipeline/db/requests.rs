@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::{Db, Flag, now_ms};
+use crate::pipeline::queue::Lane;
 
 /// A request to record (PENDING).
 #[derive(Clone, Debug)]
@@ -25,6 +26,8 @@ pub struct NewRequest {
     pub model_version: Option<String>,
     /// `overrides.force_refresh`.
     pub force_refresh: bool,
+    /// The queue lane it waits in.
+    pub lane: Lane,
 }
 
 /// A recorded request.
@@ -36,7 +39,8 @@ pub struct RequestRow {
     pub org_id: String,
     /// The lead.
     pub lead_id: String,
-    /// PENDING, SUCCESS or FAILED.
+    /// PENDING, SUCCESS or FAILED (or WAITING: an imported lead not yet
+    /// fed to the queue).
     pub status: String,
     /// The lead JSON.
     pub context: String,
@@ -52,10 +56,12 @@ pub struct RequestRow {
     pub created_at: i64,
     /// When it last changed (ms).
     pub updated_at: i64,
+    /// The queue lane it waits in: `live` or `bulk`.
+    pub lane: String,
 }
 
-const REQUEST_COLUMNS: &str = "SELECT request_id, org_id, lead_id, status, context, model_version, force_refresh, \
-                               attempts, error, created_at, updated_at FROM score_requests";
+pub(super) const REQUEST_COLUMNS: &str = "SELECT request_id, org_id, lead_id, status, context, model_version, \
+                                          force_refresh, attempts, error, created_at, updated_at, lane FROM score_requests";
 
 impl Db {
     /// Records a request as PENDING; with an idempotency key already used by
@@ -64,8 +70,8 @@ impl Db {
         let now = now_ms();
         sqlx::query(
             "INSERT INTO score_requests (request_id, org_id, lead_id, idempotency_key, status, context, \
-             model_version, force_refresh, attempts, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, 0, $8, $8) \
+             model_version, force_refresh, attempts, created_at, updated_at, lane) \
+             VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, 0, $8, $8, $9) \
              ON CONFLICT DO NOTHING",
         )
         .bind(&r.request_id)
@@ -76,6 +82,7 @@ impl Db {
         .bind(&r.model_version)
         .bind(Flag(r.force_refresh))
         .bind(now)
+        .bind(r.lane.as_str())
         .execute(&self.pool)
         .await?;
         // A retry after a lost answer finds its own row.

@@ -46,8 +46,12 @@ impl Default for WebhookSettings {
     }
 }
 
-/// How long a claimed delivery is someone's: past it, another host may send it again.
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a claimed delivery is someone's: past it, another host may send
+/// it again. Its attempt takes at most the request timeout; the rest is
+/// room for recording it.
+fn lease(settings: &WebhookSettings) -> Duration {
+    settings.timeout * 2 + Duration::from_secs(5)
+}
 /// Deliveries sent at once by one host.
 const CONCURRENCY: usize = 16;
 
@@ -75,7 +79,7 @@ pub async fn deliver(pipeline: Arc<Pipeline>) {
             .for_each_concurrent(CONCURRENCY, |delivery| {
                 let (pipeline, client) = (&pipeline, &client);
                 async move {
-                    let lease_until = now_ms() + LEASE.as_millis() as i64;
+                    let lease_until = now_ms() + lease(&settings).as_millis() as i64;
                     if !pipeline.db.claim_delivery(&delivery, lease_until).await.unwrap_or(false) {
                         return;
                     }
