@@ -136,6 +136,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's latest import jobs, newest first. */
+        get: operations["list_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An import job's progress: done, failed and total, its rate and ETA, and
+         *     its first errors.
+         */
+        get: operations["get_job"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/leads": {
         parameters: {
             query?: never;
@@ -282,6 +319,30 @@ export interface paths {
          *     touch counts. The lift report measures time to first touch from it.
          */
         post: operations["report_touch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/leads/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports a tenant's existing leads for scoring (a backfill). The body is
+         *     NDJSON, one lead per line, streamed: it is read line by line, so its
+         *     size is bounded only by the host's lead limit per import. A line that
+         *     cannot be used is refused on its own (the job lists it, naming the
+         *     field); an upload that breaks off imports nothing. The leads are then
+         *     scored at a throttled rate below live traffic; poll `GET /jobs/{job_id}`.
+         */
+        post: operations["import_leads"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1055,6 +1116,85 @@ export interface components {
              */
             scored_at: string;
         };
+        /** @description A line the import could not use. */
+        ImportError: {
+            /** @description Its lead id, when it has a readable one. */
+            lead_id?: string | null;
+            /**
+             * Format: int64
+             * @description Its line in the upload, from 1.
+             */
+            line: number;
+            /** @description What was wrong (names the field), or why its scoring failed. */
+            message: string;
+        };
+        /**
+         * @description What each line of an upload is.
+         * @enum {string}
+         */
+        ImportFormat: "lead" | "crm";
+        /** @description An import job and its progress. */
+        ImportJob: {
+            /** @description When the upload began (RFC 3339). */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Leads scored.
+             */
+            done: number;
+            /**
+             * @description The first refused lines and failed scorings (at most 100; `failed`
+             *     counts them all).
+             */
+            errors: components["schemas"]["ImportError"][];
+            /**
+             * Format: double
+             * @description At that rate, seconds until the last lead is settled; null while
+             *     there is no rate yet, and once done.
+             */
+            eta_seconds?: number | null;
+            /**
+             * Format: int64
+             * @description Lines refused on arrival, and leads whose scoring failed.
+             */
+            failed: number;
+            /** @description When the last lead was settled (RFC 3339); null until then. */
+            finished_at?: string | null;
+            /** @description What each line is. */
+            format: components["schemas"]["ImportFormat"];
+            /** @description `job_` and 32 hex digits. */
+            job_id: string;
+            /** @description Always `import`. */
+            kind: string;
+            /**
+             * Format: int64
+             * @description Leads still to score: `total − done − failed`.
+             */
+            pending: number;
+            /**
+             * Format: double
+             * @description Leads settled (scored or failed) per second since every line
+             *     arrived; null before any is.
+             */
+            rate_per_second?: number | null;
+            /** @description Where the job is. */
+            state: components["schemas"]["ImportState"];
+            /**
+             * Format: int64
+             * @description Leads (non-blank lines) received.
+             */
+            total: number;
+        };
+        /** @description A tenant's latest import jobs. */
+        ImportJobs: {
+            /** @description Newest first, at most 20. */
+            jobs: components["schemas"]["ImportJob"][];
+        };
+        /**
+         * @description Where an import job is.
+         * @enum {string}
+         */
+        ImportState: "receiving" | "running" | "done";
         /** @description A tenant's integration settings. */
         IntegrationSettings: {
             /**
@@ -2450,6 +2590,118 @@ export interface operations {
             };
         };
     };
+    list_jobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJobs"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id `POST /leads/import` answered with. */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     work_queue: {
         parameters: {
             query?: {
@@ -3133,6 +3385,90 @@ export interface operations {
             };
         };
     };
+    import_leads: {
+        parameters: {
+            query?: {
+                /** @description What each line is: `lead` (default) or `crm`. */
+                format?: components["schemas"]["ImportFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One lead per line: lead JSON or `{"crm_object"}` (format=lead), or the CRM's object (format=crm) */
+        requestBody: {
+            content: {
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description Every line received; the leads are being scored */
+            202: {
+                headers: {
+                    /** @description /jobs/{job_id} */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            /** @description No leads, or the upload broke off (nothing imported) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description More leads than one import may hold (nothing imported) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not NDJSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     request_score: {
         parameters: {
             query?: never;
@@ -3187,6 +3523,15 @@ export interface operations {
             };
             /** @description The body is larger than the limit */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The tenant's rate limit: wait Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4068,6 +4413,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The tenant's rate limit: wait Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Every version in the routing plan failed */
             503: {
                 headers: {
@@ -4133,6 +4487,15 @@ export interface operations {
             };
             /** @description Too many leads or too large a body */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The tenant's rate limit (each lead counts): wait Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -49,8 +49,10 @@ export class ApiError extends Error {
 
 export interface RequestOptions {
   method?: string;
-  /** Sent as JSON, or as it is when a FormData (multipart). */
+  /** Sent as JSON, or as it is when a FormData (multipart) or a Blob (a File: the browser streams it from disk). */
   body?: unknown;
+  /** A Blob body's content type (else the Blob's own). */
+  contentType?: string;
   signal?: AbortSignal;
   /** Give up after this long (default 15 s). */
   timeoutMs?: number;
@@ -60,9 +62,14 @@ async function request(path: string, options: RequestOptions = {}): Promise<Resp
   const headers: Record<string, string> = { Accept: 'application/json' };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
-  let body: string | FormData | undefined;
+  let body: string | FormData | Blob | undefined;
   if (options.body instanceof FormData) {
     body = options.body; // fetch sets the multipart content type with its boundary
+  } else if (options.body instanceof Blob) {
+    // A picked file's type is whatever the OS guessed from its name (often none for .ndjson).
+    const type = options.contentType ?? options.body.type;
+    if (type) headers['Content-Type'] = type;
+    body = options.body;
   } else if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.body);

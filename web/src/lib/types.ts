@@ -170,3 +170,14 @@ export type NewWebhookEndpoint = Schemas['NewEndpoint'];
 export type DeliveryLog = Schemas['DeliveryLog'];
 /** One delivery in the log: status pending, delivered or dead, its attempts and last answer. */
 export type WebhookDelivery = Schemas['DeliveryRow'];
+
+// ---- Bulk imports (backfill) ----------------------------------------------------------
+
+/** How each line of an import reads: lead JSON (or `{"crm_object"}`), or a raw CRM object through the tenant's mapping. */
+export type ImportFormat = Schemas['ImportFormat'];
+/** `POST /leads/import` (202) and `GET /jobs/{job_id}`: a bulk import and how far it got. */
+export type ImportJob = Schemas['ImportJob'];
+/** `GET /jobs`: the tenant's 20 latest jobs, newest first. */
+export type ImportJobs = Schemas['ImportJobs'];
+/** A line of an import that was refused, or whose scoring failed (the first 100 of a job). */
+export type ImportError = Schemas['ImportError'];

@@ -5,12 +5,14 @@
  * comparison and promotion, each version's traffic and latency from
  * /metrics, the serving model's held-out quality with the tenant's score
  * distribution, how the tenant's CRM objects become leads (the CRM
- * mapping), the webhook endpoints lead events are sent to, and uploading a
- * new version's model files for the host to build and install.
+ * mapping), the webhook endpoints lead events are sent to, bulk imports of
+ * leads (backfill) and their progress, and uploading a new version's model
+ * files for the host to build and install.
  */
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 
 import { CrmMappingCard } from '../components/CrmMappingCard';
+import { ImportsCard } from '../components/ImportsCard';
 import { ChevronIcon, CloseIcon, RefreshIcon } from '../components/Icons';
 import { ModelQualityCard } from '../components/ModelQualityCard';
 import { ModelUploadCard } from '../components/ModelUploadCard';
@@ -192,6 +194,8 @@ export function AdminPage() {
       <CrmMappingCard routedVersions={routedVersions(routing)} />
 
       <WebhooksCard />
+
+      <ImportsCard />
 
       <ModelUploadCard onInstalled={() => reloadModels()} />
 

@@ -9,7 +9,9 @@ export type Reply = { status?: number; body?: unknown } | ((init: RequestInit | 
 export interface FetchCall {
   method: string;
   path: string;
+  /** A JSON body parsed; any other (a File, FormData) as it was sent. */
   body: unknown;
+  headers: Headers;
 }
 
 export function json(body: unknown, status = 200): Response {
@@ -31,7 +33,8 @@ export function mockFetch(routes: Record<string, Reply | Reply[]>): FetchCall[] 
     vi.fn(async (url: string, init?: RequestInit) => {
       const method = init?.method ?? 'GET';
       const path = String(url);
-      calls.push({ method, path, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      const body = typeof init?.body === 'string' ? JSON.parse(init.body) : (init?.body ?? undefined);
+      calls.push({ method, path, body, headers: new Headers(init?.headers) });
       const queue = queues.get(`${method} ${path}`) ?? queues.get(`${method} ${path.split('?')[0]}`);
       if (!queue || queue.length === 0) return json({ error: { code: 'not_found', message: `no route ${method} ${path}` } }, 404);
       let reply = queue.length > 1 ? queue.shift()! : queue[0];
