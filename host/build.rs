@@ -17,6 +17,8 @@ fn main() {
     for input in ["guest-model/src", "guest-model/Cargo.toml", "wit", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", workspace.join(input).display());
     }
+    // `sqlx::migrate!` embeds the migrations: a changed one must rebuild the crate.
+    println!("cargo:rerun-if-changed={}", manifest_dir.join("migrations").display());
     let target_dir =
         env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from).join("scorer-template");
 

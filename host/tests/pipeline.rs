@@ -396,7 +396,7 @@ async fn the_redis_stream_keeps_only_what_is_not_yet_acknowledged() {
         model_version: None,
         force_refresh: false,
     };
-    let mut reader = queue.reader("worker-1").await.unwrap();
+    let mut reader = queue.reader("worker-1", true).await.unwrap();
     let mut longest = 0;
     for round in 0..20 {
         for n in 0..500 {
@@ -417,7 +417,7 @@ async fn the_redis_stream_keeps_only_what_is_not_yet_acknowledged() {
     let read = reader.next(10, Duration::from_secs(60), Duration::from_millis(200)).await.unwrap();
     assert_eq!(read.len(), 1);
     assert_eq!(queue.len(None).await.unwrap(), 1, "read but not acknowledged: kept");
-    let mut other = queue.reader("worker-2").await.unwrap();
+    let mut other = queue.reader("worker-2", true).await.unwrap();
     let claimed = other.next(10, Duration::ZERO, Duration::from_millis(200)).await.unwrap();
     assert_eq!(claimed.iter().map(|d| d.job.request_id.as_str()).collect::<Vec<_>>(), ["req-10000"]);
     queue.ack(&claimed).await.unwrap();
@@ -453,10 +453,15 @@ async fn the_queue_reads_live_before_bulk_and_shares_each_lane_between_tenants()
         force_refresh: false,
     };
     for queue in [Queue::redis(&common::services::redis_url(), &namespace).await.unwrap(), Queue::local()] {
-        let mut reader = queue.reader("worker-1").await.unwrap();
+        let mut reader = queue.reader("worker-1", true).await.unwrap();
         for n in 0..300 {
             queue.enqueue(&job("bulky", n), Lane::Bulk).await.unwrap();
         }
+        let mut live_only = queue.reader("worker-live", false).await.unwrap();
+        assert!(
+            live_only.next(10, Duration::from_secs(60), Duration::from_millis(100)).await.unwrap().is_empty(),
+            "a reader kept for live requests leaves bulk work alone"
+        );
         for n in 0..1000 {
             queue.enqueue(&job("a", n), Lane::Live).await.unwrap();
         }

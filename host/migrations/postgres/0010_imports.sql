@@ -6,7 +6,8 @@
 -- on as any request).
 ALTER TABLE score_requests ADD COLUMN lane TEXT NOT NULL DEFAULT 'live';
 ALTER TABLE score_requests ADD COLUMN job_id TEXT;
-CREATE INDEX score_requests_by_job ON score_requests (job_id, status) WHERE job_id IS NOT NULL;
+-- In the feeder's order: a job's waiting leads by request id (their line).
+CREATE INDEX score_requests_by_job ON score_requests (job_id, status, request_id) WHERE job_id IS NOT NULL;
 
 CREATE TABLE import_jobs (
     job_id      TEXT PRIMARY KEY,

@@ -157,8 +157,10 @@ impl Queue {
         }
     }
 
-    /// A reader for one worker (`consumer`: its name in the group, unique per host and worker).
-    pub async fn reader(&self, consumer: &str) -> Result<Reader> {
+    /// A reader for one worker (`consumer`: its name in the group, unique
+    /// per host and worker); `reads_bulk`: whether it takes bulk work too
+    /// (a worker kept for live requests does not).
+    pub async fn reader(&self, consumer: &str, reads_bulk: bool) -> Result<Reader> {
         Ok(match self {
             Queue::Redis(q) => Reader::Redis(Box::new(RedisReader {
                 // Blocking reads get their own connection (on the shared one
@@ -171,11 +173,12 @@ impl Queue {
                     .await?,
                 queue: q.clone(),
                 consumer: consumer.to_string(),
+                reads_bulk,
                 grouped: BTreeSet::new(),
                 cursor: 0,
                 claimed_at: None,
             })),
-            Queue::Local(q) => Reader::Local(q.clone()),
+            Queue::Local(q) => Reader::Local(q.clone(), reads_bulk),
         })
     }
 
@@ -326,8 +329,8 @@ async fn conn_group_create(conn: &mut ConnectionManager, stream: &str) -> redis:
 pub enum Reader {
     /// Reads the streams as one consumer of the group.
     Redis(Box<RedisReader>),
-    /// Reads the in-process lanes.
-    Local(LocalQueue),
+    /// Reads the in-process lanes (and whether it takes bulk work).
+    Local(LocalQueue, bool),
 }
 
 /// A consumer of the streams' group.
@@ -337,6 +340,8 @@ pub struct RedisReader {
     queue: RedisQueue,
     /// This worker's consumer name.
     consumer: String,
+    /// Whether it takes bulk work too.
+    reads_bulk: bool,
     /// Streams whose group this reader made sure of.
     grouped: BTreeSet<String>,
     /// Where the next read starts when there are more streams than it takes.
@@ -361,14 +366,17 @@ impl Reader {
                 }
                 other => other,
             },
-            Reader::Local(q) => q.next(count, wait).await,
+            Reader::Local(q, reads_bulk) => q.next(count, wait, *reads_bulk).await,
         }
     }
 }
 
 impl RedisReader {
     async fn next(&mut self, count: usize, retry_after: Duration, wait: Duration) -> Result<Vec<Delivery>> {
-        let streams = self.streams().await?;
+        let mut streams = self.streams().await?;
+        if !self.reads_bulk {
+            streams.retain(|s| self.queue.lane_of(s) != Some(Lane::Bulk));
+        }
         // Abandoned entries are rare: looked for at most once a second (and
         // on a reader's first read), not on every read of every stream.
         let claim_every = retry_after.min(Duration::from_secs(1));
@@ -457,9 +465,9 @@ impl RedisReader {
 }
 
 impl LocalQueue {
-    /// Up to `count` jobs, live before bulk, each lane round-robin between
-    /// tenants; waits up to `wait` for the first.
-    async fn next(&self, count: usize, wait: Duration) -> Result<Vec<Delivery>> {
+    /// Up to `count` jobs, live before bulk (when it `reads_bulk`), each
+    /// lane round-robin between tenants; waits up to `wait` for the first.
+    async fn next(&self, count: usize, wait: Duration, reads_bulk: bool) -> Result<Vec<Delivery>> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             // Registered before looking, so a job queued in between still wakes us.
@@ -468,7 +476,7 @@ impl LocalQueue {
             ready.as_mut().enable();
             {
                 let mut lanes = self.lanes.lock().map_err(|_| anyhow::anyhow!("the queue is poisoned"))?;
-                for lane in [Lane::Live, Lane::Bulk] {
+                for lane in [Lane::Live, Lane::Bulk].into_iter().filter(|l| reads_bulk || *l == Lane::Live) {
                     let jobs = lanes.lane(lane).take(count);
                     if !jobs.is_empty() {
                         let delivery = |job| Delivery { stream: String::new(), entry: String::new(), lane, job };

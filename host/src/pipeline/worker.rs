@@ -46,18 +46,21 @@ enum JobOutcome {
 }
 
 impl Worker {
-    /// Starts `count` workers named `<host_id>-<n>` in the queue's consumer group.
+    /// Starts `count` workers named `<host_id>-<n>` in the queue's consumer
+    /// group. With more than one, the first takes live requests only: a
+    /// live request never waits for a worker busy with a batch of bulk work.
     pub fn spawn(&self, host_id: &str, count: usize) {
         for n in 0..count {
             let (worker, consumer) = (self.clone(), format!("{host_id}-{n}"));
-            tokio::spawn(async move { worker.run(consumer).await });
+            let reads_bulk = n > 0 || count == 1;
+            tokio::spawn(async move { worker.run(consumer, reads_bulk).await });
         }
     }
 
-    async fn run(self, consumer: String) {
+    async fn run(self, consumer: String, reads_bulk: bool) {
         let config = &self.pipeline.config;
         loop {
-            let mut reader = self.connect_reader(&consumer).await;
+            let mut reader = self.connect_reader(&consumer, reads_bulk).await;
             loop {
                 let deliveries = match reader.next(BATCH, config.retry_after, WAIT).await {
                     Ok(deliveries) => deliveries,
@@ -77,9 +80,9 @@ impl Worker {
     }
 
     /// A reader for this worker, waiting for the queue to answer.
-    async fn connect_reader(&self, consumer: &str) -> Reader {
+    async fn connect_reader(&self, consumer: &str, reads_bulk: bool) -> Reader {
         loop {
-            match self.pipeline.queue.reader(consumer).await {
+            match self.pipeline.queue.reader(consumer, reads_bulk).await {
                 Ok(reader) => return reader,
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), "queue unavailable; retrying");
