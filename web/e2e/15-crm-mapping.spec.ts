@@ -8,11 +8,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import AxeBuilder from '@axe-core/playwright';
-import type { APIRequestContext, Page } from '@playwright/test';
+import type { APIRequestContext } from '@playwright/test';
 
 import type { Mapping, MappingRequest, MappingView, ScoreResponse } from '../src/lib/types';
-import { apiJson, expect, test } from './fixtures';
+import { apiJson, expect, test, seriousProblems } from './fixtures';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const CRM_FIXTURES = join(REPO, 'host', 'tests', 'fixtures', 'crm');
@@ -127,16 +126,6 @@ test('a HubSpot contact scores through the preset, as its lead JSON does', async
   });
 });
 
-/** Axe's serious and critical findings on the card, as the accessibility spec counts them. */
-async function seriousProblems(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .include('[data-testid="crm-mapping"]')
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21aa'])
-    .analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
 
 for (const width of [1280, 400]) {
   test(`the CRM mapping card at ${width} px: nothing wider than the screen, no serious accessibility problem`, async ({
@@ -155,7 +144,7 @@ for (const width of [1280, 400]) {
       await expect(card.getByTestId('not-mapped')).toHaveText('Not mapped — always missing');
       await expect(card.getByTestId('mapping-coverage')).toHaveText('Not mapped, so always missing: Region.');
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
-      expect(await seriousProblems(page)).toEqual([]);
+      expect(await seriousProblems(page, 'crm-mapping')).toEqual([]);
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: join(SHOTS, `admin-crm-mapping-${width === 400 ? 'narrow' : 'laptop'}.png`), fullPage: true });
 
@@ -163,7 +152,7 @@ for (const width of [1280, 400]) {
       await card.getByRole('button', { name: 'Advanced: edit as JSON' }).click();
       await expect(card.getByLabel('Mapping (JSON)')).toBeVisible();
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
-      expect(await seriousProblems(page)).toEqual([]);
+      expect(await seriousProblems(page, 'crm-mapping')).toEqual([]);
     });
   });
 }

@@ -13,11 +13,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import AxeBuilder from '@axe-core/playwright';
-import type { APIRequestContext, Page } from '@playwright/test';
+import type { APIRequestContext } from '@playwright/test';
 
 import type { LeadDetail, WebhookEndpoints } from '../src/lib/types';
-import { apiJson, expect, scoreViaApi, test, treatedLeads } from './fixtures';
+import { apiJson, expect, scoreViaApi, test, treatedLeads, seriousProblems, widerThan } from './fixtures';
 
 const SHOTS = join(import.meta.dirname, '..', 'screenshots');
 
@@ -79,29 +78,7 @@ async function deleteEndpoints(request: APIRequestContext, url: string): Promise
   }
 }
 
-/** What in the card reaches past either side of a window `width` px wide. */
-function widerThan(page: Page, width: number): Promise<string[]> {
-  return page.getByTestId('webhooks').evaluate((card, max) => {
-    const outside = (el: Element) => {
-      const box = el.getBoundingClientRect();
-      return box.width > 1 && (box.left < -0.5 || box.right > max + 0.5); // 1 px: the visually hidden
-    };
-    return [card, ...Array.from(card.querySelectorAll('*'))]
-      .filter(outside)
-      .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`);
-  }, width);
-}
 
-/** Axe's serious and critical findings on the card, as the accessibility spec counts them. */
-async function seriousProblems(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .include('[data-testid="webhooks"]')
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21aa'])
-    .analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
 
 test('an admin registers an endpoint, sees a scoring delivered and signed, replays it and deletes the endpoint', async ({
   page,
@@ -170,7 +147,7 @@ test('an admin registers an endpoint, sees a scoring delivered and signed, repla
     await expect(row.locator('th')).toHaveText('lead.scored');
     await expect(row.getByTestId('delivery-attempts')).toHaveText('1');
     await expect(row.getByTestId('delivery-answer')).toHaveText('HTTP 204');
-    expect(await seriousProblems(page)).toEqual([]);
+    expect(await seriousProblems(page, 'webhooks')).toEqual([]);
     mkdirSync(SHOTS, { recursive: true });
     await card.screenshot({ path: join(SHOTS, 'admin-webhooks-laptop.png') });
 
@@ -192,8 +169,8 @@ test('an admin registers an endpoint, sees a scoring delivered and signed, repla
     await page.setViewportSize({ width: 400, height: 800 });
     await expect(shown).toBeVisible();
     await expect(row).toBeVisible();
-    expect(await widerThan(page, 400)).toEqual([]);
-    expect(await seriousProblems(page)).toEqual([]);
+    expect(await widerThan(page, 'webhooks', 400)).toEqual([]);
+    expect(await seriousProblems(page, 'webhooks')).toEqual([]);
     await card.screenshot({ path: join(SHOTS, 'admin-webhooks-narrow.png') });
 
     // After a reload the secret is gone for good; the endpoint stays.

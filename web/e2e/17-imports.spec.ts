@@ -11,12 +11,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
-
 import { progressLabel } from '../src/lib/imports';
 import type { ImportJob, ImportJobs, Lead, LeadDetail } from '../src/lib/types';
-import { apiJson, expect, test } from './fixtures';
+import { apiJson, expect, test, seriousProblems, widerThan } from './fixtures';
 
 const WEB = resolve(import.meta.dirname, '..');
 const SHOTS = join(WEB, 'screenshots');
@@ -43,29 +40,7 @@ function importLines(): { lines: string[]; ids: string[] } {
   return { lines, ids: leads.map((l) => l.id) };
 }
 
-/** What in the card reaches past either side of a window `width` px wide. */
-function widerThan(page: Page, width: number): Promise<string[]> {
-  return page.getByTestId('imports').evaluate((card, max) => {
-    const outside = (el: Element) => {
-      const box = el.getBoundingClientRect();
-      return box.width > 1 && (box.left < -0.5 || box.right > max + 0.5); // 1 px: the visually hidden
-    };
-    return [card, ...Array.from(card.querySelectorAll('*'))]
-      .filter(outside)
-      .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`);
-  }, width);
-}
 
-/** Axe's serious and critical findings on the card, as the accessibility spec counts them. */
-async function seriousProblems(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .include('[data-testid="imports"]')
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21aa'])
-    .analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
 
 test('an admin imports an NDJSON file of leads and follows it to the end, one line refused', async ({ page, request }, testInfo) => {
   test.setTimeout(120_000);
@@ -161,15 +136,15 @@ test('an admin imports an NDJSON file of leads and follows it to the end, one li
   await page.waitForTimeout(2_500);
   expect(reads.length, 'GET /jobs after the job was done').toBe(settled);
 
-  expect(await seriousProblems(page)).toEqual([]);
+  expect(await seriousProblems(page, 'imports')).toEqual([]);
   mkdirSync(SHOTS, { recursive: true });
   await card.screenshot({ path: join(SHOTS, 'admin-imports-laptop.png') });
 
   // Narrow, the errors open: nothing in the card wider than the screen.
   await page.setViewportSize({ width: 400, height: 800 });
   await expect(error).toBeVisible();
-  expect(await widerThan(page, 400)).toEqual([]);
-  expect(await seriousProblems(page)).toEqual([]);
+  expect(await widerThan(page, 'imports', 400)).toEqual([]);
+  expect(await seriousProblems(page, 'imports')).toEqual([]);
   await card.screenshot({ path: join(SHOTS, 'admin-imports-narrow.png') });
 
   // After a reload the job is listed as the host has it, and nothing is polled.

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
 
 import type { Accepted, Activity, Lead, LeadDetail, LeadRow, RequestStatus, ScoreRequest, WorkQueue } from '../src/lib/types';
@@ -113,4 +114,28 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.ceil((p / 100) * sorted.length) - 1;
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
+}
+
+/** What in the element with `testId` reaches past either side of a window `width` px wide. */
+export function widerThan(page: Page, testId: string, width: number): Promise<string[]> {
+  return page.getByTestId(testId).evaluate((card, max) => {
+    const outside = (el: Element) => {
+      const box = el.getBoundingClientRect();
+      return box.width > 1 && (box.left < -0.5 || box.right > max + 0.5); // 1 px: the visually hidden
+    };
+    return [card, ...Array.from(card.querySelectorAll('*'))]
+      .filter(outside)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`);
+  }, width);
+}
+
+/** Axe's serious and critical findings in the element with `testId`, as the accessibility spec counts them. */
+export async function seriousProblems(page: Page, testId: string): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .include(`[data-testid="${testId}"]`)
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21aa'])
+    .analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }

@@ -30,8 +30,7 @@ import { toApiError, useLoad, useNow } from '../lib/hooks';
 import { formatAge, formatDateTime } from '../lib/time';
 import type { MappingRequest, MappingView, Preset } from '../lib/types';
 import { FormActions } from './FormActions';
-import { CloseIcon } from './Icons';
-import { ErrorState, LoadingBlock, Spinner } from './States';
+import { ErrorState, LoadingBlock, Spinner, SuccessNotice } from './States';
 
 /** Sends a mapping or a preset; resolves once the card shows what the host saved, rejects with its error. */
 type Save = (request: MappingRequest, success: string) => Promise<void>;
@@ -84,16 +83,7 @@ export function CrmMappingCard({
       ) : (
         <>
           <MappingStatus view={view} />
-          <div aria-live="polite">
-            {notice ? (
-              <p className="notice notice--success" data-testid="mapping-notice">
-                <span>{notice}</span>
-                <button type="button" className="icon-button icon-button--small" aria-label="Dismiss" onClick={() => setNotice(null)}>
-                  <CloseIcon />
-                </button>
-              </p>
-            ) : null}
-          </div>
+          <SuccessNotice text={notice} testId="mapping-notice" onDismiss={() => setNotice(null)} />
           <PresetPicker key={`preset-${generation}`} current={view.preset ?? null} saving={saving} onSave={save} />
           <MappingEditor key={`editor-${generation}`} view={view} saving={saving} onSave={save} />
         </>

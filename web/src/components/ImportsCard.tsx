@@ -34,8 +34,7 @@ import {
 import { formatAge, formatDateTime, parseTime } from '../lib/time';
 import type { ImportFormat, ImportJob } from '../lib/types';
 import { timeOf } from '../lib/webhooks';
-import { CloseIcon } from './Icons';
-import { ErrorState, LoadingBlock, Spinner } from './States';
+import { ErrorState, LoadingBlock, Spinner, SuccessNotice } from './States';
 
 const WRITE_SCOPE = 'crm.write.leads';
 
@@ -95,16 +94,7 @@ export function ImportsCard({ pollMs = IMPORT_POLL_MS }: { pollMs?: number }) {
         </p>
       </div>
       <ImportForm uploading={uploading} onStart={start} />
-      <div aria-live="polite">
-        {notice ? (
-          <p className="notice notice--success" data-testid="import-notice">
-            <span>{notice}</span>
-            <button type="button" className="icon-button icon-button--small" aria-label="Dismiss" onClick={() => setNotice(null)}>
-              <CloseIcon />
-            </button>
-          </p>
-        ) : null}
-      </div>
+      <SuccessNotice text={notice} testId="import-notice" onDismiss={() => setNotice(null)} />
       {!state.data ? (
         state.status === 'error' ? (
           <ErrorState error={state.error} title="The imports could not be loaded" onRetry={reload} compact />

@@ -2,7 +2,7 @@
 import type { ReactNode } from 'react';
 
 import type { ApiError } from '../lib/api';
-import { AlertIcon, KeyIcon, RefreshIcon } from './Icons';
+import { AlertIcon, CloseIcon, KeyIcon, RefreshIcon } from './Icons';
 import { openSignIn } from './SignIn';
 
 export function Spinner({ label = 'Loading' }: { label?: string }) {
@@ -86,6 +86,25 @@ export function ErrorState({
           </button>
         ) : null}
       </div>
+    </div>
+  );
+}
+
+/**
+ * A success note the person may dismiss, in a polite live region (kept in
+ * the page while empty, so that the next note is announced).
+ */
+export function SuccessNotice({ text, testId, onDismiss }: { text: string | null; testId: string; onDismiss: () => void }) {
+  return (
+    <div aria-live="polite">
+      {text ? (
+        <p className="notice notice--success" data-testid={testId}>
+          <span>{text}</span>
+          <button type="button" className="icon-button icon-button--small" aria-label="Dismiss" onClick={onDismiss}>
+            <CloseIcon />
+          </button>
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -14,8 +14,7 @@ import { formatAge, formatDateTime } from '../lib/time';
 import type { WebhookEndpoint } from '../lib/types';
 import { draftRequest, EMPTY_DRAFT, EVENT_TYPES, type WebhookDraft } from '../lib/webhooks';
 import { FormActions } from './FormActions';
-import { CloseIcon } from './Icons';
-import { ErrorState, LoadingBlock, Spinner } from './States';
+import { ErrorState, LoadingBlock, Spinner, SuccessNotice } from './States';
 import { DeliveryLog } from './WebhookDeliveries';
 
 const ADMIN_SCOPE = 'crm.admin.models';
@@ -79,16 +78,7 @@ export function WebhooksCard() {
         )
       ) : (
         <>
-          <div aria-live="polite">
-            {notice ? (
-              <p className="notice notice--success" data-testid="webhooks-notice">
-                <span>{notice}</span>
-                <button type="button" className="icon-button icon-button--small" aria-label="Dismiss" onClick={() => setNotice(null)}>
-                  <CloseIcon />
-                </button>
-              </p>
-            ) : null}
-          </div>
+          <SuccessNotice text={notice} testId="webhooks-notice" onDismiss={() => setNotice(null)} />
           <EndpointList endpoints={endpoints} onDeleted={deleted} onGone={reload} />
           {created?.secret ? (
             <NewSecret
