@@ -51,7 +51,7 @@ impl<T> Fair<T> {
                 None => None,
             };
             let Some(tenant) = after.or_else(|| self.queues.iter().next()).map(|(t, _)| t.clone()) else { break };
-            let queue = self.queues.get_mut(&tenant).expect("the tenant was just found");
+            let Some(queue) = self.queues.get_mut(&tenant) else { break };
             if let Some(item) = queue.pop_front() {
                 taken.push(item);
                 self.len -= 1;
