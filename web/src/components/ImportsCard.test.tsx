@@ -2,10 +2,11 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import type { ImportJob, ModelInfo, Routing } from '../lib/types';
+import type { ImportJob } from '../lib/types';
 import { timeOf } from '../lib/webhooks';
 import { AdminPage } from '../pages/AdminPage';
 import { apiError, mockFetch, type FetchCall } from '../test/fetchMock';
+import { ONE_MODEL } from '../test/models';
 import { ImportsCard } from './ImportsCard';
 
 afterEach(() => {
@@ -330,22 +331,8 @@ describe('ImportsCard', () => {
 
 describe('the imports on the model admin page', () => {
   it('come after the webhooks', async () => {
-    const model: ModelInfo = {
-      name: 'lead-scorer',
-      version: 'v12',
-      sha256: 'abcdef0123456789',
-      state: 'active',
-      loaded: true,
-      built_at: '2026-11-30T17:10:31Z',
-      num_trees: 10,
-      features: 5,
-      routed_for_tenants: [],
-      bands: { hot: 80, cold: 40 },
-      top_features: [],
-    };
-    const routing: Routing = { active: 'v12', split: [], fallback: [], shadow: null };
     mockFetch({
-      'GET /models': { body: { models: [model], routing, tenants: {}, score_distribution: Array(10).fill(1) } },
+      'GET /models': { body: ONE_MODEL },
       'GET /integrations/webhooks': { body: { endpoints: [] } },
       'GET /jobs': { body: { jobs: [DONE] } },
     });

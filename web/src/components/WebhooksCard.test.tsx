@@ -2,10 +2,11 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import type { ModelInfo, Routing, WebhookDelivery, WebhookEndpoint, WebhookEndpoints } from '../lib/types';
+import type { WebhookDelivery, WebhookEndpoint, WebhookEndpoints } from '../lib/types';
 import { timeOf } from '../lib/webhooks';
 import { AdminPage } from '../pages/AdminPage';
 import { apiError, mockFetch, type FetchCall } from '../test/fetchMock';
+import { ONE_MODEL } from '../test/models';
 import { WebhooksCard } from './WebhooksCard';
 
 afterEach(() => {
@@ -344,22 +345,8 @@ describe('WebhooksCard', () => {
 
 describe('the webhooks on the model admin page', () => {
   it('is there', async () => {
-    const model: ModelInfo = {
-      name: 'lead-scorer',
-      version: 'v12',
-      sha256: 'abcdef0123456789',
-      state: 'active',
-      loaded: true,
-      built_at: '2026-11-30T17:10:31Z',
-      num_trees: 10,
-      features: 5,
-      routed_for_tenants: [],
-      bands: { hot: 80, cold: 40 },
-      top_features: [],
-    };
-    const routing: Routing = { active: 'v12', split: [], fallback: [], shadow: null };
     mockFetch({
-      'GET /models': { body: { models: [model], routing, tenants: {}, score_distribution: Array(10).fill(1) } },
+      'GET /models': { body: ONE_MODEL },
       'GET /integrations/webhooks': { body: LIST },
     });
     render(<AdminPage />);

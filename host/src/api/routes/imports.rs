@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::ndjson::{Line, Lines};
-use crate::api::routes::integrations::{crm_lead, with_stored_activities};
+use crate::api::routes::integrations::crm_lead_with_activities;
 use crate::api::routes::score::CrmLead;
 use crate::api::state::AppState;
 use crate::api::validate::{check_id, check_lead};
@@ -297,20 +297,6 @@ async fn progress(state: &AppState, row: ImportJobRow) -> Result<ImportJob, ApiE
     })
 }
 
-/// A CRM object read through the tenant's mapping, with the stored lead's
-/// activities (as `POST /score-lead` reads one): the lead and its JSON.
-async fn mapped(
-    state: &AppState,
-    org: &str,
-    lead_id: Option<&str>,
-    object: &Value,
-) -> Result<(Lead, String), ApiError> {
-    let lead = crm_lead(state, org, lead_id, object).await?;
-    let lead = Value::Object(with_stored_activities(state, org, lead).await?);
-    let parsed = lead_json::from_json(&lead).map_err(|e| ApiError::invalid("invalid_lead", e.to_string()))?;
-    Ok((parsed, lead.to_string()))
-}
-
 /// The upload line an import's request id names (`req_<job>_<line>`).
 fn line_of(request_id: &str) -> u64 {
     request_id.rsplit('_').next().and_then(|n| n.parse().ok()).unwrap_or(0)
@@ -426,12 +412,12 @@ impl<'a> Upload<'a> {
                 if let Some(id) = &crm.lead_id {
                     check_id("lead_id", id)?;
                 }
-                mapped(state, org, crm.lead_id.as_deref(), &crm.crm_object).await?
+                crm_lead_with_activities(state, org, crm.lead_id.as_deref(), &crm.crm_object).await?
             }
             ImportFormat::Crm => {
                 let object: Value = serde_json::from_str(text)
                     .map_err(|e| ApiError::invalid("invalid_crm_object", format!("not JSON: {e}")))?;
-                mapped(state, org, None, &object).await?
+                crm_lead_with_activities(state, org, None, &object).await?
             }
         };
         Ok((check_lead(lead, "", &state.bounds, &state.lead_limits)?, context))

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use guest_model::lead::Lead;
+use guest_model::load::lead_json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -173,6 +175,20 @@ pub async fn with_stored_activities(
         lead.insert("activities".into(), activities);
     }
     Ok(lead)
+}
+
+/// A CRM object as a lead to score: read through the tenant's mapping, with
+/// the stored lead's activities (a CRM object holds fields, not history);
+/// the lead and its lead JSON.
+pub async fn crm_lead_with_activities(
+    state: &AppState,
+    org: &str,
+    lead_id: Option<&str>,
+    object: &Value,
+) -> Result<(Lead, String), ApiError> {
+    let lead = Value::Object(with_stored_activities(state, org, crm_lead(state, org, lead_id, object).await?).await?);
+    let parsed = lead_json::from_json(&lead).map_err(|e| ApiError::invalid("invalid_lead", e.to_string()))?;
+    Ok((parsed, lead.to_string()))
 }
 
 /// The stored lead takes the fields and `as_of` a CRM object gave

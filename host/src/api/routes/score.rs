@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, ErrorBody, ErrorDetail};
-use crate::api::routes::integrations::{crm_lead, with_stored_activities};
+use crate::api::routes::integrations::crm_lead_with_activities;
 use crate::api::state::AppState;
 use crate::api::validate::{LeadDoc, check_lead, parse_body};
 use crate::auth::{Caller, WRITE_LEADS};
@@ -92,9 +92,8 @@ async fn read_lead(state: &AppState, org: &str, text: &str) -> Result<Lead, ApiE
     if text.contains("\"crm_object\"")
         && let Ok(crm) = serde_json::from_str::<CrmLead>(text)
     {
-        let lead = crm_lead(state, org, crm.lead_id.as_deref(), &crm.crm_object).await?;
-        let lead = serde_json::Value::Object(with_stored_activities(state, org, lead).await?);
-        return lead_json::from_json(&lead).map_err(|e| ApiError::invalid("invalid_lead", e.to_string()));
+        let (lead, _) = crm_lead_with_activities(state, org, crm.lead_id.as_deref(), &crm.crm_object).await?;
+        return Ok(lead);
     }
     lead_json::parse(text).map_err(|e| ApiError::invalid("invalid_lead", e.to_string()))
 }
