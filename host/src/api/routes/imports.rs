@@ -196,6 +196,7 @@ pub async fn import_leads(
     let errors = serde_json::to_string(&upload.errors).map_err(|e| ApiError::Internal(e.to_string()))?;
     let (total, refused) = (upload.total as i64, upload.refused as i64);
     state.stored("starting the import", || db.finish_receiving(&job_id, total, refused, &errors)).await?;
+    upload.analyze().await;
     let view = job_view(&state, &caller.org, &job_id).await?;
     let mut headers = HeaderMap::new();
     if let Ok(location) = HeaderValue::from_str(&format!("/jobs/{job_id}")) {
@@ -316,11 +317,28 @@ struct Upload<'a> {
     errors: Vec<ImportError>,
     /// Leads waiting to be stored.
     chunk: Vec<ImportItem>,
+    /// Stored leads at which the planner's statistics are next refreshed.
+    analyze_at: u64,
 }
+
+/// Stored leads after which an upload first refreshes the planner's
+/// statistics; then again each time it doubles, and at its end.
+const ANALYZE_FROM: u64 = 10_000;
 
 impl<'a> Upload<'a> {
     fn new(state: &'a AppState, org: &'a str, job_id: &'a str, format: ImportFormat) -> Upload<'a> {
-        Upload { state, org, job_id, format, lines: 0, total: 0, refused: 0, errors: Vec::new(), chunk: Vec::new() }
+        Upload {
+            state,
+            org,
+            job_id,
+            format,
+            lines: 0,
+            total: 0,
+            refused: 0,
+            errors: Vec::new(),
+            chunk: Vec::new(),
+            analyze_at: ANALYZE_FROM,
+        }
     }
 
     /// Reads the body line by line, storing its leads a chunk at a time.
@@ -437,6 +455,20 @@ impl<'a> Upload<'a> {
         let items = std::mem::take(&mut self.chunk);
         self.state.stored("storing imported leads", || db.add_import_items(job_id, org, &items)).await?;
         let total = self.total as i64;
-        self.state.stored("recording the import", || db.touch_import(job_id, total)).await
+        self.state.stored("recording the import", || db.touch_import(job_id, total)).await?;
+        if self.total >= self.analyze_at {
+            self.analyze_at = self.total * 2;
+            self.analyze().await;
+        }
+        Ok(())
+    }
+
+    /// Refreshes the planner's statistics of the table the upload fills, so
+    /// that live requests' lookups keep their index (`Db::analyze_requests`).
+    /// A failure only costs speed until autovacuum does the same: logged.
+    async fn analyze(&self) {
+        if let Err(e) = self.state.pipeline.db.analyze_requests().await {
+            tracing::warn!(job_id = self.job_id, error = %format!("{e:#}"), "could not refresh the statistics");
+        }
     }
 }
