@@ -182,3 +182,36 @@ async fn an_upload_that_cannot_be_taken_is_refused_whole(backend: Backend) {
     let response = other.get(format!("{url}/jobs/{}", job["job_id"].as_str().unwrap())).send().await.unwrap();
     assert_eq!(response.status(), 404);
 }
+
+/// A bulk load outgrows the planner's statistics: on Postgres, the upload
+/// refreshes them, so that live lookups by primary key keep their index
+/// instead of plans made for the empty table (measured in
+/// docs/benchmarks.md: 100–470 ms per lookup during a 100,000-lead import).
+/// 40 leads stay below autovacuum's own threshold (50 rows), so only the
+/// upload can have taken these statistics.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_postgres_an_upload_leaves_the_planner_statistics_of_what_it_stored() {
+    use sqlx::Connection;
+    let backends = common::services::shared_backends().await;
+    let database = backends.database_url.as_ref().unwrap().expose().to_string();
+    let store = tempfile::tempdir().unwrap();
+    let url = common::spawn(common::settings(common::all_versions_dir(), store.path(), backends, 2)).await;
+    let mut postgres = sqlx::PgConnection::connect(&database).await.unwrap();
+    let estimated = "SELECT reltuples::float8 FROM pg_class WHERE relname = 'score_requests'";
+    let before: f64 = sqlx::query_scalar(estimated).fetch_one(&mut postgres).await.unwrap();
+    assert!(before < 1.0, "a new table has no statistics yet: {before}");
+
+    let client = common::client_as(&unique("acme"));
+    let lines: Vec<String> = (0..40)
+        .map(|n| {
+            let mut lead: Value =
+                serde_json::from_str(&common::sample_line("models/sample-leads.jsonl", n % 12)).unwrap();
+            lead["id"] = json!(format!("analyzed-{n}"));
+            lead.to_string()
+        })
+        .collect();
+    let (status, _, job) = import(&client, &url, "lead", lines.join("\n")).await;
+    assert_eq!(status, 202, "{job}");
+    let after: f64 = sqlx::query_scalar(estimated).fetch_one(&mut postgres).await.unwrap();
+    assert!(after >= 40.0, "the planner knows the 40 stored leads: {after}");
+}
