@@ -2,9 +2,10 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import type { Mapping, MappingView, ModelInfo, Routing } from '../lib/types';
+import type { Mapping, MappingView, Routing } from '../lib/types';
 import { AdminPage } from '../pages/AdminPage';
 import { apiError, mockFetch } from '../test/fetchMock';
+import { model } from '../test/models';
 import { CrmMappingCard } from './CrmMappingCard';
 
 afterEach(() => {
@@ -314,19 +315,6 @@ describe('CrmMappingCard', () => {
 });
 
 describe('the CRM mapping on the model admin page', () => {
-  const model = (version: string): ModelInfo => ({
-    name: 'lead-scorer',
-    version,
-    sha256: 'abcdef0123456789',
-    state: version === 'v12' ? 'active' : 'fallback',
-    loaded: true,
-    built_at: '2026-11-30T17:10:31Z',
-    num_trees: 10,
-    features: 5,
-    routed_for_tenants: [],
-    bands: { hot: 80, cold: 40 },
-    top_features: [],
-  });
   const ROUTING: Routing = { active: 'v12', split: [], fallback: ['v11'], shadow: null };
 
   it('is there, and reads the fields again when the routing changes (other versions may read others)', async () => {

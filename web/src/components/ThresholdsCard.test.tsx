@@ -2,9 +2,10 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import type { ModelInfo, Routing } from '../lib/types';
+import type { Routing } from '../lib/types';
 import { AdminPage } from '../pages/AdminPage';
 import { apiError, mockFetch } from '../test/fetchMock';
+import { model } from '../test/models';
 import { ThresholdsCard } from './ThresholdsCard';
 
 afterEach(() => {
@@ -16,21 +17,6 @@ afterEach(() => {
 const ROUTING: Routing = { active: 'v12', split: [], fallback: ['v11'], shadow: null };
 const OWN: Routing = { ...ROUTING, bands: { hot: 70, cold: 30 } };
 
-function model(version: string): ModelInfo {
-  return {
-    name: 'lead-scorer',
-    version,
-    sha256: 'abcdef0123456789',
-    state: version === 'v12' ? 'active' : 'fallback',
-    loaded: true,
-    built_at: '2026-11-30T17:10:31Z',
-    num_trees: 10,
-    features: 5,
-    routed_for_tenants: [],
-    bands: { hot: 80, cold: 40 },
-    top_features: [],
-  };
-}
 const MODELS = [model('v12'), model('v11')];
 
 const echo = (init: RequestInit | undefined) => ({ body: JSON.parse(String(init?.body)) });
