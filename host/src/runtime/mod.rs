@@ -11,7 +11,8 @@
 //! - [`scorer`]: one lead through the registry, within the scoring
 //!   [`slots`], shared between tenants in turn ([`fair`]);
 //! - [`lead`] and [`score`]: the lead going in and the typed score coming out;
-//! - [`metrics`]: what `/metrics` shows.
+//! - [`metrics`]: what `/metrics` shows;
+//! - [`writes`]: keeps a re-read of shared settings from undoing a local change.
 //!
 //! It imports nothing from the layers above it (`pipeline`, `api`).
 
@@ -30,3 +31,4 @@ pub mod scorer;
 pub mod slots;
 pub mod store;
 pub mod template;
+pub mod writes;

@@ -20,6 +20,7 @@ use super::component::Runtime;
 use super::manifest::Manifest;
 use super::routing::{Router, Routing, RoutingError};
 use super::store::{InstallError, ModelStore};
+use super::writes::LocalWrites;
 
 /// Where hosts share installed versions and routings. The registry says
 /// what to store; the implementation (the pipeline) says where, and waits out
@@ -84,6 +85,8 @@ pub struct Registry {
     runtime: Arc<Runtime>,
     /// Held while a component is installed: each compiles on every core.
     installing: tokio::sync::Mutex<()>,
+    /// Local routing changes, so that a `sync` read before one does not undo it.
+    routing_writes: LocalWrites,
 }
 
 impl Registry {
@@ -115,6 +118,7 @@ impl Registry {
             store: Arc::new(store),
             runtime,
             installing: tokio::sync::Mutex::new(()),
+            routing_writes: LocalWrites::default(),
         };
         // Other hosts' installs and the stored routing (a restart keeps it).
         registry.sync(catalog).await;
@@ -209,6 +213,7 @@ impl Registry {
 
     /// Swaps in a router with a routing changed (`None`: a tenant's removed).
     fn apply(&self, tenant: Option<&str>, routing: Option<Routing>) {
+        let _writing = self.routing_writes.write();
         self.router.rcu(|current| {
             let mut next = Router::clone(current);
             match (tenant, &routing) {
@@ -251,16 +256,23 @@ impl Registry {
             }
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot read stored models"),
         }
-        let stored = match catalog.routings().await {
-            Ok(stored) => stored,
-            Err(e) => return tracing::warn!(error = %format!("{e:#}"), "cannot read stored routing"),
-        };
-        if !stored.iter().any(|(tenant, _)| tenant.is_empty()) {
-            let default = self.router().routing.clone();
-            if let Err(e) = catalog.save_routing(None, Some(&default)).await {
-                tracing::warn!(error = %format!("{e:#}"), "cannot store the default routing");
+        self.sync_routing(catalog).await;
+    }
+
+    /// Applies the stored routings, read again when a local change came in
+    /// while they were read.
+    async fn sync_routing(&self, catalog: &impl Catalog) {
+        let (stored, unchanged) = loop {
+            let mark = self.routing_writes.mark();
+            let stored = match catalog.routings().await {
+                Ok(stored) => stored,
+                Err(e) => return tracing::warn!(error = %format!("{e:#}"), "cannot read stored routing"),
+            };
+            if let Some(unchanged) = self.routing_writes.unchanged_since(mark) {
+                break (stored, unchanged);
             }
-        }
+        };
+        let no_default_stored = !stored.iter().any(|(tenant, _)| tenant.is_empty());
         let router = self.router();
         let versions = router.versions();
         let mut tenants = BTreeMap::new();
@@ -285,6 +297,13 @@ impl Registry {
             next.tenants = tenants.clone();
             next
         });
+        drop(unchanged);
+        if no_default_stored {
+            let default = self.router().routing.clone();
+            if let Err(e) = catalog.save_routing(None, Some(&default)).await {
+                tracing::warn!(error = %format!("{e:#}"), "cannot store the default routing");
+            }
+        }
     }
 }
 
