@@ -118,7 +118,7 @@ pub async fn run(settings: &RolloutSettings) -> Result<Rollout> {
         "--days, --minutes-per-touch and --decay-hours must be positive"
     );
     let simulated =
-        simulate::leads_with_truth(simulate::Settings { leads: settings.leads, months: 12, seed: settings.seed });
+        simulate::leads_with_truth(simulate::Settings { leads: settings.leads, months: 12, seed: settings.seed, buyers: Default::default() });
     let client = Client::new(settings)?;
     let scores = client.score(&simulated).await?;
     let mut rng = ChaCha8Rng::seed_from_u64(settings.seed ^ 0x5eed);

@@ -37,6 +37,21 @@ pub struct Settings {
     pub months: u32,
     /// Seed: the same seed gives the same files, byte for byte.
     pub seed: u64,
+    /// What decides whether a lead is won.
+    pub buyers: Buyers,
+}
+
+/// What decides whether a lead is won: tenants differ (docs/simulator.md,
+/// "Two kinds of buyers"). Behaviour is the same for both; only the outcome
+/// changes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Buyers {
+    /// Intent and fit: σ(−5.5 + 1.6·intent + 1.2·fit − 2.5·[job seeker] + 0.2·[Q4]).
+    #[default]
+    Intent,
+    /// Fit alone, whatever the lead does: σ(−6.2 + 2.6·fit − 2.5·[job seeker] + 0.2·[Q4]).
+    Fit,
 }
 
 /// What a run produced (also written to `simulation.json`).
@@ -44,6 +59,8 @@ pub struct Settings {
 pub struct Summary {
     /// The seed.
     pub seed: u64,
+    /// What decided the outcomes.
+    pub buyers: Buyers,
     /// Leads written.
     pub leads: usize,
     /// Months simulated.
@@ -92,6 +109,7 @@ pub fn run(settings: Settings, out: &Path) -> Result<Summary> {
     outcomes_out.flush()?;
     let summary = Summary {
         seed: settings.seed,
+        buyers: settings.buyers,
         leads: settings.leads,
         months: settings.months,
         start: rfc3339(world.start),
@@ -183,6 +201,7 @@ struct World {
     /// Relative number of leads per month (seasonality: a Q4 budget flush and
     /// a summer lull).
     month_weights: Vec<f64>,
+    buyers: Buyers,
 }
 
 /// One simulated lead, with the hidden traits behind it.
@@ -226,7 +245,7 @@ impl World {
                 1.0 + q4 + summer
             })
             .collect();
-        let mut world = World { start, drift_start: 0, month_weights };
+        let mut world = World { start, drift_start: 0, month_weights, buyers: settings.buyers };
         world.drift_start = world.month_start(settings.months - DRIFT_MONTHS);
         world
     }
@@ -360,7 +379,11 @@ impl World {
 
         // How it ends: intent and fit decide, plus luck; a few records are wrong.
         let q4 = { (month as u32 + 9) % 12 >= 9 };
-        let logit = -5.5 + 1.6 * intent + 1.2 * fit - if job_seeker { 2.5 } else { 0.0 } + if q4 { 0.2 } else { 0.0 };
+        let drivers = match self.buyers {
+            Buyers::Intent => -5.5 + 1.6 * intent + 1.2 * fit,
+            Buyers::Fit => -6.2 + 2.6 * fit,
+        };
+        let logit = drivers - if job_seeker { 2.5 } else { 0.0 } + if q4 { 0.2 } else { 0.0 };
         let p_win = sigmoid(logit);
         let mut won = rng.random_bool(p_win);
         if won && rng.random_bool(0.03) || !won && rng.random_bool(0.002) {

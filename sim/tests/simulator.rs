@@ -7,7 +7,7 @@ use leadscore_sim::simulate::{self, Settings};
 use serde_json::Value;
 
 fn run(seed: u64, leads: usize, dir: &Path) -> simulate::Summary {
-    simulate::run(Settings { leads, months: 24, seed }, dir).unwrap()
+    simulate::run(Settings { leads, months: 24, seed, buyers: Default::default() }, dir).unwrap()
 }
 
 fn lines(path: &Path) -> Vec<Value> {
@@ -78,4 +78,40 @@ fn behaviour_drifts_in_the_last_six_months() {
     assert!(ratio(1, 0) > 1.15, "pricing views per lead rise after the redesign: ×{:.2}", ratio(1, 0));
     assert!(ratio(2, 3) > 1.2, "email opens per send rise with privacy proxies: ×{:.2}", ratio(2, 3));
     assert!(ratio(4, 0) > 2.5, "the partner programme brings more leads: ×{:.2}", ratio(4, 0));
+}
+
+/// Pricing page views in the 7 days before `as_of` (what v12's strongest
+/// signal, the decayed page views, mostly counts).
+fn recent_pricing_views(lead: &Value) -> f64 {
+    let as_of = chrono::DateTime::parse_from_rfc3339(lead["as_of"].as_str().unwrap()).unwrap();
+    let activities = lead["activities"].as_array().unwrap();
+    let recent = activities.iter().filter(|a| {
+        let at = chrono::DateTime::parse_from_rfc3339(a["at"].as_str().unwrap()).unwrap();
+        a["kind"] == "page_view" && a["page"] == "/pricing" && at <= as_of && as_of - at <= chrono::Duration::days(7)
+    });
+    recent.count() as f64
+}
+
+fn correlation(xs: &[f64], ys: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let cov: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let (vx, vy): (f64, f64) = (xs.iter().map(|x| (x - mx).powi(2)).sum(), ys.iter().map(|y| (y - my).powi(2)).sum());
+    cov / (vx * vy).sqrt()
+}
+
+#[test]
+fn fit_buyers_share_the_world_but_ignore_intent() {
+    let settings = |buyers| Settings { leads: 6_000, months: 24, seed: 8, buyers };
+    let intent = simulate::leads_with_truth(settings(simulate::Buyers::Intent));
+    let fit = simulate::leads_with_truth(settings(simulate::Buyers::Fit));
+    // The same leads doing the same things; only how they end differs.
+    assert!(intent.iter().zip(&fit).all(|(a, b)| a.0 == b.0));
+    let views: Vec<f64> = intent.iter().map(|(lead, _)| recent_pricing_views(lead)).collect();
+    let chance = |leads: &[(Value, f64)]| leads.iter().map(|l| l.1).collect::<Vec<f64>>();
+    let (with_intent, with_fit) = (correlation(&views, &chance(&intent)), correlation(&views, &chance(&fit)));
+    assert!(with_intent > 0.15, "intent buyers: recent pricing views go with the chance of winning ({with_intent})");
+    assert!(with_fit.abs() < 0.05, "fit buyers: they say nothing about it ({with_fit})");
+    let rate = |leads: &[(Value, f64)]| leads.iter().map(|l| l.1).sum::<f64>() / leads.len() as f64;
+    assert!((0.033..0.055).contains(&rate(&fit)), "fit buyers convert about as often: {}", rate(&fit));
 }

@@ -22,11 +22,15 @@ pub struct Args {
     /// Directory for leads.jsonl, outcomes.jsonl and simulation.json.
     #[arg(long)]
     out: PathBuf,
+    /// What decides whether a lead is won: intent and fit (the story the
+    /// shipped models learned), or fit alone (another tenant's market).
+    #[arg(long, value_enum, default_value_t = simulate::Buyers::Intent)]
+    buyers: simulate::Buyers,
 }
 
 /// Writes the simulated CRM.
 pub fn run(args: Args) -> Result<()> {
-    let settings = simulate::Settings { leads: args.leads, months: args.months, seed: args.seed };
+    let settings = simulate::Settings { leads: args.leads, months: args.months, seed: args.seed, buyers: args.buyers };
     let summary = simulate::run(settings, &args.out)?;
     eprintln!(
         "{} leads, {} won ({:.2} %), {} activities → {}",

@@ -119,6 +119,7 @@ fn golden_leads(model: &Model) -> Result<Vec<GoldenLead>> {
         leads: GOLDEN_LEADS,
         months: 24,
         seed: 2026,
+        buyers: Default::default(),
     });
     let parsed: Vec<_> = leads.iter().map(guest_model::load::lead_json::from_json).collect::<Result<_, _>>()?;
     let scored = model.score_batch(&parsed, &mut guest_model::shap::Scratch::default());
