@@ -79,9 +79,16 @@ async fn export_train_build_install_as_shadow_compare_and_promote() {
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(export.join("simulation.json")).unwrap()).unwrap();
     assert!(summary["months"].as_u64().unwrap() >= 10, "enough months for the time split: {summary}");
-    let other =
-        leadscore::tools::export_training::run(&format!("sqlite://{db}"), "globex", 0, &work.path().join("none"), None)
-            .await;
+    let database = leadscore::pipeline::Db::connect(&format!("sqlite://{db}")).await.unwrap();
+    let elsewhere = leadscore::pipeline::training::Export {
+        org: "globex",
+        scored_since: 0,
+        qualified_since: i64::MIN,
+        test_months: 6,
+        valid_months: 3,
+        spec: None,
+    };
+    let other = leadscore::pipeline::training::export(&database, elsewhere, &work.path().join("none")).await;
     assert!(other.unwrap_err().to_string().contains("nothing to export"), "another tenant's leads are not exported");
 
     // Train v13 on the export (small), with v12's features.

@@ -267,7 +267,7 @@ def main():
 
     simulation = fixtures.read_simulation(args.sim)
     start = pd.Timestamp(simulation["start"])
-    first = simulation["months"] - fixtures.TEST_MONTHS
+    first = simulation["months"] - fixtures.held_out_months(simulation)[0]
     test_months = (f"months {first}-{simulation['months'] - 1}, "
                    f"{(start + first * fixtures.MONTH).date()} to "
                    f"{(start + simulation['months'] * fixtures.MONTH).date()}")

@@ -303,10 +303,17 @@ def platt_table(margins, labels, knots):
 # test set; the VALID_MONTHS before them are the validation part of the training
 # months (early stopping, probability calibration); the rest is "fit".
 # With 24 months: fit = months 0-14, valid = 15-17, test = 18-23.
+# simulation.json may set its own: a tenant's retrain export holds out
+# "test_months" and "valid_months" of its choosing (leadscore's retrain jobs).
 
 MONTH = pd.Timedelta(days=365.25 / 12)
 TEST_MONTHS = 6
 VALID_MONTHS = 3
+
+
+def held_out_months(simulation):
+    """(test months, validation months) of a simulation.json."""
+    return simulation.get("test_months", TEST_MONTHS), simulation.get("valid_months", VALID_MONTHS)
 
 
 def read_simulation(path):
@@ -331,9 +338,10 @@ def splits(as_of, simulation):
             f"{outside.sum()} leads have an as_of outside the simulated {simulation['months']} "
             f"months from {simulation['start']}, e.g. {list(as_of)[int(np.argmax(outside))]}"
         )
-    test_start = simulation["months"] - TEST_MONTHS
+    test_months, valid_months = held_out_months(simulation)
+    test_start = simulation["months"] - test_months
     return np.select(
-        [months < test_start - VALID_MONTHS, months < test_start], ["fit", "valid"], "test"
+        [months < test_start - valid_months, months < test_start], ["fit", "valid"], "test"
     )
 
 

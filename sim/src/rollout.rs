@@ -117,8 +117,12 @@ pub async fn run(settings: &RolloutSettings) -> Result<Rollout> {
         settings.days > 0.0 && settings.minutes_per_touch > 0.0 && settings.decay_hours > 0.0,
         "--days, --minutes-per-touch and --decay-hours must be positive"
     );
-    let simulated =
-        simulate::leads_with_truth(simulate::Settings { leads: settings.leads, months: 12, seed: settings.seed, buyers: Default::default() });
+    let simulated = simulate::leads_with_truth(simulate::Settings {
+        leads: settings.leads,
+        months: 12,
+        seed: settings.seed,
+        buyers: Default::default(),
+    });
     let client = Client::new(settings)?;
     let scores = client.score(&simulated).await?;
     let mut rng = ChaCha8Rng::seed_from_u64(settings.seed ^ 0x5eed);

@@ -18,7 +18,8 @@ use super::error::{BodyLimits, json_errors};
 use super::openapi::openapi_json;
 use super::rate_limit::TenantRateLimit;
 use super::routes::{
-    activities, history, imports, integrations, leads, learning, me, models, probes, requests, routing, score, webhooks,
+    activities, history, imports, integrations, leads, learning, me, models, probes, requests, retrain, routing, score,
+    webhooks,
 };
 use super::state::AppState;
 use super::validate::{LeadLimits, TimeBounds};
@@ -111,6 +112,7 @@ impl Application {
         tokio::spawn(crate::pipeline::webhooks::deliver(pipeline.clone()));
         tokio::spawn(sweeper::listen_for_changes(pipeline.clone(), scorer.clone(), tenants.clone()));
         tokio::spawn(monitor.clone().run(pipeline.config.monitor_every));
+        tokio::spawn(crate::pipeline::retrain::run(pipeline.clone(), scorer.clone(), host_id.clone()));
         if let Some(path) = &settings.seed_leads {
             enqueue::seed(&pipeline, crate::auth::DEV_ORG, path).await?;
         }
@@ -155,6 +157,12 @@ impl Application {
             .route("/leads/{lead_id}/outcome", post(leads::report_outcome))
             .route("/leads/{lead_id}/touch", post(leads::report_touch))
             .route("/learning/settings", get(learning::get_settings).put(learning::set_settings))
+            .route("/learning/retrain", get(retrain::get_policy).put(retrain::put_policy))
+            .route("/learning/retrain/run", post(retrain::run_now))
+            .route("/learning/retrain/jobs", get(retrain::list_jobs))
+            .route("/learning/retrain/history", get(retrain::history))
+            .route("/learning/retrain/jobs/{job_id}/promote", post(retrain::promote))
+            .route("/learning/retrain/jobs/{job_id}/retire", post(retrain::retire))
             .route("/reports/lift", get(learning::lift_report))
             .route("/reports/shadow", get(learning::shadow_report))
             .route(

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use leadscore::pipeline::database_url;
+use leadscore::pipeline::training::{self, Export};
+use leadscore::pipeline::{Db, database_url};
 use leadscore::secret::Secret;
-use leadscore::tools::export_training;
 
 /// Export a tenant's scored leads with known outcomes for retraining:
 /// leads.jsonl, outcomes.jsonl and simulation.json (as `simulate` writes
@@ -35,17 +35,31 @@ pub struct Args {
 
 /// Writes the export.
 pub fn run(args: Args) -> Result<()> {
-    let since = export_training::parse_since(&args.since)?;
+    let since = training::parse_since(&args.since)?;
     let spec = args.spec.map(|path| super::read_spec(&path)).transpose()?;
     let url = database_url(args.database_url.as_ref(), &args.store);
-    let features = spec.as_ref().map(|s| s.features.as_slice());
-    let exported = tokio::runtime::Runtime::new()?.block_on(export_training::run(
-        url.expose(),
-        &args.org,
-        since,
-        &args.out,
-        features,
-    ))?;
+    let export = Export {
+        org: &args.org,
+        scored_since: since,
+        qualified_since: i64::MIN,
+        test_months: Export::TEST_MONTHS,
+        valid_months: Export::VALID_MONTHS,
+        spec: spec.as_ref().map(|s| s.features.as_slice()),
+    };
+    let exported = tokio::runtime::Runtime::new()?.block_on(async {
+        let db = Db::connect(url.expose()).await?;
+        training::export(&db, export, &args.out).await
+    })?;
+    if !exported.leaves_months_to_fit(&export) {
+        eprintln!(
+            "warning: the leads span {} months; training holds out the last {} ({} test, {} validation) \
+             and has none left to fit on",
+            exported.months,
+            export.test_months + export.valid_months,
+            export.test_months,
+            export.valid_months
+        );
+    }
     eprintln!(
         "exported {} leads ({} won) spanning {} months into {}",
         exported.leads,

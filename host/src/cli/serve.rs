@@ -11,6 +11,7 @@ use leadscore::api::{Application, LeadLimits, Settings, TimeBounds};
 use leadscore::auth;
 use leadscore::learning::LearningSettings;
 use leadscore::learning::trend::TrendSettings;
+use leadscore::pipeline::retrain::RetrainSettings;
 use leadscore::pipeline::webhooks::WebhookSettings;
 use leadscore::pipeline::{Backends, PipelineConfig};
 use leadscore::runtime::component::RuntimeConfig;
@@ -166,6 +167,28 @@ pub struct Args {
     /// (/metrics needs no token: off by default).
     #[arg(long, env = "LEADSCORE_METRICS_TENANT_LABELS")]
     pub metrics_tenant_labels: bool,
+    /// The closed loop: the Python with the trainer's pinned packages.
+    #[arg(long, env = "LEADSCORE_TRAINER_PYTHON", default_value = ".venv/bin/python")]
+    pub trainer_python: PathBuf,
+    /// ...the training scripts.
+    #[arg(long, env = "LEADSCORE_TRAINING_SCRIPTS", default_value = "models/training")]
+    pub training_scripts: PathBuf,
+    /// ...the model source tenants' models are retrained from (its
+    /// features.toml: features, wording, bands).
+    #[arg(long, env = "LEADSCORE_RETRAIN_SOURCE", default_value = "models/v12")]
+    pub retrain_source: PathBuf,
+    /// ...the trainer's settings for a tenant's model.
+    #[arg(long, env = "LEADSCORE_RETRAIN_PARAMS", default_value = "models/training/retrain.toml")]
+    pub retrain_params: PathBuf,
+    /// ...how often each host schedules, runs and judges retrain jobs, in milliseconds.
+    #[arg(long, env = "LEADSCORE_RETRAIN_CHECK_MS", default_value_t = 60_000)]
+    pub retrain_check_ms: u64,
+    /// ...how long a host holds a retrain job without renewing its lease, in milliseconds.
+    #[arg(long, env = "LEADSCORE_RETRAIN_LEASE_MS", default_value_t = 120_000)]
+    pub retrain_lease_ms: u64,
+    /// ...the trainer's time limit, in minutes.
+    #[arg(long, env = "LEADSCORE_TRAINER_TIMEOUT_MINUTES", default_value_t = 30)]
+    pub trainer_timeout_minutes: u64,
 }
 
 impl Args {
@@ -192,6 +215,7 @@ impl Args {
             true => Some(self.auth.mint(auth::DEV_ORG, &auth::ALL_SCOPES, Duration::from_secs(30 * 86_400))?),
             false => None,
         };
+        let retrain_dir = self.store.join("retrain");
         let settings = Settings {
             addr: self.addr,
             runtime: RuntimeConfig {
@@ -235,6 +259,16 @@ impl Args {
                     retry_for: Duration::from_secs(self.webhook_retry_hours.saturating_mul(3600)),
                     timeout: Duration::from_millis(self.webhook_timeout_ms.max(1)),
                     allow_private: self.webhook_allow_private || self.auth.dev,
+                },
+                retrain: RetrainSettings {
+                    check_every: Duration::from_millis(self.retrain_check_ms.max(100)),
+                    lease: Duration::from_millis(self.retrain_lease_ms.max(300)),
+                    python: self.trainer_python,
+                    scripts: self.training_scripts,
+                    source: self.retrain_source,
+                    params: self.retrain_params,
+                    work_dir: retrain_dir,
+                    timeout: Duration::from_secs(self.trainer_timeout_minutes.max(1).saturating_mul(60)),
                 },
                 ..Default::default()
             },

@@ -5,6 +5,7 @@
 
 pub mod drift;
 pub mod lift;
+pub mod retrain;
 pub mod shadow;
 pub mod stats;
 pub mod trend;

@@ -8,6 +8,8 @@
 //!   whose debounced rescore is due, and applies other hosts' changes;
 //! - [`monitor`]: the learning loop's monitor and guardrail, and the lift report;
 //! - [`tenants`]: the tenants' learning settings;
+//! - [`retrain`]: the closed loop — each tenant's own model retrained from
+//!   its outcomes ([`training`] data), gated offline, shadowed, promoted;
 //! - [`webhooks`]: the events a scoring causes and their signed deliveries;
 //! - its backends: the database ([`db`], Postgres or an embedded SQLite
 //!   file), the [`queue`] (a Redis stream or in process) and the score
@@ -22,9 +24,11 @@ pub mod enqueue;
 pub mod imports;
 pub mod monitor;
 pub mod queue;
+pub mod retrain;
 pub mod retry;
 pub mod sweeper;
 pub mod tenants;
+pub mod training;
 pub mod webhooks;
 pub mod worker;
 
@@ -42,6 +46,7 @@ use crate::learning::trend::TrendSettings;
 use crate::runtime::registry::{Catalog, StoredModel};
 use crate::runtime::routing::Routing;
 use crate::secret::Secret;
+use retrain::RetrainSettings;
 use webhooks::WebhookSettings;
 
 /// The channel installs and routing changes are announced on (after the namespace).
@@ -100,6 +105,8 @@ pub struct PipelineConfig {
     pub import_rate: u32,
     /// The most leads one import may hold.
     pub import_max_leads: u64,
+    /// How the closed loop's retrain jobs run.
+    pub retrain: RetrainSettings,
 }
 
 impl Default for PipelineConfig {
@@ -121,6 +128,16 @@ impl Default for PipelineConfig {
             rescore_rate: 50,
             import_rate: 250,
             import_max_leads: 1_000_000,
+            retrain: RetrainSettings {
+                check_every: Duration::from_secs(60),
+                lease: Duration::from_secs(120),
+                python: ".venv/bin/python".into(),
+                scripts: "models/training".into(),
+                source: "models/v12".into(),
+                params: "models/training/retrain.toml".into(),
+                work_dir: std::env::temp_dir().join("leadscore-retrain"),
+                timeout: Duration::from_secs(30 * 60),
+            },
         }
     }
 }

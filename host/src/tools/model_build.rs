@@ -22,11 +22,17 @@ pub struct Built {
 
 /// Builds the component for `model_dir` into `out_dir`.
 pub fn build(model_dir: &Path, out_dir: &Path) -> Result<Built> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let package = runtime.block_on(package(model_dir))?;
+    write(&package, out_dir)
+}
+
+/// Builds the package of `model_dir` (component and manifest, in memory).
+/// Loading the model is CPU work: call it from a blocking thread.
+pub async fn package(model_dir: &Path) -> Result<Package> {
     let model = guest_model::load::model_dir(model_dir)?;
     let sidecars = Sidecars { reference: read_reference(model_dir)?, quality: read_quality(model_dir)? };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let package = runtime.block_on(build::build(&model, sidecars))?;
-    write(&package, out_dir)
+    build::build(&model, sidecars).await
 }
 
 /// Writes `<stem>.wasm` and `<stem>.manifest.json` into `out_dir`.

@@ -199,6 +199,17 @@ pub fn settings(
             workers,
             retry_after: Duration::from_millis(300),
             sweep_after: Duration::from_secs(3),
+            // The closed loop only where a test asks for it (tests/closed_loop.rs):
+            // elsewhere tenants report outcomes without expecting a retrain.
+            retrain: leadscore::pipeline::retrain::RetrainSettings {
+                check_every: Duration::from_secs(365 * 86_400),
+                python: workspace().join(".venv/bin/python"),
+                scripts: workspace().join("models/training"),
+                source: workspace().join("models/v12"),
+                params: workspace().join("models/training/retrain.toml"),
+                work_dir: store.join("retrain"),
+                ..leadscore::pipeline::PipelineConfig::default().retrain
+            },
             ..leadscore::pipeline::PipelineConfig::default()
         },
     }

@@ -22,7 +22,7 @@ use crate::learning::{LearningSettings, TenantLearning};
 
 /// The tenant a settings or shadow request is about: the caller's own, or
 /// for the operator's admins any tenant named with `?tenant=`.
-fn tenant_of(state: &AppState, caller: &Caller, tenant: Option<String>) -> Result<String, ApiError> {
+pub fn tenant_of(state: &AppState, caller: &Caller, tenant: Option<String>) -> Result<String, ApiError> {
     Ok(routing_target(state, caller, tenant)?.unwrap_or_else(|| caller.org.clone()))
 }
 

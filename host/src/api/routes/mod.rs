@@ -11,6 +11,7 @@ pub mod me;
 pub mod models;
 pub mod probes;
 pub mod requests;
+pub mod retrain;
 pub mod routing;
 pub mod score;
 pub mod webhooks;

@@ -41,6 +41,18 @@ impl Db {
         Ok(found)
     }
 
+    /// One tenant's saved settings, if it saved any.
+    pub async fn learning_settings_of(&self, org_id: &str) -> Result<Option<LearningSettings>> {
+        let row = sqlx::query("SELECT settings FROM learning_settings WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some(serde_json::from_str(&r.try_get::<String, _>("settings")?)?)),
+        }
+    }
+
     /// Saves a tenant's settings; saving re-arms a tripped guardrail.
     pub async fn save_learning_settings(&self, org_id: &str, settings: &LearningSettings) -> Result<()> {
         sqlx::query(

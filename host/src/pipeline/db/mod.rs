@@ -3,7 +3,8 @@
 //! flags are 0/1 integers and JSON is text, so the SQL is the same on both).
 //! The queries are grouped by aggregate: [`requests`], [`scores`] (and
 //! their [`history`]), [`imports`], [`leads`] (and the [`stored`] lead),
-//! [`models`] (and routing), [`learning`], [`integrations`] and [`webhooks`].
+//! [`models`] (and routing), [`learning`] (and its [`retrain`] jobs), [`integrations`]
+//! and [`webhooks`].
 
 pub mod history;
 pub mod imports;
@@ -12,6 +13,7 @@ pub mod leads;
 pub mod learning;
 pub mod models;
 pub mod requests;
+pub mod retrain;
 pub mod scores;
 pub mod stored;
 pub mod webhooks;

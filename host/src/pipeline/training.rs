@@ -1,14 +1,15 @@
-//! `leadscore export-training`: a tenant's scored leads whose outcome is
-//! known, read from the database the service writes, in the files
-//! `models/training/` reads — the same layout `leadscore simulate` writes:
+//! Training data: a tenant's scored leads whose outcome is known, read from
+//! the database the service writes, in the files `models/training/` reads —
+//! the same layout `leadscore simulate` writes. `leadscore export-training`
+//! and the retrain jobs (`pipeline::retrain`) write it:
 //!
 //! - `leads.jsonl`: the lead JSON each lead was last scored with (shown
 //!   inferences only, never a shadow's);
 //! - `outcomes.jsonl`: `{lead_id, outcome, closed_at}`; a disqualified lead
 //!   is a loss (`lost`), since training learns won against everything else;
 //! - `simulation.json`: the months the leads span, which the training
-//!   scripts split by time (the last 6 months are held out for evaluation,
-//!   the 3 before them validate);
+//!   scripts split by time (the last `test_months` are held out for
+//!   evaluation, the `valid_months` before them validate);
 //! - with `--spec`, `features.csv`: the feature matrix, computed by the
 //!   code the components run (`leadscore features`).
 
@@ -22,11 +23,32 @@ use serde_json::json;
 
 use leadscore_sim::simulate::MONTH_DAYS;
 
-use crate::pipeline::Db;
+use super::Db;
+use crate::tools::features_csv;
 
-/// The time split of `models/training/` needs this many months for any to
-/// be left to fit on (6 test + 3 validation + 1).
-const MONTHS_TO_TRAIN: u32 = 10;
+/// What to export.
+#[derive(Clone, Copy, Debug)]
+pub struct Export<'a> {
+    /// The tenant.
+    pub org: &'a str,
+    /// Leads scored at or after this (ms).
+    pub scored_since: i64,
+    /// ...that qualified (`as_of`) at or after this (ms).
+    pub qualified_since: i64,
+    /// Months held out at the end for evaluation...
+    pub test_months: u32,
+    /// ...and the months before them that validate (early stopping, calibration).
+    pub valid_months: u32,
+    /// With a spec, also `features.csv`.
+    pub spec: Option<&'a [FeatureDef]>,
+}
+
+impl Export<'_> {
+    /// The split `models/training/` makes by default: 6 test months, 3 validation.
+    pub const TEST_MONTHS: u32 = 6;
+    /// ...
+    pub const VALID_MONTHS: u32 = 3;
+}
 
 /// What an export wrote.
 #[derive(Debug)]
@@ -35,30 +57,34 @@ pub struct Exported {
     pub leads: usize,
     /// ...of them won.
     pub won: usize,
-    /// Months they span.
+    /// Months they span...
     pub months: u32,
+    /// ...from this moment (ms; month 0 of the split).
+    pub start_ms: i64,
 }
 
-/// Exports `org`'s leads scored since `since` (ms) into `out`.
-pub async fn run(
-    database_url: &str,
-    org: &str,
-    since: i64,
-    out: &Path,
-    spec: Option<&[FeatureDef]>,
-) -> Result<Exported> {
-    let db = Db::connect(database_url).await?;
-    let rows = db.training_rows(org, since).await?;
-    if rows.is_empty() {
-        let since = DateTime::from_timestamp_millis(since).unwrap_or_default().to_rfc3339();
-        bail!("tenant {org:?} has no lead scored since {since} with a reported outcome: nothing to export");
+impl Exported {
+    /// Whether any month is left to fit on after the held-out ones.
+    pub fn leaves_months_to_fit(&self, export: &Export) -> bool {
+        self.months > export.test_months + export.valid_months
     }
+}
+
+/// Writes `export` into `out`; fails when no lead qualifies.
+pub async fn export(db: &Db, export: Export<'_>, out: &Path) -> Result<Exported> {
+    let Export { org, scored_since: since, .. } = export;
+    let rows = db.training_rows(org, since).await?;
     // Each lead's `as_of`, for the time split.
     let mut leads = Vec::with_capacity(rows.len());
     for row in &rows {
         let lead = guest_model::load::lead_json::parse(&row.context)
             .with_context(|| format!("the stored lead JSON of {} does not parse", row.lead_id))?;
-        leads.push((lead.as_of, row));
+        if lead.as_of >= export.qualified_since {
+            leads.push((lead.as_of, row));
+        }
+    }
+    if leads.is_empty() {
+        bail!("tenant {org:?} has no labelled lead that qualified in the window: nothing to export");
     }
     leads.sort_by(|a, b| (a.0, &a.1.lead_id).cmp(&(b.0, &b.1.lead_id)));
     let first = DateTime::from_timestamp_millis(leads[0].0).unwrap_or_default();
@@ -92,19 +118,14 @@ pub async fn run(
         "seed": null, "leads": leads.len(), "months": months,
         "start": start.to_rfc3339_opts(SecondsFormat::Secs, true),
         "won": won, "conversion_rate": won as f64 / leads.len() as f64,
+        "test_months": export.test_months, "valid_months": export.valid_months,
     });
     std::fs::write(out.join("simulation.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
-    if let Some(spec) = spec {
+    if let Some(spec) = export.spec {
         let text = std::fs::read_to_string(out.join("leads.jsonl"))?;
-        super::features_csv::write(spec, text.as_bytes(), create("features.csv")?)?;
+        features_csv::write(spec, text.as_bytes(), create("features.csv")?)?;
     }
-    if months < MONTHS_TO_TRAIN {
-        eprintln!(
-            "warning: the leads span {months} months; training holds out the last 9 \
-             (6 test, 3 validation) and needs at least {MONTHS_TO_TRAIN} to have any to fit on"
-        );
-    }
-    Ok(Exported { leads: leads.len(), won, months })
+    Ok(Exported { leads: leads.len(), won, months, start_ms: start.timestamp_millis() })
 }
 
 /// `--since`: a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 time, in ms.
