@@ -30,7 +30,6 @@ async fn spawn_app() -> (String, tempfile::TempDir) {
     let store = tempfile::tempdir().unwrap();
     let mut settings =
         common::settings(common::all_versions_dir(), store.path(), leadscore::pipeline::Backends::default(), 2);
-    settings.max_batch = 100;
     settings.pipeline.import_rate = 5_000;
     settings.pipeline.retrain.check_every = Duration::from_millis(200);
     (common::spawn(settings).await, store)
@@ -209,4 +208,97 @@ async fn each_tenants_outcomes_retrain_its_own_model_which_shadows_and_is_promot
     let gain = |job: &Value| job["metrics"]["auc"].as_f64().unwrap() - job["metrics"]["active_auc"].as_f64().unwrap();
     assert!(gain(&fit) >= 0.03, "fitco's own model gains {:.4} in ROC-AUC over the global model", gain(&fit));
     println!("held-out ROC-AUC gain over the global model: intentco {:+.4}, fitco {:+.4}", gain(&intent), gain(&fit));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_candidate_trained_on_wrong_outcomes_fails_the_gate_and_is_never_routed() {
+    let _clock = CLOCK.lock().await;
+    let (url, _store) = spawn_app().await;
+    let client = common::client_as("mixedup");
+    let (leads, outcomes) = simulate(Buyers::Intent, 4_000, 41, "mixedup");
+    put_policy(&client, &url, false).await;
+    import(&client, &url, &leads).await;
+    // A CRM migration marked a third of the deals it moved as won, whatever
+    // became of them: every lead but those of the last three months (kept
+    // right, and held out by the gate).
+    let moved_before = chrono::DateTime::parse_from_rfc3339("2026-07-01T00:00:00Z").unwrap();
+    let reported = leads.iter().enumerate().map(|(n, lead)| {
+        let (id, won, at) = id_outcome(lead, &outcomes);
+        let as_of = chrono::DateTime::parse_from_rfc3339(lead["as_of"].as_str().unwrap()).unwrap();
+        (id, if as_of < moved_before { n % 3 == 0 } else { won }, at)
+    });
+    report(&client, &url, reported.collect()).await;
+    let (status, body) = common::send_json(client.post(format!("{url}/learning/retrain/run"))).await;
+    assert_eq!(status, 202, "{body}");
+    let job = job_in(&client, &url, &["gated_out", "shadowing"]).await;
+    println!("mixedup: {}", job["message"]);
+    assert_eq!(job["state"], "gated_out", "{job}");
+    assert_eq!(job["job_id"], body["job_id"]);
+    let failures: Vec<&str> =
+        job["metrics"]["failures"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(failures.iter().any(|f| f.starts_with("ROC-AUC")), "{failures:?}");
+    // Kept for inspection, never routed.
+    let models = common::get_json(&client, &format!("{url}/models")).await;
+    assert!(models["models"].as_array().unwrap().iter().any(|v| v["version"] == "mixedup-v1"), "{models}");
+    let routing = routing(&client, &url).await;
+    assert_eq!((routing["active"].as_str(), routing["shadow"].as_str()), (Some("v12"), None), "{routing}");
+    // The tenant may try again at once: nothing is open.
+    let (status, _) = common::send_json(client.post(format!("{url}/learning/retrain/run"))).await;
+    assert_eq!(status, 202);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_killed_mid_job_leaves_it_to_another_host_which_runs_it_once() {
+    let backends = common::services::shared_backends().await;
+    let workspace = common::workspace();
+    let path = |p: &str| workspace.join(p).to_str().unwrap().to_string();
+    let (python, scripts, source, params) =
+        (path(".venv/bin/python"), path("models/training"), path("models/v12"), path("models/training/retrain.toml"));
+    let flags = [
+        "--retrain-check-ms",
+        "200",
+        "--retrain-lease-ms",
+        "3000",
+        "--trainer-python",
+        &python,
+        "--training-scripts",
+        &scripts,
+        "--retrain-source",
+        &source,
+        "--retrain-params",
+        &params,
+        "--import-rate",
+        "5000",
+    ];
+    let first = common::host::Host::start_with(&backends, &flags);
+    let client = common::client_as("restartco");
+    let (leads, outcomes) = simulate(Buyers::Fit, 4_000, 43, "restartco");
+    put_policy(&client, &first.url, false).await;
+    import(&client, &first.url, &leads).await;
+    report(&client, &first.url, leads.iter().map(|l| id_outcome(l, &outcomes)).collect()).await;
+    let (status, body) = common::send_json(client.post(format!("{}/learning/retrain/run", first.url))).await;
+    assert_eq!(status, 202, "{body}");
+
+    // Killed while it runs the job (exporting, training or building).
+    job_in(&client, &first.url, &["running"]).await;
+    drop(first);
+    let second = common::host::Host::start_with(&backends, &flags);
+    let job = job_in(&client, &second.url, &["shadowing", "gated_out"]).await;
+    assert_eq!((job["job_id"].as_str(), job["attempts"].as_i64()), (body["job_id"].as_str(), Some(2)), "{job}");
+    assert_eq!(job["state"], "shadowing", "{job}");
+    let jobs = common::get_json(&client, &format!("{}/learning/retrain/jobs", second.url)).await;
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1, "{jobs}");
+    let models = common::get_json(&client, &format!("{}/models", second.url)).await;
+    let ours: Vec<&str> = models["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["version"].as_str())
+        .filter(|v| v.starts_with("restartco"))
+        .collect();
+    assert_eq!(ours, ["restartco-v1"], "one candidate, installed once");
+    let history = common::get_json(&client, &format!("{}/learning/retrain/history", second.url)).await;
+    let steps: Vec<&str> =
+        history["steps"].as_array().unwrap().iter().rev().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["queued", "shadowing"], "{history}");
 }

@@ -215,7 +215,8 @@ impl Args {
             true => Some(self.auth.mint(auth::DEV_ORG, &auth::ALL_SCOPES, Duration::from_secs(30 * 86_400))?),
             false => None,
         };
-        let retrain_dir = self.store.join("retrain");
+        // Hidden: the model store lists every other directory in it as a version.
+        let retrain_dir = self.store.join(".retrain");
         let settings = Settings {
             addr: self.addr,
             runtime: RuntimeConfig {

@@ -9,6 +9,7 @@ use std::sync::{Mutex, OnceLock};
 
 use leadscore::bindings::Lead;
 
+pub mod host;
 pub mod receiver;
 pub mod services;
 
@@ -207,7 +208,7 @@ pub fn settings(
                 scripts: workspace().join("models/training"),
                 source: workspace().join("models/v12"),
                 params: workspace().join("models/training/retrain.toml"),
-                work_dir: store.join("retrain"),
+                work_dir: store.join(".retrain"),
                 ..leadscore::pipeline::PipelineConfig::default().retrain
             },
             ..leadscore::pipeline::PipelineConfig::default()

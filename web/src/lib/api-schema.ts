@@ -387,6 +387,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/learning/retrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's retrain policy (the defaults until saved). */
+        get: operations["get_policy"];
+        /** Replaces a tenant's retrain policy. */
+        put: operations["put_policy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/learning/retrain/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every step the tenant's retrain jobs took, with its figures. */
+        get: operations["history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/learning/retrain/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's retrain jobs, newest first, with their state, figures and log. */
+        get: operations["list_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/learning/retrain/jobs/{job_id}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Promotes a shadowing candidate by hand: it becomes the tenant's active
+         *     version, the one it replaces first in its fallback.
+         */
+        post: operations["promote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/learning/retrain/jobs/{job_id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retires a shadowing candidate by hand: it leaves the tenant's shadow
+         *     (it stays installed).
+         */
+        post: operations["retire"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/learning/retrain/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts a retrain job now (whatever the schedule). */
+        post: operations["run_now"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/learning/settings": {
         parameters: {
             query?: never;
@@ -1207,6 +1316,24 @@ export interface components {
             rescore_every_hours: number;
         };
         /**
+         * @description Where a retrain job is.
+         * @enum {string}
+         */
+        JobState: "queued" | "running" | "gated_out" | "shadowing" | "promoted" | "retired" | "failed";
+        /** @description A tenant's labelled leads in the policy's window. */
+        Labelled: {
+            /**
+             * Format: int64
+             * @description Scored leads with an outcome.
+             */
+            leads: number;
+            /**
+             * Format: int64
+             * @description ...won.
+             */
+            wins: number;
+        };
+        /**
          * @description A lead, as the lead JSON of the README (for the OpenAPI document; the
          *     lead reader in `guest-model` is what checks it).
          */
@@ -1672,6 +1799,121 @@ export interface components {
              */
             updated_at: number;
         };
+        /** @description Every step of a tenant's retrain jobs. */
+        RetrainHistory: {
+            /** @description Newest first (the latest 200). */
+            steps: components["schemas"]["RetrainStep"][];
+        };
+        /** @description A retrain job as stored. */
+        RetrainJob: {
+            /** @description The version it is compared with (the tenant's active one when it trained). */
+            active_version?: string | null;
+            /**
+             * Format: int64
+             * @description Times a host took it (more than 1: a host stopped mid-job).
+             */
+            attempts: number;
+            /** @description The version it trains (`<tenant>-v<n>`). */
+            candidate_version: string;
+            /** @description When it was made (RFC 3339). */
+            created_at: string;
+            /** @description When it ended (gated out, promoted, retired or failed). */
+            finished_at?: string | null;
+            /** @description Its id. */
+            job_id: string;
+            /** @description The end of the trainer's output. */
+            log: string;
+            /** @description What happened last, in a sentence. */
+            message: string;
+            /** @description Offline and shadow figures: `auc`, `active_auc`, ... */
+            metrics: Record<string, unknown>;
+            /** @description `schedule` or `manual`. */
+            reason: string;
+            /** @description When the candidate entered the shadow. */
+            shadow_from?: string | null;
+            /** @description When a host first took it. */
+            started_at?: string | null;
+            /** @description Where it is. */
+            state: components["schemas"]["JobState"];
+        };
+        /** @description A tenant's retrain jobs and how ready it is for the next. */
+        RetrainJobs: {
+            /** @description Newest first (the latest 50). */
+            jobs: components["schemas"]["RetrainJob"][];
+            /** @description Labelled leads in the policy's window. */
+            labelled: components["schemas"]["Labelled"];
+            /**
+             * @description What the tenant lacks to train ("312 of 1,000 leads, 41 of 120 wins
+             *     …"); absent when it has enough. Until then it stays on the global model.
+             */
+            shortfall?: string | null;
+        };
+        /** @description A tenant's retrain policy (`GET/PUT /learning/retrain`). */
+        RetrainPolicy: {
+            /**
+             * @description Promote or retire on the verdict; when off, the candidate shadows
+             *     until an admin decides.
+             */
+            auto_promote: boolean;
+            /**
+             * Format: double
+             * @description Confidence of the shadow verdict (one-sided, DeLong): promote when
+             *     the candidate is not worse by more than `max_auc_drop` at this confidence.
+             */
+            confidence: number;
+            /** @description Retrain on schedule (a job can still be started by hand when off). */
+            enabled: boolean;
+            /**
+             * Format: double
+             * @description Days between retrains (from the last job's start).
+             */
+            every_days: number;
+            /**
+             * Format: double
+             * @description The candidate may have an AUC lower than the active version's by at
+             *     most this, offline and in shadow.
+             */
+            max_auc_drop: number;
+            /**
+             * Format: int32
+             * @description Leads both versions scored whose outcome is known, needed for the verdict.
+             */
+            min_compared_outcomes: number;
+            /**
+             * Format: int32
+             * @description Labelled leads (scored, with an outcome) needed to train.
+             */
+            min_leads: number;
+            /**
+             * Format: int32
+             * @description ...of which won.
+             */
+            min_wins: number;
+            /**
+             * Format: double
+             * @description Days a candidate shadows before its verdict.
+             */
+            shadow_days: number;
+            /**
+             * Format: int32
+             * @description Train on leads that qualified in the last this many months (the
+             *     last `holdout_months` of them held out for the gate).
+             */
+            window_months: number;
+        };
+        /** @description One step of a job, with its figures. */
+        RetrainStep: {
+            /** @description When (RFC 3339). */
+            at: string;
+            /** @description Its figures. */
+            figures: Record<string, unknown>;
+            /** @description The job. */
+            job_id: string;
+            /** @description What happened. */
+            message: string;
+            /** @description `queued`, `started`, `trained`, `gated_out`, `shadowing`, `promoted`, `retired` or `failed`. */
+            step: string;
+        };
         /** @description Which versions score leads. */
         Routing: {
             /** @description The version that answers when no split is set. */
@@ -1871,6 +2113,11 @@ export interface components {
             shadow?: string | null;
             /** @description The shadow version on them. */
             shadow_metrics: components["schemas"]["VersionMetrics"];
+        };
+        /** @description A job made by `POST /learning/retrain/run`. */
+        StartedJob: {
+            /** @description Follow it in `GET /learning/retrain/jobs`. */
+            job_id: string;
         };
         /**
          * @description A stored explanation: the score as recorded, or — when what is stored no
@@ -3598,6 +3845,435 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_policy: {
+        parameters: {
+            query?: {
+                /** @description A tenant's own routing; without it, the default routing. */
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrainPolicy"];
+                };
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_policy: {
+        parameters: {
+            query?: {
+                /** @description A tenant's own routing; without it, the default routing. */
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetrainPolicy"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrainPolicy"];
+                };
+            };
+            /** @description A field is missing or out of range (`invalid_policy`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    history: {
+        parameters: {
+            query?: {
+                /** @description A tenant's own routing; without it, the default routing. */
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrainHistory"];
+                };
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_jobs: {
+        parameters: {
+            query?: {
+                /** @description A tenant's own routing; without it, the default routing. */
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrainJobs"];
+                };
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    promote: {
+        parameters: {
+            query?: {
+                /** @description A tenant's own routing; without it, the default routing. */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrainJob"];
+                };
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The tenant has no such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The job is not shadowing (`not_shadowing`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retire: {
+        parameters: {
+            query?: {
+                /** @description A tenant's own routing; without it, the default routing. */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrainJob"];
+                };
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The tenant has no such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The job is not shadowing (`not_shadowing`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_now: {
+        parameters: {
+            query?: {
+                /** @description A tenant's own routing; without it, the default routing. */
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartedJob"];
+                };
+            };
+            /** @description A parameter or the body is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or wrongly signed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token lacks the scope, or the tenant may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A job is queued, running or shadowing (`job_open`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too few labelled leads or wins (`not_enough_data`), saying how many of how many */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

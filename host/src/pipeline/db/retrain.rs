@@ -136,7 +136,8 @@ impl Db {
     /// at or after `since` (ms).
     pub async fn labelled(&self, org_id: &str, since: i64) -> Result<Labelled> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS leads, COALESCE(SUM(CASE WHEN o.outcome = 'won' THEN 1 ELSE 0 END), 0) AS wins \
+            "SELECT COUNT(*) AS leads, CAST(COALESCE(SUM(CASE WHEN o.outcome = 'won' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             AS wins \
              FROM leads l JOIN lead_outcomes o ON o.org_id = l.org_id AND o.lead_id = l.lead_id \
              WHERE l.org_id = $1 AND l.first_scored_at IS NOT NULL AND l.entered_at >= $2",
         )
