@@ -143,7 +143,12 @@ async fn tenant_through_the_loop(url: &str, org: &str, buyers: Buyers, seed: u64
     // The outcomes arrive; the schedule, turned on, makes a job (it never ran).
     report(&client, url, history.iter().map(|l| id_outcome(l, &outcomes)).collect()).await;
     put_policy(&client, url, true).await;
+    let started = std::time::Instant::now();
     let job = job_in(&client, url, &["shadowing", "gated_out"]).await;
+    println!(
+        "{org}: the job took {:.1} s from the policy turned on to its end (export, train, build, gate, install)",
+        started.elapsed().as_secs_f64()
+    );
     let (auc, active_auc) = (job["metrics"]["auc"].as_f64().unwrap(), job["metrics"]["active_auc"].as_f64().unwrap());
     println!(
         "{org} ({buyers:?} buyers): held-out ROC-AUC {auc:.4} for {} against {active_auc:.4} for {} on {} leads ({} won)",
