@@ -44,6 +44,8 @@ enum Ended {
     Shadowing { message: String, metrics: Value },
     /// Failed the gate: installed, never routed.
     GatedOut { message: String, metrics: Value },
+    /// Passed, but cannot be routed: installed, never routed.
+    Unrouted { message: String, metrics: Value },
 }
 
 /// Runs `job` (taken by `host_id`) to its next resting state, renewing the
@@ -81,6 +83,9 @@ pub async fn run(pipeline: Arc<Pipeline>, scorer: Arc<Scorer>, host_id: &str, jo
         }
         Ok(Ended::GatedOut { message, metrics }) => {
             finish(&pipeline, &job, host_id, JobState::GatedOut, &message, metrics, log.as_deref()).await
+        }
+        Ok(Ended::Unrouted { message, metrics }) => {
+            finish(&pipeline, &job, host_id, JobState::Failed, &message, metrics, log.as_deref()).await
         }
         Err(e) => {
             let message = format!("{e:#}");
@@ -212,6 +217,15 @@ async fn attempt(pipeline: &Pipeline, scorer: &Scorer, job: &RetrainJob, log: &m
     // 6. The shadow: routed first, so that a stop before the job moves on
     // leaves nothing to undo (the next attempt routes it again).
     let routing = scorer.registry.router().routing_for(Some(&job.org_id)).clone();
+    if let Some(other) = routing.shadow.as_ref().filter(|v| **v != job.candidate_version) {
+        // Never displace a shadow someone else set: its comparison would be lost.
+        let message = format!(
+            "passed the gate, but the tenant's routing already shadows {other}: promote or remove that shadow, \
+             then retrain ({} stays installed, unrouted)",
+            job.candidate_version
+        );
+        return Ok(Ended::Unrouted { message, metrics });
+    }
     let shadowed = Routing { shadow: Some(job.candidate_version.clone()), ..routing };
     scorer
         .registry
