@@ -155,3 +155,23 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Clients are generated from the document (web/src/lib/api-schema.ts):
+    /// two operations with one id (utoipa names them after the handler
+    /// function) would collide there.
+    #[test]
+    fn every_operation_has_its_own_id() {
+        let doc = serde_json::to_value(super::openapi()).unwrap();
+        let mut ids: Vec<String> = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no id"));
+                assert!(!ids.contains(&id.to_string()), "operationId {id} appears twice ({method} {path})");
+                ids.push(id.to_string());
+            }
+        }
+        assert!(ids.len() > 40);
+    }
+}

@@ -395,9 +395,9 @@ export interface paths {
             cookie?: never;
         };
         /** A tenant's retrain policy (the defaults until saved). */
-        get: operations["get_policy"];
+        get: operations["get_retrain_policy"];
         /** Replaces a tenant's retrain policy. */
-        put: operations["put_policy"];
+        put: operations["put_retrain_policy"];
         post?: never;
         delete?: never;
         options?: never;
@@ -413,7 +413,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every step the tenant's retrain jobs took, with its figures. */
-        get: operations["history"];
+        get: operations["retrain_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -430,7 +430,7 @@ export interface paths {
             cookie?: never;
         };
         /** A tenant's retrain jobs, newest first, with their state, figures and log. */
-        get: operations["list_jobs"];
+        get: operations["list_retrain_jobs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -452,7 +452,7 @@ export interface paths {
          * Promotes a shadowing candidate by hand: it becomes the tenant's active
          *     version, the one it replaces first in its fallback.
          */
-        post: operations["promote"];
+        post: operations["promote_retrain_candidate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -472,7 +472,7 @@ export interface paths {
          * Retires a shadowing candidate by hand: it leaves the tenant's shadow
          *     (it stays installed).
          */
-        post: operations["retire"];
+        post: operations["retire_retrain_candidate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -489,7 +489,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Starts a retrain job now (whatever the schedule). */
-        post: operations["run_now"];
+        post: operations["run_retrain"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3863,7 +3863,7 @@ export interface operations {
             };
         };
     };
-    get_policy: {
+    get_retrain_policy: {
         parameters: {
             query?: {
                 /** @description A tenant's own routing; without it, the default routing. */
@@ -3911,7 +3911,7 @@ export interface operations {
             };
         };
     };
-    put_policy: {
+    put_retrain_policy: {
         parameters: {
             query?: {
                 /** @description A tenant's own routing; without it, the default routing. */
@@ -3982,7 +3982,7 @@ export interface operations {
             };
         };
     };
-    history: {
+    retrain_history: {
         parameters: {
             query?: {
                 /** @description A tenant's own routing; without it, the default routing. */
@@ -4030,7 +4030,7 @@ export interface operations {
             };
         };
     };
-    list_jobs: {
+    list_retrain_jobs: {
         parameters: {
             query?: {
                 /** @description A tenant's own routing; without it, the default routing. */
@@ -4078,7 +4078,7 @@ export interface operations {
             };
         };
     };
-    promote: {
+    promote_retrain_candidate: {
         parameters: {
             query?: {
                 /** @description A tenant's own routing; without it, the default routing. */
@@ -4147,7 +4147,7 @@ export interface operations {
             };
         };
     };
-    retire: {
+    retire_retrain_candidate: {
         parameters: {
             query?: {
                 /** @description A tenant's own routing; without it, the default routing. */
@@ -4216,7 +4216,7 @@ export interface operations {
             };
         };
     };
-    run_now: {
+    run_retrain: {
         parameters: {
             query?: {
                 /** @description A tenant's own routing; without it, the default routing. */

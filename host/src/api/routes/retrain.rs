@@ -24,7 +24,7 @@ use crate::pipeline::retrain::{self, DecideError};
 
 /// A tenant's retrain policy (the defaults until saved).
 #[utoipa::path(
-    get, path = "/learning/retrain", params(RoutingQuery),
+    get, path = "/learning/retrain", operation_id = "get_retrain_policy", params(RoutingQuery),
     responses((status = 200, body = RetrainPolicy), (status = 403, body = ErrorBody))
 )]
 pub async fn get_policy(
@@ -39,7 +39,7 @@ pub async fn get_policy(
 
 /// Replaces a tenant's retrain policy.
 #[utoipa::path(
-    put, path = "/learning/retrain", params(RoutingQuery), request_body = RetrainPolicy,
+    put, path = "/learning/retrain", operation_id = "put_retrain_policy", params(RoutingQuery), request_body = RetrainPolicy,
     responses(
         (status = 200, body = RetrainPolicy),
         (status = 400, description = "A field is missing or out of range (`invalid_policy`)", body = ErrorBody),
@@ -69,7 +69,7 @@ pub struct StartedJob {
 
 /// Starts a retrain job now (whatever the schedule).
 #[utoipa::path(
-    post, path = "/learning/retrain/run", params(RoutingQuery),
+    post, path = "/learning/retrain/run", operation_id = "run_retrain", params(RoutingQuery),
     responses(
         (status = 202, body = StartedJob),
         (status = 409, description = "A job is queued, running or shadowing (`job_open`)", body = ErrorBody),
@@ -120,7 +120,7 @@ pub struct RetrainJobs {
 
 /// A tenant's retrain jobs, newest first, with their state, figures and log.
 #[utoipa::path(
-    get, path = "/learning/retrain/jobs", params(RoutingQuery),
+    get, path = "/learning/retrain/jobs", operation_id = "list_retrain_jobs", params(RoutingQuery),
     responses((status = 200, body = RetrainJobs), (status = 403, body = ErrorBody))
 )]
 pub async fn list_jobs(
@@ -143,7 +143,7 @@ pub struct RetrainHistory {
 
 /// Every step the tenant's retrain jobs took, with its figures.
 #[utoipa::path(
-    get, path = "/learning/retrain/history", params(RoutingQuery),
+    get, path = "/learning/retrain/history", operation_id = "retrain_history", params(RoutingQuery),
     responses((status = 200, body = RetrainHistory), (status = 403, body = ErrorBody))
 )]
 pub async fn history(
@@ -159,7 +159,7 @@ pub async fn history(
 /// Promotes a shadowing candidate by hand: it becomes the tenant's active
 /// version, the one it replaces first in its fallback.
 #[utoipa::path(
-    post, path = "/learning/retrain/jobs/{job_id}/promote", params(("job_id" = String, Path), RoutingQuery),
+    post, path = "/learning/retrain/jobs/{job_id}/promote", operation_id = "promote_retrain_candidate", params(("job_id" = String, Path), RoutingQuery),
     responses(
         (status = 200, body = RetrainJob),
         (status = 404, description = "The tenant has no such job", body = ErrorBody),
@@ -178,7 +178,7 @@ pub async fn promote(
 /// Retires a shadowing candidate by hand: it leaves the tenant's shadow
 /// (it stays installed).
 #[utoipa::path(
-    post, path = "/learning/retrain/jobs/{job_id}/retire", params(("job_id" = String, Path), RoutingQuery),
+    post, path = "/learning/retrain/jobs/{job_id}/retire", operation_id = "retire_retrain_candidate", params(("job_id" = String, Path), RoutingQuery),
     responses(
         (status = 200, body = RetrainJob),
         (status = 404, description = "The tenant has no such job", body = ErrorBody),
