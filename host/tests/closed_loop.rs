@@ -192,7 +192,7 @@ async fn tenant_through_the_loop(url: &str, org: &str, buyers: Buyers, seed: u64
     let history = common::get_json(&client, &format!("{url}/learning/retrain/history")).await;
     let steps: Vec<&str> =
         history["steps"].as_array().unwrap().iter().rev().map(|s| s["step"].as_str().unwrap()).collect();
-    assert_eq!(steps, ["queued", "shadowing", "promoted"], "{history}");
+    assert_eq!(steps, ["queued", "started", "shadowing", "promoted"], "{history}");
     job
 }
 
@@ -305,5 +305,5 @@ async fn a_host_killed_mid_job_leaves_it_to_another_host_which_runs_it_once() {
     let history = common::get_json(&client, &format!("{}/learning/retrain/history", second.url)).await;
     let steps: Vec<&str> =
         history["steps"].as_array().unwrap().iter().rev().map(|s| s["step"].as_str().unwrap()).collect();
-    assert_eq!(steps, ["queued", "shadowing"], "{history}");
+    assert_eq!(steps, ["queued", "started", "started", "shadowing"], "{history}");
 }

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
-import type { ModelList, Routing, ScoreRow } from '../src/lib/types';
-import { apiJson, expect, openLead, rescoreOnPage, test, treatedLeads } from './fixtures';
+import type { ModelList, RetrainJobs, RetrainPolicy, Routing, ScoreRow } from '../src/lib/types';
+import { apiJson, expect, LEARNING, openLead, rescoreOnPage, seriousProblems, test, treatedLeads, widerThan } from './fixtures';
 
 const WEB = resolve(import.meta.dirname, '..');
 const REPO = resolve(WEB, '..');
+const SHOTS = join(WEB, 'screenshots');
 
 /**
  * A token of the operator's admins (tenant `leadscore`), who alone install
@@ -128,4 +129,72 @@ test('uploading a model source builds and installs a new version, listed on the 
   const v77 = (await apiJson<ModelList>(request, '/models')).models.find((m) => m.version === 'v77');
   expect(v77).toMatchObject({ name: 'lead-scorer', state: 'installed', loaded: true, features: 23 });
   await expect(card.getByTestId('upload-result')).toContainText(`sha256 ${v77?.sha256.slice(0, 8)}`);
+});
+
+test.describe('retraining', LEARNING, () => {
+  let start: RetrainPolicy;
+
+  test.beforeEach(async ({ request }) => {
+    start = await apiJson<RetrainPolicy>(request, '/learning/retrain');
+  });
+
+  test.afterEach(async ({ request }) => {
+    // Whatever happened, the next test finds the policy this one found.
+    const restored = await request.put('/learning/retrain', { data: start });
+    expect(restored.ok(), `PUT /learning/retrain → ${restored.status()}`).toBeTruthy();
+  });
+
+  test('the dev tenant stays on the global model; a changed policy persists, a refused one names its field', async ({ page, request }) => {
+    // The global setup reports an outcome for each of its few leads (the API says how many): far below the
+    // default policy's 1,000 labelled leads and 120 wins, so the tenant stays on the global model.
+    expect(start).toMatchObject({ min_leads: 1_000, min_wins: 120 });
+    const { jobs, labelled, shortfall } = await apiJson<RetrainJobs>(request, '/learning/retrain/jobs');
+    expect(shortfall, 'GET /learning/retrain/jobs shortfall').toBeTruthy();
+    expect(jobs).toEqual([]);
+
+    await page.goto('/#/admin');
+    const card = page.getByTestId('retraining');
+    await expect(card.getByRole('heading', { name: /^Retraining/ })).toBeVisible();
+    const count = (n: number) => n.toLocaleString('en-US');
+    await expect(card.getByTestId('retrain-readiness')).toHaveText(
+      `Staying on the global model: ${count(labelled.leads)} of 1,000 leads, ${count(labelled.wins)} of 120 wins`,
+    );
+    await expect(card.getByTestId('retrain-jobs-empty')).toHaveText('No retrain job yet.');
+
+    // Retrain now: the host's 422, in its words.
+    await card.getByRole('button', { name: 'Retrain now' }).click();
+    await expect(card.getByTestId('retrain-run-error')).toHaveText(
+      `The retrain was not started: too few to train: ${shortfall}`,
+    );
+
+    mkdirSync(SHOTS, { recursive: true });
+    await card.screenshot({ path: join(SHOTS, 'admin-retraining-laptop.png') });
+
+    // Every 15 days instead of 10: the whole policy goes out, and stays after a reload.
+    await expect(card.getByTestId('retrain-setting-every_days')).toHaveText(`${start.every_days} days`);
+    await card.getByRole('button', { name: 'Edit policy' }).click();
+    await card.getByLabel('Retrain every (days)').fill('15');
+    const put = page.waitForRequest((r) => r.method() === 'PUT' && new URL(r.url()).pathname === '/learning/retrain');
+    await card.getByRole('button', { name: 'Save policy' }).click();
+    expect((await put).postDataJSON()).toEqual({ ...start, every_days: 15 });
+    await expect(card.getByTestId('retrain-notice')).toHaveText('Retrain policy saved.');
+    await expect(card.getByTestId('retrain-setting-every_days')).toHaveText('15 days');
+    expect(await apiJson<RetrainPolicy>(request, '/learning/retrain')).toEqual({ ...start, every_days: 15 });
+    await page.reload();
+    await expect(card.getByTestId('retrain-setting-every_days')).toHaveText('15 days');
+
+    // A window the host refuses: its message, naming the field, beside the form, and the field marked.
+    await card.getByRole('button', { name: 'Edit policy' }).click();
+    const window = card.getByLabel('Training window (months)');
+    await window.fill('5');
+    await card.getByRole('button', { name: 'Save policy' }).click();
+    await expect(card.getByTestId('retrain-policy-error')).toHaveText(/^The policy was refused: window_months 5: expected \d+ – \d+$/);
+    await expect(window).toHaveAttribute('aria-invalid', 'true');
+    expect((await apiJson<RetrainPolicy>(request, '/learning/retrain')).window_months).toBe(start.window_months);
+
+    expect(await seriousProblems(page, 'retraining')).toEqual([]);
+    await page.setViewportSize({ width: 400, height: 800 });
+    expect(await widerThan(page, 'retraining', 400)).toEqual([]);
+    await card.screenshot({ path: join(SHOTS, 'admin-retraining-narrow.png') });
+  });
 });

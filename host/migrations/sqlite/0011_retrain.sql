@@ -35,7 +35,7 @@ CREATE TABLE retrain_history (
     job_id  TEXT NOT NULL,
     org_id  TEXT NOT NULL,
     at      BIGINT NOT NULL,
-    step    TEXT NOT NULL,                   -- queued | started | trained | gated_out | shadowing | promoted | retired | failed
+    step    TEXT NOT NULL,                   -- queued | started | shadowing | gated_out | promoted | retired | failed
     message TEXT NOT NULL,
     figures TEXT NOT NULL DEFAULT '{}'
 );

@@ -1911,7 +1911,10 @@ export interface components {
             job_id: string;
             /** @description What happened. */
             message: string;
-            /** @description `queued`, `started`, `trained`, `gated_out`, `shadowing`, `promoted`, `retired` or `failed`. */
+            /**
+             * @description `queued`, `started` (a host took it; its attempt in the figures), `shadowing`, `gated_out`,
+             *     `promoted`, `retired` or `failed`.
+             */
             step: string;
         };
         /** @description Which versions score leads. */

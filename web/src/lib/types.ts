@@ -181,3 +181,22 @@ export type ImportJob = Schemas['ImportJob'];
 export type ImportJobs = Schemas['ImportJobs'];
 /** A line of an import that was refused, or whose scoring failed (the first 100 of a job). */
 export type ImportError = Schemas['ImportError'];
+
+// ---- The closed loop (retraining) ---------------------------------------------------
+
+/** `GET`/`PUT /learning/retrain`: a tenant's retrain policy (the defaults until saved). */
+export type RetrainPolicy = Schemas['RetrainPolicy'];
+/** `GET /learning/retrain/jobs`: the tenant's retrain jobs, newest first, its labelled leads and what it lacks to train. */
+export type RetrainJobs = Schemas['RetrainJobs'];
+/** A retrain job: where it is, its candidate and active versions, its figures (`metrics`), message and trainer log. */
+export type RetrainJob = Schemas['RetrainJob'];
+/** Where a retrain job is: queued, running, gated_out, shadowing, promoted, retired or failed. */
+export type RetrainState = Schemas['JobState'];
+/** A tenant's labelled leads (scored, with an outcome) in the policy's window, and how many won. */
+export type Labelled = Schemas['Labelled'];
+/** `POST /learning/retrain/run` (202): the job made. */
+export type StartedRetrain = Schemas['StartedJob'];
+/** `GET /learning/retrain/history`: the steps of the tenant's retrain jobs, newest first (the latest 200, across its jobs). */
+export type RetrainHistory = Schemas['RetrainHistory'];
+/** One step of a retrain job: when (`at`), which (`queued`, `started`, `shadowing`, `promoted`…), the host's sentence, and its figures. */
+export type RetrainStep = Schemas['RetrainStep'];

@@ -4,8 +4,9 @@
  * and rolling back, the tenant's Hot/Cold thresholds, the shadow's
  * comparison and promotion, each version's traffic and latency from
  * /metrics, the serving model's held-out quality with the tenant's score
- * distribution, how the tenant's CRM objects become leads (the CRM
- * mapping), the webhook endpoints lead events are sent to, bulk imports of
+ * distribution, the tenant's closed loop (retraining its own model from
+ * its outcomes: readiness, policy, jobs), how the tenant's CRM objects
+ * become leads (the CRM mapping), the webhook endpoints lead events are sent to, bulk imports of
  * leads (backfill) and their progress, and uploading a new version's model
  * files for the host to build and install.
  */
@@ -16,6 +17,7 @@ import { ImportsCard } from '../components/ImportsCard';
 import { ChevronIcon, CloseIcon, RefreshIcon } from '../components/Icons';
 import { ModelQualityCard } from '../components/ModelQualityCard';
 import { ModelUploadCard } from '../components/ModelUploadCard';
+import { RetrainCard } from '../components/RetrainCard';
 import { ShadowCard } from '../components/ShadowCard';
 import { ThresholdsCard } from '../components/ThresholdsCard';
 import { WebhooksCard } from '../components/WebhooksCard';
@@ -190,6 +192,13 @@ export function AdminPage() {
       />
 
       <ModelQualityCard models={data.models} routing={routing} distribution={data.score_distribution} />
+
+      <RetrainCard
+        onRoutingChanged={() => {
+          reloadModels();
+          setMetricsTick((n) => n + 1);
+        }}
+      />
 
       <CrmMappingCard routedVersions={routedVersions(routing)} />
 

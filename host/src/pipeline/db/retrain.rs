@@ -55,7 +55,8 @@ pub struct RetrainStep {
     pub job_id: String,
     /// When (RFC 3339).
     pub at: String,
-    /// `queued`, `started`, `trained`, `gated_out`, `shadowing`, `promoted`, `retired` or `failed`.
+    /// `queued`, `started` (a host took it; its attempt in the figures), `shadowing`, `gated_out`,
+    /// `promoted`, `retired` or `failed`.
     pub step: String,
     /// What happened.
     pub message: String,
@@ -254,7 +255,14 @@ impl Db {
             .execute(&self.pool)
             .await?;
             if taken.rows_affected() == 1 {
-                return self.retrain_job(&job_id).await;
+                let Some(job) = self.retrain_job(&job_id).await? else { return Ok(None) };
+                let message = match job.attempts {
+                    1 => format!("taken by host {owner}"),
+                    n => format!("taken by host {owner}, attempt {n}: the host before stopped renewing its lease"),
+                };
+                let figures = serde_json::json!({"attempt": job.attempts, "host": owner});
+                self.record_retrain_step(&job.job_id, &job.org_id, "started", &message, &figures).await?;
+                return Ok(Some(job));
             }
         }
         Ok(None)
