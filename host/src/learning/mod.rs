@@ -48,19 +48,21 @@ impl Default for LearningSettings {
 impl LearningSettings {
     /// What is out of range, naming the field.
     pub fn check(&self) -> Result<(), String> {
-        let within = |name: &str, value: f64, lo: f64, hi: f64| {
-            if value.is_finite() && (lo..=hi).contains(&value) {
-                Ok(())
-            } else {
-                Err(format!("{name} {value}: expected {lo} – {hi}"))
-            }
-        };
         within("holdout_share", self.holdout_share, 0.0, 0.5)?;
         within("lift_floor", self.lift_floor, -1.0, 10.0)?;
         within("guardrail_after_days", self.guardrail_after_days, 0.0, 3650.0)?;
         within("guardrail_min_outcomes", f64::from(self.guardrail_min_outcomes), 1.0, 1e7)?;
         within("drift_threshold", self.drift_threshold, 0.001, 10.0)?;
         Ok(())
+    }
+}
+
+/// `Ok` when `value` is a number in `lo..=hi`; else what is wrong, naming the field.
+pub(crate) fn within(name: &str, value: f64, lo: f64, hi: f64) -> Result<(), String> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("{name} {value}: expected {lo} – {hi}"))
     }
 }
 

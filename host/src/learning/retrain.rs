@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::stats::PairedAuc;
+use super::within;
 
 /// A tenant's retrain policy (`GET/PUT /learning/retrain`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -67,13 +68,6 @@ pub const VALIDATION_MONTHS: u32 = 3;
 impl RetrainPolicy {
     /// What is out of range, naming the field.
     pub fn check(&self) -> Result<(), String> {
-        let within = |name: &str, value: f64, lo: f64, hi: f64| {
-            if value.is_finite() && (lo..=hi).contains(&value) {
-                Ok(())
-            } else {
-                Err(format!("{name} {value}: expected {lo} – {hi}"))
-            }
-        };
         within("every_days", self.every_days, 0.0, 3650.0)?;
         within("min_leads", f64::from(self.min_leads), 10.0, 1e8)?;
         within("min_wins", f64::from(self.min_wins), 2.0, 1e8)?;

@@ -136,7 +136,7 @@ async fn attempt(pipeline: &Pipeline, scorer: &Scorer, job: &RetrainJob, log: &m
     let (data, model_dir) = (dir.join("data"), dir.join("model"));
     std::fs::create_dir_all(&model_dir).with_context(|| format!("cannot create {}", model_dir.display()))?;
 
-    // The retraining source: the ML team's features and training settings.
+    // The features the ML team defined: the retraining source's features.toml.
     let spec_path = settings.source.join("features.toml");
     let spec_text =
         std::fs::read_to_string(&spec_path).with_context(|| format!("cannot read {}", spec_path.display()))?;

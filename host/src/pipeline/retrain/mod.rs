@@ -142,34 +142,23 @@ async fn judge(pipeline: &Pipeline, scorer: &Scorer, job: &RetrainJob) -> Result
             (a, b, w)
         });
     let days = job.shadow_from_ms.map_or(0.0, |from| (now_ms() - from) as f64 / DAY_MS);
-    match shadow_verdict(&policy, days, stats::delong(&a, &b, &won)) {
-        Verdict::Wait => Ok(()),
-        Verdict::Promote(paired) => {
-            let message = format!(
-                "promoted: AUC {:.3} against {active}'s {:.3} on {} compared outcomes (lower bound of the difference {:+.3} at {:.0} %)",
-                paired.auc_b,
-                paired.auc_a,
-                paired.positives + paired.negatives,
-                paired.lower_bound(policy.confidence),
-                100.0 * policy.confidence
-            );
-            Ok(decide(pipeline, scorer, job, JobState::Promoted, &message, json!({"shadow": paired, "days": days}))
-                .await?)
-        }
-        Verdict::Retire(paired) => {
-            let message = format!(
-                "retired: AUC {:.3} against {active}'s {:.3} on {} compared outcomes (lower bound of the difference {:+.3} at {:.0} %, below −{})",
-                paired.auc_b,
-                paired.auc_a,
-                paired.positives + paired.negatives,
-                paired.lower_bound(policy.confidence),
-                100.0 * policy.confidence,
-                policy.max_auc_drop
-            );
-            Ok(decide(pipeline, scorer, job, JobState::Retired, &message, json!({"shadow": paired, "days": days}))
-                .await?)
-        }
-    }
+    let (to, paired) = match shadow_verdict(&policy, days, stats::delong(&a, &b, &won)) {
+        Verdict::Wait => return Ok(()),
+        Verdict::Promote(paired) => (JobState::Promoted, paired),
+        Verdict::Retire(paired) => (JobState::Retired, paired),
+    };
+    let message = format!(
+        "{}: AUC {:.3} against {active}'s {:.3} on {} compared outcomes (lower bound of the difference {:+.3} at \
+         {:.0} %; the tolerance is −{})",
+        to.as_str(),
+        paired.auc_b,
+        paired.auc_a,
+        paired.positives + paired.negatives,
+        paired.lower_bound(policy.confidence),
+        100.0 * policy.confidence,
+        policy.max_auc_drop
+    );
+    Ok(decide(pipeline, scorer, job, to, &message, json!({"shadow": paired, "days": days})).await?)
 }
 
 /// What deciding a shadow by hand can fail on.
