@@ -307,3 +307,33 @@ async fn a_host_killed_mid_job_leaves_it_to_another_host_which_runs_it_once() {
         history["steps"].as_array().unwrap().iter().rev().map(|s| s["step"].as_str().unwrap()).collect();
     assert_eq!(steps, ["queued", "started", "started", "shadowing"], "{history}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_candidate_never_displaces_a_shadow_someone_else_set() {
+    let _clock = CLOCK.lock().await;
+    let (url, _store) = spawn_app().await;
+    let client = common::client_as("busyco");
+    let (leads, outcomes) = simulate(Buyers::Fit, 4_000, 45, "busyco");
+    put_policy(&client, &url, false).await;
+    import(&client, &url, &leads).await;
+    report(&client, &url, leads.iter().map(|l| id_outcome(l, &outcomes)).collect()).await;
+    // The tenant's ML team is comparing v11 in shadow.
+    let routing_set = json!({"active": "v12", "fallback": ["v11", "rules-v1"], "shadow": "v11"});
+    let response = client.put(format!("{url}/models/routing")).json(&routing_set).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    let (status, body) = common::send_json(client.post(format!("{url}/learning/retrain/run"))).await;
+    assert_eq!(status, 202, "{body}");
+    let mut job = Value::Null;
+    for _ in 0..3_000 {
+        job = common::get_json(&client, &format!("{url}/learning/retrain/jobs")).await["jobs"][0].clone();
+        if !["queued", "running"].contains(&job["state"].as_str().unwrap()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(job["state"], "failed", "{job}");
+    assert!(job["message"].as_str().unwrap().contains("already shadows v11"), "{job}");
+    assert!(job["metrics"]["auc"].is_f64(), "the gate's figures are kept: {job}");
+    assert_eq!(routing(&client, &url).await["shadow"], "v11");
+}
