@@ -25,6 +25,20 @@ const DRIFT_WINDOW_DAYS: u32 = 7;
 /// parsing the logged features is most of the report's time.
 const DRIFT_MAX_LEADS: i64 = 5_000;
 
+/// Drift of the tenant's recent inferences by `version` against `reference`
+/// (a training population): the lift report's, and the retrain gate's PSI check.
+pub async fn recent_drift(
+    pipeline: &Pipeline,
+    org: &str,
+    version: &str,
+    reference: &drift::Reference,
+    threshold: f64,
+) -> Result<DriftReport> {
+    let since = now_ms() - i64::from(DRIFT_WINDOW_DAYS) * DAY_MS;
+    let recent = pipeline.db.recent_inferences(org, version, since, DRIFT_MAX_LEADS).await?;
+    Ok(drift::drift(reference, version, DRIFT_WINDOW_DAYS, threshold, &recent))
+}
+
 /// What the reports and the monitor read and act on.
 #[derive(Clone)]
 pub struct Monitor {
@@ -63,9 +77,7 @@ impl Monitor {
         let Some(reference) = manifests.into_iter().find(|m| m.version == version).and_then(|m| m.reference) else {
             return Ok(None);
         };
-        let since = now_ms() - i64::from(DRIFT_WINDOW_DAYS) * DAY_MS;
-        let recent = self.pipeline.db.recent_inferences(org, &version, since, DRIFT_MAX_LEADS).await?;
-        Ok(Some(drift::drift(&reference, &version, DRIFT_WINDOW_DAYS, settings.drift_threshold, &recent)))
+        Ok(Some(recent_drift(&self.pipeline, org, &version, &reference, settings.drift_threshold).await?))
     }
 
     /// Checks every tenant every `every`: refreshes the learning metrics and

@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use super::{Db, now_ms};
 use crate::learning::retrain::{JobState, Labelled, RetrainPolicy};
+use crate::runtime::lead::rfc3339;
 
 /// A retrain job as stored.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -74,10 +75,6 @@ pub enum NewJobError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] anyhow::Error),
-}
-
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 const JOB_COLUMNS: &str = "job_id, org_id, state, reason, candidate_version, active_version, metrics, message, log, \

@@ -34,9 +34,6 @@ use crate::tools::model_build;
 const MAX_ATTEMPTS: i64 = 3;
 /// How much of the trainer's output a job keeps.
 const LOG_TAIL: usize = 16 * 1024;
-/// The recent scoring population the gate's PSI check reads: days, and at most this many leads.
-const RECENT_DAYS: i64 = 7;
-const RECENT_MAX_LEADS: i64 = 5_000;
 
 /// How an attempt ended.
 enum Ended {
@@ -395,9 +392,7 @@ async fn psi_alarms(
 ) -> Result<Vec<(String, f64)>> {
     let Some(reference) = reference else { return Ok(vec![]) };
     let threshold = pipeline.db.learning_settings_of(org).await?.unwrap_or_default().drift_threshold;
-    let since = now_ms() - RECENT_DAYS * 86_400_000;
-    let recent = pipeline.db.recent_inferences(org, active, since, RECENT_MAX_LEADS).await?;
-    let report = drift::drift(&reference, active, RECENT_DAYS as u32, threshold, &recent);
+    let report = crate::pipeline::monitor::recent_drift(pipeline, org, active, &reference, threshold).await?;
     Ok(report.features.into_iter().filter(|f| f.alert).map(|f| (f.feature, f.psi)).collect())
 }
 

@@ -132,15 +132,15 @@ async fn judge(pipeline: &Pipeline, scorer: &Scorer, job: &RetrainJob) -> Result
     }
     let Some(active) = job.active_version.as_deref() else { return Ok(()) };
     let pairs = pipeline.db.shadow_pairs(&job.org_id, active, &job.candidate_version).await?;
-    let decided: Vec<_> =
-        pairs.iter().filter_map(|p| Some((p.active.1, p.shadow.1, p.outcome.as_deref()? == "won"))).collect();
-    let (a, b, won): (Vec<f64>, Vec<f64>, Vec<bool>) =
-        decided.iter().fold((vec![], vec![], vec![]), |(mut a, mut b, mut w), &(x, y, z)| {
-            a.push(x);
-            b.push(y);
-            w.push(z);
-            (a, b, w)
-        });
+    // The leads both versions scored whose outcome is known: each one's probability, and won.
+    let (mut a, mut b, mut won) = (Vec::new(), Vec::new(), Vec::new());
+    for pair in &pairs {
+        if let Some(outcome) = &pair.outcome {
+            a.push(pair.active.1);
+            b.push(pair.shadow.1);
+            won.push(outcome == "won");
+        }
+    }
     let days = job.shadow_from_ms.map_or(0.0, |from| (now_ms() - from) as f64 / DAY_MS);
     let (to, paired) = match shadow_verdict(&policy, days, stats::delong(&a, &b, &won)) {
         Verdict::Wait => return Ok(()),
